@@ -1,0 +1,150 @@
+// Package module holds the modules that converge a host: each is decoded from
+// a task's (already rendered) arguments, validated, and applied, honouring
+// check mode.
+package module
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/host"
+)
+
+// Module converges one host, or in check mode says what it would change.
+// Apply never prints; what it has to say goes into Result.
+// Apply returns an error when the module could not do its work (the task
+// fails; errors.Is(err, host.ErrUnreachable) marks the host unreachable).
+// A module whose outcome is a failure but which still has data to register
+// (a command that exited non-zero) returns Result.Failed instead.
+type Module interface {
+	Apply(ctx context.Context, h host.Executor, env *Env) (Result, error)
+}
+
+// Validator is implemented by modules whose decoded arguments need checks
+// beyond their types. Validate fills defaults and reports every problem.
+type Validator interface {
+	Validate() error
+}
+
+// Env is what a module knows about the task and the host besides its arguments.
+type Env struct {
+	Check   bool           // change nothing, report what would change
+	Diff    bool           // fill Result.Diff for files
+	Host    string         // inventory name
+	Facts   map[string]any // gathered facts (may be empty when gather_facts is false)
+	Vars    map[string]any // every variable of the host, for templates
+	BaseDir string         // directory of the playbook, for relative src paths
+	// Render renders text (a Go template named name) with the host's variables.
+	Render func(name, text string) (string, error)
+	// Eval evaluates an expression over the host's variables.
+	Eval func(expr string) (any, error)
+}
+
+// FileDiff is the before and after of one file, for --diff.
+type FileDiff struct {
+	Path   string
+	Before string
+	After  string
+}
+
+// Result is what a module reports.
+type Result struct {
+	Changed bool
+	Failed  bool
+	Msg     string
+	Diff    []FileDiff
+	// Data holds the values a task registers besides changed, failed and msg
+	// (stdout, stderr, rc, ...).
+	Data map[string]any
+	// Facts are variables set on the host for later tasks (set_fact).
+	Facts map[string]any
+	// NoLog asks the reporter to hide everything but the status (set by the runner).
+	NoLog bool
+}
+
+// Registered returns the value a task's register: stores.
+func (r Result) Registered() map[string]any {
+	m := make(map[string]any, len(r.Data)+3)
+	for k, v := range r.Data {
+		m[k] = v
+	}
+	m["changed"] = r.Changed
+	m["failed"] = r.Failed
+	m["msg"] = r.Msg
+	for _, k := range []string{"rc", "stdout", "stderr"} {
+		if _, ok := m[k]; !ok {
+			if k == "rc" {
+				m[k] = 0
+			} else {
+				m[k] = ""
+			}
+		}
+	}
+	return m
+}
+
+// Factory returns a new, zero module, ready to be decoded into.
+type Factory func() Module
+
+// Registry maps module names to factories. Modules are registered explicitly
+// from cmd, not in init.
+type Registry struct {
+	factories map[string]Factory
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{factories: map[string]Factory{}} }
+
+// Register adds a module under name; registering a name twice panics.
+func (r *Registry) Register(name string, f Factory) {
+	if _, dup := r.factories[name]; dup {
+		panic("module registered twice: " + name)
+	}
+	r.factories[name] = f
+}
+
+// Has reports whether name is a registered module.
+func (r *Registry) Has(name string) bool { _, ok := r.factories[name]; return ok }
+
+// Names returns the registered names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.factories))
+	for n := range r.factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New decodes args (a rendered YAML node, or nil) into a new module named
+// name and validates it. Unknown keys are errors naming line and column.
+func (r *Registry) New(name string, args *yaml.Node) (Module, error) {
+	f, ok := r.factories[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown module %q", name)
+	}
+	m := f()
+	if args != nil && !(args.Kind == yaml.ScalarNode && args.Tag == "!!null") {
+		if err := Decode(args, m); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := m.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Default registers every module of this package.
+func Default() *Registry {
+	r := NewRegistry()
+	for name, f := range builtins() {
+		r.Register(name, f)
+	}
+	return r
+}
