@@ -4,8 +4,13 @@ import "sort"
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// builtins lists the modules of this package by name. Each module file adds
-// its entry here.
+// builtins lists the modules of this package by name.
 func builtins() map[string]Factory {
-	return map[string]Factory{}
+	m := map[string]Factory{}
+	for _, set := range []map[string]Factory{coreModules(), labModules()} {
+		for k, v := range set {
+			m[k] = v
+		}
+	}
+	return m
 }
