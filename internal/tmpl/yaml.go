@@ -1,0 +1,102 @@
+package tmpl
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+func toYAML(v any) string {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// RenderNode returns a deep copy of n with every string scalar rendered over
+// vars. A scalar that is a single action keeps its value's type (see Value);
+// rendered scalars lose their quoting so that "{{ .port }}" can fill an int.
+// name prefixes error messages; each scalar is named name:line:col.
+func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, error) {
+	if n == nil {
+		return nil, nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag != "!!str" && n.Tag != "" || !Has(n.Value) {
+			c := *n
+			return &c, nil
+		}
+		v, err := Value(fmt.Sprintf("%s:%d:%d", name, n.Line, n.Column), n.Value, vars)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := v.(string); ok {
+			return &yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: n.Line, Column: n.Column}, nil
+		}
+		var out yaml.Node
+		if err := out.Encode(v); err != nil {
+			return nil, fmt.Errorf("%s:%d:%d: %w", name, n.Line, n.Column, err)
+		}
+		setPos(&out, n.Line, n.Column)
+		return &out, nil
+	case yaml.AliasNode:
+		return RenderNode(name, n.Alias, vars)
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			k := *child
+			c.Content[i] = &k
+			continue
+		}
+		r, err := RenderNode(name, child, vars)
+		if err != nil {
+			return nil, err
+		}
+		c.Content[i] = r
+	}
+	return &c, nil
+}
+
+func setPos(n *yaml.Node, line, col int) {
+	n.Line, n.Column = line, col
+	for _, c := range n.Content {
+		setPos(c, line, col)
+	}
+}
+
+// RenderValue renders every string inside v (a decoded YAML value: scalars,
+// []any, map[string]any) and returns the result, keeping types as Value does.
+func RenderValue(name string, v any, vars map[string]any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if !Has(x) {
+			return x, nil
+		}
+		return Value(name, x, vars)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := RenderValue(name, e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := RenderValue(name, e, vars)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
