@@ -6,6 +6,7 @@ package module
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -138,6 +139,16 @@ func (r *Registry) New(name string, args *yaml.Node) (Module, error) {
 		}
 	}
 	return m, nil
+}
+
+// CheckKeys reports argument keys that module name does not know, with their
+// line and column, without rendering or decoding the values.
+func (r *Registry) CheckKeys(name string, args *yaml.Node) error {
+	f, ok := r.factories[name]
+	if !ok {
+		return fmt.Errorf("unknown module %q", name)
+	}
+	return checkKnown(args, reflect.TypeOf(f()))
 }
 
 // Default registers every module of this package.

@@ -1,0 +1,104 @@
+// Package playbook parses Ansible-shaped playbooks and task files strictly,
+// reporting every problem with its file:line:col.
+package playbook
+
+import "gopkg.in/yaml.v3"
+
+// Playbook is one playbook file.
+type Playbook struct {
+	Path  string
+	Plays []*Play
+}
+
+// Play is one play of a playbook.
+type Play struct {
+	Pos
+	Name              string
+	Hosts             string
+	Vars              map[string]any
+	VarsFiles         []string // resolved paths
+	Become            *bool
+	BecomeUser        string
+	GatherFacts       *bool
+	AnyErrorsFatal    bool
+	MaxFailPercentage *float64
+	Tags              []string
+	Tasks             []*Task
+	Handlers          []*Task
+	Dir               string // directory of the playbook file
+}
+
+// Expr is an expression with its place, for error messages.
+type Expr struct {
+	Pos
+	Src string
+}
+
+// Task is one task (or handler) after include_tasks has been spliced in.
+type Task struct {
+	Pos
+	Name         string
+	Module       string
+	Args         *yaml.Node // as written; rendered per host at run time
+	Vars         map[string]any
+	When         []Expr
+	Loop         *yaml.Node
+	LoopVar      string
+	Register     string
+	Notify       []string
+	Listen       []string
+	Tags         []string
+	Become       *bool
+	BecomeUser   string
+	IgnoreErrors bool
+	NoLog        bool
+	RunOnce      bool
+	Retries      int
+	Delay        int
+	Until        *Expr
+	ChangedWhen  []Expr
+	FailedWhen   []Expr
+	Dir          string // directory of the file the task is written in
+}
+
+// DisplayName is the task's name, or the module and its place when unnamed.
+func (t *Task) DisplayName() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.Module
+}
+
+// HasTag reports whether the task should run under the --tags and --skip-tags
+// selection, with Ansible's meaning of the special tags always and never.
+func (t *Task) HasTag(only, skip []string) bool {
+	has := func(tag string) bool {
+		for _, x := range t.Tags {
+			if x == tag {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range skip {
+		if has(s) || (s == "all" && !has("always")) {
+			return false
+		}
+	}
+	if len(only) == 0 {
+		return !has("never")
+	}
+	for _, o := range only {
+		switch {
+		case o == "all" && !has("never"):
+			return true
+		case o == "tagged" && len(t.Tags) > 0 && !has("never"):
+			return true
+		case o == "untagged" && len(t.Tags) == 0:
+			return true
+		case has(o):
+			return true
+		}
+	}
+	return has("always")
+}

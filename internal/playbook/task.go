@@ -1,0 +1,248 @@
+package playbook
+
+import (
+	"path/filepath"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
+	if n.Kind != yaml.MappingNode {
+		p.errf(file, n, "a task is a mapping, got %s", kindName(n))
+		return nil
+	}
+	t := &Task{Pos: pos(file, n), Dir: filepath.Dir(file)}
+	var include string
+	var includeNode *yaml.Node
+	var modKey *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "name":
+			t.Name = p.str(file, v)
+		case "when":
+			t.When = p.exprs(file, v)
+		case "loop", "with_items":
+			t.Loop = v
+		case "loop_control":
+			p.loopControl(file, v, t)
+		case "register":
+			t.Register = p.str(file, v)
+		case "notify":
+			t.Notify = p.strs(file, v)
+		case "listen":
+			t.Listen = p.strs(file, v)
+		case "tags":
+			t.Tags = p.strs(file, v)
+		case "become":
+			t.Become = p.boolPtr(file, v)
+		case "become_user":
+			t.BecomeUser = p.str(file, v)
+		case "ignore_errors":
+			t.IgnoreErrors = p.boolean(file, v)
+		case "no_log":
+			t.NoLog = p.boolean(file, v)
+		case "run_once":
+			t.RunOnce = p.boolean(file, v)
+		case "retries":
+			t.Retries = p.integer(file, v)
+		case "delay":
+			t.Delay = p.integer(file, v)
+		case "until":
+			if es := p.exprs(file, v); len(es) == 1 {
+				t.Until = &es[0]
+			} else {
+				p.errf(file, v, "until takes one expression")
+			}
+		case "changed_when":
+			t.ChangedWhen = p.exprs(file, v)
+		case "failed_when":
+			t.FailedWhen = p.exprs(file, v)
+		case "vars":
+			t.Vars = p.vars(file, v)
+		case "include_tasks", "import_tasks":
+			include, includeNode = p.str(file, v), v
+		default:
+			switch {
+			case modKey != nil:
+				p.errf(file, k, "task has two modules: %q and %q", modKey.Value, k.Value)
+			case p.mods != nil && !p.mods.Has(k.Value):
+				p.errf(file, k, "unknown module or task key %q", k.Value)
+			default:
+				modKey = k
+				t.Module, t.Args = k.Value, v
+				if kc, ok := p.mods.(KeyChecker); ok {
+					if err := kc.CheckKeys(k.Value, v); err != nil {
+						p.errs = append(p.errs, &Error{Pos: pos(file, v), Msg: "module " + k.Value + ": " + err.Error()})
+					}
+				}
+			}
+		}
+	}
+	if t.Until != nil && t.Retries == 0 {
+		t.Retries = 3
+	}
+	if t.Until != nil && t.Delay == 0 {
+		t.Delay = 5
+	}
+	if include != "" {
+		if modKey != nil {
+			p.errf(file, modKey, "include_tasks cannot be combined with module %q", modKey.Value)
+		}
+		if t.Loop != nil {
+			p.errf(file, t.Loop, "include_tasks with loop is not supported; loop inside the included file")
+		}
+		inc := *t
+		mergeInherit(&inc, inherit)
+		return p.taskFile(p.resolve(filepath.Dir(file), include), pos(file, includeNode), &inc)
+	}
+	if modKey == nil {
+		p.errf(file, n, "task %q has no module", t.Name)
+		return nil
+	}
+	mergeInherit(t, inherit)
+	return []*Task{t}
+}
+
+// mergeInherit applies what an include_tasks line says to a task it includes.
+func mergeInherit(t, from *Task) {
+	if from == nil {
+		return
+	}
+	t.When = append(append([]Expr(nil), from.When...), t.When...)
+	t.Tags = appendUnique(t.Tags, from.Tags...)
+	if t.Become == nil {
+		t.Become = from.Become
+	}
+	if t.BecomeUser == "" {
+		t.BecomeUser = from.BecomeUser
+	}
+	if len(from.Vars) > 0 {
+		vars := make(map[string]any, len(from.Vars)+len(t.Vars))
+		for k, v := range from.Vars {
+			vars[k] = v
+		}
+		for k, v := range t.Vars {
+			vars[k] = v
+		}
+		t.Vars = vars
+	}
+	t.IgnoreErrors = t.IgnoreErrors || from.IgnoreErrors
+	t.NoLog = t.NoLog || from.NoLog
+}
+
+func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
+	if n.Kind != yaml.MappingNode {
+		p.errf(file, n, "loop_control is a mapping")
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "loop_var":
+			t.LoopVar = p.str(file, v)
+		case "label", "pause", "index_var":
+		default:
+			p.errf(file, k, "unknown loop_control key %q", k.Value)
+		}
+	}
+}
+
+func (p *parser) str(file string, n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		p.errf(file, n, "expected a string, got %s", kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) strs(file string, n *yaml.Node) []string {
+	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!null" {
+			return nil
+		}
+		return []string{n.Value}
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errf(file, n, "expected a string or a list of strings, got %s", kindName(n))
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		out = append(out, p.str(file, c))
+	}
+	return out
+}
+
+func (p *parser) exprs(file string, n *yaml.Node) []Expr {
+	var nodes []*yaml.Node
+	if n.Kind == yaml.SequenceNode {
+		nodes = n.Content
+	} else {
+		nodes = []*yaml.Node{n}
+	}
+	var out []Expr
+	for _, c := range nodes {
+		if c.Kind != yaml.ScalarNode {
+			p.errf(file, c, "expected an expression, got %s", kindName(c))
+			continue
+		}
+		out = append(out, Expr{Pos: pos(file, c), Src: c.Value})
+	}
+	return out
+}
+
+func (p *parser) boolean(file string, n *yaml.Node) bool {
+	b := p.boolPtr(file, n)
+	return b != nil && *b
+}
+
+func (p *parser) boolPtr(file string, n *yaml.Node) *bool {
+	switch n.Value {
+	case "true", "yes", "True", "on":
+		b := true
+		return &b
+	case "false", "no", "False", "off":
+		b := false
+		return &b
+	}
+	p.errf(file, n, "expected a boolean, got %s", kindName(n))
+	return nil
+}
+
+func (p *parser) integer(file string, n *yaml.Node) int {
+	i, err := strconv.Atoi(n.Value)
+	if err != nil || i < 0 {
+		p.errf(file, n, "expected a non-negative integer, got %s", kindName(n))
+	}
+	return i
+}
+
+func (p *parser) vars(file string, n *yaml.Node) map[string]any {
+	if n.Kind != yaml.MappingNode {
+		if n.Tag != "!!null" {
+			p.errf(file, n, "vars must be a mapping, got %s", kindName(n))
+		}
+		return nil
+	}
+	var m map[string]any
+	if err := n.Decode(&m); err != nil {
+		p.errf(file, n, "%v", err)
+	}
+	return m
+}
+
+// LoadVarsFile reads a vars_files / -e @file YAML mapping.
+func LoadVarsFile(path string) (map[string]any, error) {
+	p := &parser{}
+	doc, err := p.readYAML(path, Pos{File: path, Line: 1, Col: 1})
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return map[string]any{}, nil
+	}
+	m := p.vars(path, doc)
+	return m, p.errs.OrNil()
+}
