@@ -55,6 +55,9 @@ type FileDiff struct {
 type Result struct {
 	Changed bool
 	Failed  bool
+	// Skipped says the module did nothing on purpose (a command in check mode,
+	// creates/removes already satisfied).
+	Skipped bool
 	Msg     string
 	Diff    []FileDiff
 	// Data holds the values a task registers besides changed, failed and msg
@@ -74,6 +77,7 @@ func (r Result) Registered() map[string]any {
 	}
 	m["changed"] = r.Changed
 	m["failed"] = r.Failed
+	m["skipped"] = r.Skipped
 	m["msg"] = r.Msg
 	for _, k := range []string{"rc", "stdout", "stderr"} {
 		if _, ok := m[k]; !ok {

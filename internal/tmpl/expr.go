@@ -81,6 +81,15 @@ func Eval(name, src string, vars map[string]any) (any, error) {
 	return out, nil
 }
 
+// Names returns the free variables an expression reads.
+func Names(src string) ([]string, error) {
+	c, err := compile(src)
+	if err != nil {
+		return nil, err
+	}
+	return c.names, nil
+}
+
 // EvalBool evaluates src and requires a boolean result.
 func EvalBool(name, src string, vars map[string]any) (bool, error) {
 	out, err := Eval(name, src, vars)

@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"lvslab/internal/host"
+)
+
+// Connector opens the one connection a run keeps to a host. vars are the
+// host's inventory variables (ansible_host, ansible_user, ...).
+type Connector func(ctx context.Context, name string, vars map[string]any) (host.Executor, error)
+
+// pool dials each host once, on first use, and keeps the connection for the
+// whole run.
+type pool struct {
+	connect Connector
+	mu      sync.Mutex
+	conns   map[string]*conn
+}
+
+type conn struct {
+	once sync.Once
+	exec host.Executor
+	err  error
+}
+
+func newPool(c Connector) *pool { return &pool{connect: c, conns: map[string]*conn{}} }
+
+func (p *pool) get(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+	p.mu.Lock()
+	c, ok := p.conns[name]
+	if !ok {
+		c = &conn{}
+		p.conns[name] = c
+	}
+	p.mu.Unlock()
+	c.once.Do(func() { c.exec, c.err = p.connect(ctx, name, vars) })
+	return c.exec, c.err
+}
+
+// drop forgets a broken connection so that it is closed and never reused.
+func (p *pool) drop(name string) {
+	p.mu.Lock()
+	c := p.conns[name]
+	delete(p.conns, name)
+	p.mu.Unlock()
+	if c != nil && c.exec != nil {
+		c.exec.Close()
+	}
+}
+
+func (p *pool) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range p.conns {
+		if c.exec != nil {
+			wg.Add(1)
+			go func(e host.Executor) { defer wg.Done(); e.Close() }(c.exec)
+		}
+	}
+	wg.Wait()
+	p.conns = map[string]*conn{}
+}
+
+// becomeExec applies a task's become settings to every operation that does
+// not set its own.
+type becomeExec struct {
+	host.Executor
+	b host.Become
+}
+
+func (e becomeExec) Run(ctx context.Context, cmd string, opts host.RunOpts) (host.Result, error) {
+	if !opts.Become.Enabled {
+		opts.Become = e.b
+	}
+	return e.Executor.Run(ctx, cmd, opts)
+}
+
+func (e becomeExec) Upload(ctx context.Context, r io.Reader, dst string, opts host.FileOpts) error {
+	if !opts.Become.Enabled {
+		opts.Become = e.b
+	}
+	return e.Executor.Upload(ctx, r, dst, opts)
+}
+
+func (e becomeExec) Download(ctx context.Context, src string, w io.Writer, b host.Become) error {
+	if !b.Enabled {
+		b = e.b
+	}
+	return e.Executor.Download(ctx, src, w, b)
+}
