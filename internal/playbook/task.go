@@ -16,6 +16,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 	var include string
 	var includeNode *yaml.Node
 	var modKey *yaml.Node
+	delaySet := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -48,7 +49,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		case "retries":
 			t.Retries = p.integer(file, v)
 		case "delay":
-			t.Delay = p.integer(file, v)
+			t.Delay, delaySet = p.integer(file, v), true
 		case "until":
 			if es := p.exprs(file, v); len(es) == 1 {
 				t.Until = &es[0]
@@ -83,7 +84,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = 3
 	}
-	if t.Until != nil && t.Delay == 0 {
+	if t.Until != nil && !delaySet {
 		t.Delay = 5
 	}
 	if include != "" {

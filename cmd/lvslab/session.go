@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"lvslab/internal/host"
+	"lvslab/internal/inventory"
+	"lvslab/internal/module"
+	"lvslab/internal/playbook"
+	"lvslab/internal/report"
+	"lvslab/internal/runner"
+)
+
+// session is what every command that runs playbooks shares: the inventory,
+// the modules, the reporter and the runner's options.
+type session struct {
+	inv  *inventory.Inventory
+	reg  *module.Registry
+	rep  report.Reporter
+	opts runner.Options
+}
+
+// newSession loads the inventory and flags. Nothing connects yet.
+func newSession(c *cli.Context, check, diff bool) (*session, error) {
+	invPath := c.String("inventory")
+	if invPath == "" {
+		return nil, badInput(errors.New("no inventory: pass -i FILE, or run `lvslab lab create` first for the local lab"))
+	}
+	inv, err := inventory.Load(invPath)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	extra, err := extraVars(c.StringSlice("extra-vars"))
+	if err != nil {
+		return nil, badInput(err)
+	}
+	switch c.String("host-key-checking") {
+	case "strict", "accept-new", "off":
+	default:
+		return nil, badInput(fmt.Errorf("--host-key-checking must be strict, accept-new or off, not %q", c.String("host-key-checking")))
+	}
+	red := report.NewRedactor(secrets(inv, extra)...)
+	var rep report.Reporter
+	switch c.String("output") {
+	case "text":
+		color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == ""
+		rep = report.NewText(os.Stdout, color, c.Count("verbose"), diff, red)
+	case "json":
+		rep = report.NewJSON(os.Stdout, red)
+	default:
+		return nil, badInput(fmt.Errorf("--output must be text or json, not %q", c.String("output")))
+	}
+	s := &session{inv: inv, reg: registry(), rep: rep}
+	s.opts = runner.Options{
+		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
+		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
+		Connect: connector(c, rep),
+	}
+	return s, nil
+}
+
+// registry lists every module lvslab knows; modules are registered here, not in init.
+func registry() *module.Registry { return module.Default() }
+
+// secrets are the values the reporter must never print.
+func secrets(inv *inventory.Inventory, extra map[string]any) []string {
+	var out []string
+	keys := []string{"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
+	for _, h := range inv.Hosts() {
+		vars := inv.HostVars(h)
+		for _, k := range keys {
+			if s, ok := vars[k].(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	for k, v := range extra {
+		if s, ok := v.(string); ok && strings.Contains(strings.ToLower(k), "password") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// connector dials hosts with the command line's host key and timeout settings.
+func connector(c *cli.Context, rep report.Reporter) runner.Connector {
+	known := expandHome(c.String("known-hosts"))
+	checking := c.String("host-key-checking")
+	timeout := c.Duration("timeout")
+	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+		cfg, err := host.ConfigFromVars(name, vars)
+		if err != nil {
+			return nil, err
+		}
+		applyFlags(&cfg, known, checking, timeout)
+		if cfg.HostKeyChecking == "off" {
+			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
+		}
+		return host.Dial(ctx, cfg)
+	}
+}
+
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// load parses the playbooks and validates the whole run before any
+// connection: every error found is reported at once, as bad input.
+func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
+	if len(paths) == 0 {
+		return nil, badInput(errors.New("no playbook given"))
+	}
+	var pbs []*playbook.Playbook
+	var errs playbook.Errors
+	for _, p := range paths {
+		pb, err := playbook.Load(p, s.reg)
+		var pe playbook.Errors
+		switch {
+		case errors.As(err, &pe):
+			errs = append(errs, pe...)
+		case err != nil:
+			errs = append(errs, err)
+		}
+		if pb != nil {
+			pbs = append(pbs, pb)
+		}
+	}
+	if len(errs) == 0 {
+		if err := runner.Prepare(pbs, s.opts); err != nil {
+			var pe playbook.Errors
+			if errors.As(err, &pe) {
+				errs = append(errs, pe...)
+			} else {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := s.checkConnVars(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, badInput(errs)
+	}
+	return pbs, nil
+}
+
+// checkConnVars validates every targeted host's connection variables.
+func (s *session) checkConnVars() error {
+	hosts := s.inv.Hosts()
+	if s.opts.Limit != "" {
+		h, err := s.inv.Match(s.opts.Limit)
+		if err != nil {
+			return fmt.Errorf("--limit: %w", err)
+		}
+		hosts = h
+	}
+	var errs []error
+	for _, h := range hosts {
+		if _, err := host.ConfigFromVars(h, s.inv.HostVars(h)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// run runs the playbooks, prints the recap and maps the outcome to an exit code.
+func (s *session) run(ctx context.Context, pbs []*playbook.Playbook) error {
+	r := runner.New(s.opts)
+	err := r.Run(ctx, pbs)
+	r.Close()
+	stats := r.Stats()
+	s.rep.Recap(stats)
+	return outcome(ctx, err, stats)
+}
+
+func outcome(ctx context.Context, err error, stats []report.Stats) error {
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: ctx.Err()}
+	}
+	failed, unreachable := 0, 0
+	for _, st := range stats {
+		failed += st.Failed
+		unreachable += st.Unreachable
+	}
+	switch {
+	case failed > 0:
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d task(s) failed", failed)}
+	case unreachable > 0:
+		return &exitError{code: exitUnreachable, err: fmt.Errorf("%d host(s) unreachable", unreachable)}
+	case err != nil && !errors.Is(err, runner.ErrHostsFailed):
+		return err
+	}
+	return nil
+}

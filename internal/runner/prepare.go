@@ -1,0 +1,232 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/playbook"
+	"lvslab/internal/tmpl"
+)
+
+// Prepare validates everything a run needs before it connects anywhere: host
+// patterns, vars files, expressions, template syntax, and each task's
+// arguments rendered for every targeted host and decoded into its module.
+// Variables that only exist at run time (registered results, set_fact,
+// facts, loop items) are not required to exist. Every problem is reported,
+// as playbook.Errors.
+func Prepare(pbs []*playbook.Playbook, opts Options) error {
+	r := New(opts)
+	v := &validator{r: r, seen: map[string]bool{}, dynamic: dynamicNames(pbs)}
+	for _, pb := range pbs {
+		for _, play := range pb.Plays {
+			v.play(play)
+		}
+	}
+	return v.errs.OrNil()
+}
+
+type validator struct {
+	r       *Runner
+	errs    playbook.Errors
+	seen    map[string]bool
+	dynamic map[string]bool
+}
+
+func (v *validator) add(pos playbook.Pos, err error) {
+	e := &playbook.Error{Pos: pos, Msg: err.Error()}
+	var pe *playbook.Error
+	if errors.As(err, &pe) {
+		e = pe
+	}
+	if key := e.Error(); !v.seen[key] {
+		v.seen[key] = true
+		v.errs = append(v.errs, e)
+	}
+}
+
+// dynamicNames are the variables that come into being during a run.
+func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
+	d := map[string]bool{"item": true, "facts": true, "hostvars": true, "result": true,
+		"ansible_check_mode": true, "ansible_loop_index": true}
+	add := func(tasks []*playbook.Task) {
+		for _, t := range tasks {
+			if t.Register != "" {
+				d[t.Register] = true
+			}
+			if t.LoopVar != "" {
+				d[t.LoopVar] = true
+			}
+			if t.Module == "set_fact" && t.Args != nil && t.Args.Kind == yaml.MappingNode {
+				for i := 0; i < len(t.Args.Content); i += 2 {
+					d[t.Args.Content[i].Value] = true
+				}
+			}
+		}
+	}
+	for _, pb := range pbs {
+		for _, p := range pb.Plays {
+			add(p.Tasks)
+			add(p.Handlers)
+		}
+	}
+	return d
+}
+
+func (v *validator) play(play *playbook.Play) {
+	hosts, err := v.r.targets(play.Hosts)
+	if err != nil {
+		v.add(play.Pos, fmt.Errorf("hosts: %w", err))
+		return
+	}
+	tasks := append(append([]*playbook.Task(nil), play.Tasks...), play.Handlers...)
+	for _, t := range tasks {
+		v.syntax(t)
+	}
+	for _, name := range hosts {
+		hs, err := v.r.state(name)
+		if err != nil {
+			v.add(play.Pos, err)
+			continue
+		}
+		if err := v.r.loadPlayVars(hs, play); err != nil {
+			v.add(play.Pos, err)
+			continue
+		}
+		for _, t := range tasks {
+			v.task(play, t, hs)
+		}
+	}
+}
+
+// syntax checks expressions and template syntax, host-independently.
+func (v *validator) syntax(t *playbook.Task) {
+	exprs := append(append([]playbook.Expr(nil), t.When...), append(t.ChangedWhen, t.FailedWhen...)...)
+	if t.Until != nil {
+		exprs = append(exprs, *t.Until)
+	}
+	for _, e := range exprs {
+		if err := tmpl.CompileExpr(e.Src); err != nil {
+			v.add(e.Pos, fmt.Errorf("expression %q: %s", e.Src, firstLine(err.Error())))
+		}
+	}
+	walkScalars(t.Args, func(n *yaml.Node) {
+		if err := tmpl.Parse(t.File, n.Value); err != nil {
+			v.add(playbook.Pos{File: t.File, Line: n.Line, Col: n.Column}, err)
+		}
+	})
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func walkScalars(n *yaml.Node, fn func(*yaml.Node)) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
+		if tmpl.Has(n.Value) {
+			fn(n)
+		}
+		return
+	}
+	for _, c := range n.Content {
+		walkScalars(c, fn)
+	}
+}
+
+// task renders a task for one host and decodes it into its module.
+func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
+	vars, err := v.r.taskVars(hs, t, nil)
+	if err != nil {
+		if !v.isDynamic(err) {
+			v.add(t.Pos, err)
+		}
+		return
+	}
+	delete(vars, "facts")
+	delete(vars, "hostvars")
+	v.exprNames(t.When, vars, hs, nil)
+	after := append(append([]playbook.Expr(nil), t.ChangedWhen...), t.FailedWhen...)
+	if t.Until != nil {
+		after = append(after, *t.Until)
+	}
+	v.exprNames(after, vars, hs, resultNames)
+	if t.Loop != nil {
+		if _, err := loopItems(t, vars); err != nil && !v.isDynamic(err) {
+			v.add(t.Pos, err)
+		}
+		if t.Loop.Kind == yaml.ScalarNode || mentionsLoop(t) {
+			return // arguments depend on the items
+		}
+	}
+	args, err := tmpl.RenderNode(t.File, t.Args, vars)
+	if err != nil {
+		if !v.isDynamic(err) {
+			v.add(t.Pos, fmt.Errorf("%w (host %s)", err, hs.name))
+		}
+		return
+	}
+	if mentionsAny(t.Args, v.dynamic) {
+		return // rendered with run-time values missing; decoding would be guesswork
+	}
+	if _, err := v.r.opts.Modules.New(t.Module, args); err != nil {
+		v.add(t.Pos, fmt.Errorf("module %s: %w", t.Module, err))
+	}
+}
+
+// resultNames are the fields of a task's own result, readable by
+// changed_when, failed_when and until.
+var resultNames = map[string]bool{"rc": true, "stdout": true, "stderr": true, "stdout_lines": true,
+	"changed": true, "failed": true, "skipped": true, "msg": true}
+
+// exprNames reports variables that expressions read but the host lacks.
+func (v *validator) exprNames(exprs []playbook.Expr, vars map[string]any, hs *hostState, extra map[string]bool) {
+	for _, e := range exprs {
+		names, err := tmpl.Names(e.Src)
+		if err != nil {
+			continue // reported by syntax
+		}
+		for _, n := range names {
+			if _, ok := vars[n]; !ok && !v.dynamic[n] && !extra[n] && n != "nil" && n != "true" && n != "false" {
+				v.add(e.Pos, fmt.Errorf("undefined variable %q in expression %q (host %s)", n, e.Src, hs.name))
+			}
+		}
+	}
+}
+
+func mentionsLoop(t *playbook.Task) bool {
+	lv := t.LoopVar
+	if lv == "" {
+		lv = "item"
+	}
+	return mentionsAny(t.Args, map[string]bool{lv: true})
+}
+
+// mentionsAny reports whether any template in n refers to one of names.
+func mentionsAny(n *yaml.Node, names map[string]bool) bool {
+	found := false
+	walkScalars(n, func(s *yaml.Node) {
+		for name := range names {
+			if strings.Contains(s.Value, "."+name) || strings.Contains(s.Value, "$."+name) {
+				found = true
+			}
+		}
+	})
+	return found
+}
+
+// isDynamic reports whether err is an undefined variable that only exists at
+// run time.
+func (v *validator) isDynamic(err error) bool {
+	var u *tmpl.UndefinedError
+	if !errors.As(err, &u) {
+		return false
+	}
+	top, _, _ := strings.Cut(u.Name, ".")
+	return v.dynamic[top]
+}

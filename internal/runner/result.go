@@ -1,0 +1,181 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"lvslab/internal/module"
+	"lvslab/internal/playbook"
+	"lvslab/internal/report"
+	"lvslab/internal/tmpl"
+)
+
+// when evaluates a task's conditions (all must hold).
+func (r *Runner) when(t *playbook.Task, vars map[string]any) (bool, error) {
+	for _, w := range t.When {
+		ok, err := tmpl.EvalBool(w.Pos.String(), w.Src, vars)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// withResult adds a module result to the variables, both under the
+// registered name and at the top level (rc, stdout, changed ...), for
+// changed_when, failed_when and until.
+func withResult(vars map[string]any, t *playbook.Task, mr module.Result) map[string]any {
+	reg := mr.Registered()
+	out := merge(vars, reg)
+	if t.Register != "" {
+		out[t.Register] = reg
+	}
+	out["result"] = reg
+	return out
+}
+
+// classify applies changed_when and failed_when and turns a module's outcome
+// into a status and a message.
+func (r *Runner) classify(t *playbook.Task, vars map[string]any, mr *module.Result, err error) (report.Status, string) {
+	switch {
+	case err != nil && isUnreachable(err):
+		return report.Unreachable, describe(err)
+	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		mr.Failed = true
+		return report.Failed, "interrupted"
+	case err != nil:
+		mr.Failed = true
+		mr.Msg = describe(err)
+		return report.Failed, mr.Msg
+	}
+	if len(t.ChangedWhen) > 0 {
+		rv := withResult(vars, t, *mr)
+		changed := true
+		for _, e := range t.ChangedWhen {
+			ok, err := tmpl.EvalBool(e.Pos.String(), e.Src, rv)
+			if err != nil {
+				mr.Failed = true
+				return report.Failed, describe(err)
+			}
+			changed = changed && ok
+		}
+		mr.Changed = changed
+	}
+	if len(t.FailedWhen) > 0 {
+		rv := withResult(vars, t, *mr)
+		failed := true
+		for _, e := range t.FailedWhen {
+			ok, err := tmpl.EvalBool(e.Pos.String(), e.Src, rv)
+			if err != nil {
+				mr.Failed = true
+				return report.Failed, describe(err)
+			}
+			failed = failed && ok
+		}
+		mr.Failed = failed
+	}
+	switch {
+	case mr.Failed:
+		msg := mr.Msg
+		if msg == "" {
+			msg = "failed"
+		}
+		return report.Failed, msg
+	case mr.Skipped:
+		return report.Skipped, mr.Msg
+	case mr.Changed:
+		return report.Changed, ""
+	}
+	return report.OK, ""
+}
+
+// finish reports and records a task that ran without a loop (mr == nil and
+// err == nil: skipped by when).
+func (r *Runner) finish(hs *hostState, t *playbook.Task, res *report.Result, vars map[string]any, mr *module.Result, err error, start time.Time) {
+	res.Duration = time.Since(start)
+	if mr == nil && err == nil {
+		res.Status = report.Skipped
+		r.opts.Reporter.Result(*res)
+		r.countTask(hs, t, report.Skipped, nil, nil)
+		return
+	}
+	if mr == nil {
+		mr = &module.Result{}
+	}
+	st, msg := r.classify(t, vars, mr, err)
+	res.Status, res.Err, res.Result = st, msg, *mr
+	res.Ignored = st == report.Failed && t.IgnoreErrors
+	r.opts.Reporter.Result(*res)
+	if st != report.Unreachable {
+		r.record(hs, t, *mr)
+	}
+	r.countTask(hs, t, st, mr, err)
+}
+
+// record stores what a task leaves behind: its registered result, set_fact
+// facts, and handler notifications.
+func (r *Runner) record(hs *hostState, t *playbook.Task, mr module.Result) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if t.Register != "" {
+		hs.dyn[t.Register] = mr.Registered()
+	}
+	for k, v := range mr.Facts {
+		hs.dyn[k] = v
+	}
+	if mr.Changed && !mr.Failed {
+		for _, n := range t.Notify {
+			hs.notified[n] = true
+		}
+	}
+}
+
+// countTask updates the recap counters and the host's failed state.
+func (r *Runner) countTask(hs *hostState, t *playbook.Task, st report.Status, mr *module.Result, err error) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	switch st {
+	case report.OK:
+		hs.stats.OK++
+	case report.Changed:
+		hs.stats.OK++
+		hs.stats.Changed++
+	case report.Skipped:
+		hs.stats.Skipped++
+	case report.Unreachable:
+		hs.stats.Unreachable++
+		hs.unreachable = true
+		go r.pool.drop(hs.name)
+	case report.Failed:
+		if t.IgnoreErrors {
+			hs.stats.Ignored++
+			return
+		}
+		hs.stats.Failed++
+		hs.failed = true
+	}
+}
+
+// startHeartbeat reports a task that keeps running on a host; the returned
+// func stops it.
+func (r *Runner) startHeartbeat(host, task string) func() {
+	start := time.Now()
+	var timer *time.Timer
+	done := make(chan struct{})
+	var tick func()
+	tick = func() {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		r.opts.Reporter.Running(host, task, time.Since(start))
+		timer.Reset(2 * heartbeat)
+	}
+	timer = time.AfterFunc(heartbeat, tick)
+	return func() {
+		close(done)
+		timer.Stop()
+	}
+}

@@ -1,0 +1,218 @@
+// Package runner runs parsed playbooks against inventory hosts with
+// Ansible's linear strategy: each task runs on every targeted host (in
+// parallel, up to Forks) before the next one starts.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"lvslab/internal/module"
+	"lvslab/internal/playbook"
+	"lvslab/internal/report"
+	"lvslab/internal/tmpl"
+)
+
+// Inventory is what the runner needs from an inventory.
+type Inventory interface {
+	// Match resolves a host pattern to host names, in inventory order.
+	Match(pattern string) ([]string, error)
+	// HostVars returns a fresh copy of a host's merged variables.
+	HostVars(name string) map[string]any
+	// Hosts returns every host, in inventory order.
+	Hosts() []string
+}
+
+// Options configure a run.
+type Options struct {
+	Inventory   Inventory
+	Modules     *module.Registry
+	Reporter    report.Reporter
+	Connect     Connector
+	Check       bool
+	Diff        bool
+	Tags        []string
+	SkipTags    []string
+	Limit       string
+	Forks       int // default 10
+	ExtraVars   map[string]any
+	StartAtTask string
+}
+
+// ErrHostsFailed is returned when at least one host failed or was unreachable.
+var ErrHostsFailed = errors.New("some hosts failed")
+
+// Runner runs playbooks. One Runner keeps one connection per host for all
+// the playbooks it runs; Close releases them.
+type Runner struct {
+	opts    Options
+	pool    *pool
+	mu      sync.Mutex
+	hosts   map[string]*hostState
+	order   []string // hosts in the order they were first targeted
+	started bool     // --start-at-task reached
+	stopAll bool     // any_errors_fatal or max_fail_percentage ended the run
+}
+
+// New returns a Runner.
+func New(opts Options) *Runner {
+	if opts.Forks <= 0 {
+		opts.Forks = 10
+	}
+	return &Runner{opts: opts, pool: newPool(opts.Connect), hosts: map[string]*hostState{}, started: opts.StartAtTask == ""}
+}
+
+// Close closes every connection the run opened.
+func (r *Runner) Close() { r.pool.closeAll() }
+
+// Stats returns the recap counters, one per host that was targeted.
+func (r *Runner) Stats() []report.Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]report.Stats, 0, len(r.order))
+	for _, name := range r.order {
+		s := r.hosts[name].stats
+		s.Host = name
+		out = append(out, s)
+	}
+	return out
+}
+
+// Run runs the playbooks in order. It returns ctx.Err() when interrupted,
+// ErrHostsFailed when a host failed or was unreachable, nil otherwise. The
+// caller prints the recap from Stats.
+func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) error {
+	for _, pb := range pbs {
+		r.opts.Reporter.Playbook(pb.Path)
+		for _, play := range pb.Plays {
+			if err := r.runPlay(ctx, play); err != nil {
+				return err
+			}
+			if r.stopAll {
+				return ErrHostsFailed
+			}
+		}
+	}
+	for _, s := range r.Stats() {
+		if s.Failed > 0 || s.Unreachable > 0 {
+			return ErrHostsFailed
+		}
+	}
+	return nil
+}
+
+// targets resolves a play's hosts pattern, intersected with --limit.
+func (r *Runner) targets(pattern string) ([]string, error) {
+	hosts, err := r.opts.Inventory.Match(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if r.opts.Limit == "" {
+		return hosts, nil
+	}
+	limited, err := r.opts.Inventory.Match(r.opts.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("--limit: %w", err)
+	}
+	in := map[string]bool{}
+	for _, h := range limited {
+		in[h] = true
+	}
+	var out []string
+	for _, h := range hosts {
+		if in[h] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// state returns the host's run state, creating it on first use.
+func (r *Runner) state(name string) (*hostState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hs, ok := r.hosts[name]; ok {
+		return hs, nil
+	}
+	inv, err := resolveVars(name, r.opts.Inventory.HostVars(name))
+	if err != nil {
+		return nil, err
+	}
+	hs := &hostState{name: name, inv: inv, dyn: map[string]any{}}
+	r.hosts[name] = hs
+	r.order = append(r.order, name)
+	return hs, nil
+}
+
+// resolveVars renders inventory variables that refer to other variables
+// (rip: "{{ .ansible_host }}"), a few passes deep.
+func resolveVars(host string, vars map[string]any) (map[string]any, error) {
+	for pass := 0; pass < 4; pass++ {
+		pending := false
+		keys := make([]string, 0, len(vars))
+		for k := range vars {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s, ok := vars[k].(string)
+			if !ok || !tmpl.Has(s) {
+				continue
+			}
+			v, err := tmpl.Value("inventory variable "+k+" of "+host, s, vars)
+			if err != nil {
+				return nil, err
+			}
+			vars[k] = v
+			if vs, ok := v.(string); ok && tmpl.Has(vs) {
+				pending = true
+			}
+		}
+		if !pending {
+			break
+		}
+	}
+	return vars, nil
+}
+
+// hostvarsSnapshot returns every known host's variables, for templates that
+// read other hosts (`index .hostvars "rs01"`).
+func (r *Runner) hostvarsSnapshot() map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]any, len(r.opts.Inventory.Hosts()))
+	for _, name := range r.opts.Inventory.Hosts() {
+		hs, ok := r.hosts[name]
+		if !ok {
+			v, err := resolveVars(name, r.opts.Inventory.HostVars(name))
+			if err != nil {
+				v = r.opts.Inventory.HostVars(name)
+			}
+			out[name] = v
+			continue
+		}
+		hs.mu.Lock()
+		m := make(map[string]any, len(hs.inv)+len(hs.dyn)+1)
+		for k, v := range hs.inv {
+			m[k] = v
+		}
+		for k, v := range hs.dyn {
+			m[k] = v
+		}
+		if hs.facts != nil {
+			m["facts"] = hs.facts
+		}
+		hs.mu.Unlock()
+		out[name] = m
+	}
+	return out
+}
+
+func describe(err error) string {
+	msg := err.Error()
+	return strings.TrimSpace(msg)
+}

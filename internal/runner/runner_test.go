@@ -1,0 +1,442 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/host"
+	"lvslab/internal/host/hosttest"
+	"lvslab/internal/module"
+	"lvslab/internal/playbook"
+	"lvslab/internal/report"
+)
+
+// memInventory is a flat inventory for runner tests.
+type memInventory struct {
+	hosts  []string
+	groups map[string][]string
+	vars   map[string]map[string]any
+}
+
+func (m *memInventory) Hosts() []string { return m.hosts }
+func (m *memInventory) HostVars(name string) map[string]any {
+	out := map[string]any{"inventory_hostname": name}
+	for k, v := range m.vars[name] {
+		out[k] = v
+	}
+	return out
+}
+func (m *memInventory) Match(p string) ([]string, error) {
+	if p == "all" {
+		return m.hosts, nil
+	}
+	if g, ok := m.groups[p]; ok {
+		return g, nil
+	}
+	for _, h := range m.hosts {
+		if h == p {
+			return []string{h}, nil
+		}
+	}
+	return nil, nil
+}
+
+// shellMod runs its argument as a command on the host.
+type shellMod struct{ Cmd string }
+
+func (s *shellMod) UnmarshalYAML(n *yaml.Node) error { return n.Decode(&s.Cmd) }
+func (s *shellMod) Apply(ctx context.Context, h host.Executor, env *module.Env) (module.Result, error) {
+	if env.Check {
+		return module.Result{Skipped: true, Msg: "skipped in check mode"}, nil
+	}
+	res, err := h.Run(ctx, s.Cmd, host.RunOpts{})
+	if err != nil {
+		return module.Result{}, err
+	}
+	return module.Result{Changed: true, Failed: res.ExitCode != 0,
+		Data: map[string]any{"stdout": res.Stdout, "rc": res.ExitCode}}, nil
+}
+
+// factMod sets facts from its mapping.
+type factMod map[string]any
+
+func (f *factMod) Apply(context.Context, host.Executor, *module.Env) (module.Result, error) {
+	return module.Result{Facts: *f}, nil
+}
+
+type recorder struct {
+	mu      sync.Mutex
+	results []report.Result
+	tasks   []string
+	warns   []string
+}
+
+func (r *recorder) Playbook(string) {}
+func (r *recorder) Play(string)     {}
+func (r *recorder) Task(name string, handler bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks = append(r.tasks, name)
+}
+func (r *recorder) Result(res report.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.results = append(r.results, res)
+}
+func (r *recorder) Running(string, string, time.Duration) {}
+func (r *recorder) Warn(m string)                         { r.warns = append(r.warns, m) }
+func (r *recorder) Recap([]report.Stats)                  {}
+
+func (r *recorder) status(host, task string) []report.Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []report.Status
+	for _, res := range r.results {
+		if res.Host == host && res.Task == task {
+			out = append(out, res.Status)
+		}
+	}
+	return out
+}
+
+type fixture struct {
+	fakes map[string]*hosttest.Fake
+	rec   *recorder
+	inv   *memInventory
+	opts  Options
+	dials map[string]int
+	mu    sync.Mutex
+}
+
+func newFixture(t *testing.T, hosts ...string) *fixture {
+	f := &fixture{fakes: map[string]*hosttest.Fake{}, rec: &recorder{}, dials: map[string]int{},
+		inv: &memInventory{hosts: hosts, groups: map[string][]string{"web": hosts}, vars: map[string]map[string]any{}}}
+	for _, h := range hosts {
+		f.fakes[h] = hosttest.New()
+		f.inv.vars[h] = map[string]any{"port": 80}
+	}
+	reg := module.NewRegistry()
+	reg.Register("shell", func() module.Module { return &shellMod{} })
+	reg.Register("set_fact", func() module.Module { return &factMod{} })
+	f.opts = Options{Inventory: f.inv, Modules: reg, Reporter: f.rec, Forks: 4,
+		Connect: func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+			f.mu.Lock()
+			f.dials[name]++
+			f.mu.Unlock()
+			if name == "down" {
+				return nil, &host.UnreachableError{Host: name, Err: errors.New("connection refused")}
+			}
+			return f.fakes[name], nil
+		}}
+	return f
+}
+
+func (f *fixture) run(t *testing.T, yml string) (*Runner, error) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "play.yml")
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := playbook.Load(path, f.opts.Modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Prepare([]*playbook.Playbook{pb}, f.opts); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	r := New(f.opts)
+	defer r.Close()
+	return r, r.Run(context.Background(), []*playbook.Playbook{pb})
+}
+
+func stats(r *Runner, host string) report.Stats {
+	for _, s := range r.Stats() {
+		if s.Host == host {
+			return s
+		}
+	}
+	return report.Stats{}
+}
+
+func TestLinearRunRegistersAndTemplates(t *testing.T) {
+	f := newFixture(t, "a", "b")
+	f.fakes["a"].On("^hostname$", host.Result{Stdout: "alpha"})
+	r, err := f.run(t, `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - name: who
+      shell: hostname
+      register: who
+    - name: echo
+      shell: "echo {{ .who.stdout }}:{{ .port }}"
+      when: who.stdout == "alpha"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fakes["a"].Commands(); len(got) != 2 || got[1] != "echo alpha:80" {
+		t.Fatalf("a ran %q", got)
+	}
+	if got := f.rec.status("b", "echo"); len(got) != 1 || got[0] != report.Skipped {
+		t.Fatalf("b echo: %v", got)
+	}
+	if s := stats(r, "a"); s.OK != 2 || s.Changed != 2 {
+		t.Fatalf("stats a %+v", s)
+	}
+	if f.dials["a"] != 1 || f.dials["b"] != 1 {
+		t.Fatalf("dials %v, want one per host", f.dials)
+	}
+}
+
+func TestFailedHostLeavesPlayOthersContinue(t *testing.T) {
+	f := newFixture(t, "a", "b")
+	f.fakes["a"].On("^false$", host.Result{ExitCode: 1})
+	r, err := f.run(t, `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - shell: "false"
+    - shell: "true"
+`)
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if got := f.fakes["a"].Commands(); len(got) != 1 {
+		t.Fatalf("a ran %q after failing", got)
+	}
+	if got := f.fakes["b"].Commands(); len(got) != 2 {
+		t.Fatalf("b ran %q", got)
+	}
+	if s := stats(r, "a"); s.Failed != 1 || s.OK != 0 {
+		t.Fatalf("a %+v", s)
+	}
+}
+
+func TestUnreachableIsApartFromFailed(t *testing.T) {
+	f := newFixture(t, "a", "down")
+	r, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: "true"
+    - shell: "true"
+`)
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if s := stats(r, "down"); s.Unreachable != 1 || s.Failed != 0 {
+		t.Fatalf("down %+v", s)
+	}
+	if s := stats(r, "a"); s.OK != 2 {
+		t.Fatalf("a %+v", s)
+	}
+}
+
+func TestIgnoreErrorsChangedWhenFailedWhen(t *testing.T) {
+	f := newFixture(t, "a")
+	f.fakes["a"].On("^check$", host.Result{ExitCode: 3, Stdout: "absent"})
+	r, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: probe
+      shell: check
+      register: probe
+      changed_when: false
+      failed_when: rc != 3
+    - name: boom
+      shell: check
+      ignore_errors: true
+    - name: after
+      shell: "true"
+      changed_when: probe.stdout == "absent"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rec.status("a", "probe"); got[0] != report.OK {
+		t.Fatalf("probe %v", got)
+	}
+	if s := stats(r, "a"); s.Ignored != 1 || s.Failed != 0 || s.Changed != 1 || s.OK != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestLoopSetFactAndHandlers(t *testing.T) {
+	f := newFixture(t, "a", "b")
+	r, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  vars:
+    sites: [x, y]
+  tasks:
+    - set_fact:
+        greeting: "hi {{ .inventory_hostname }}"
+    - name: per site
+      shell: "touch {{ .item }} {{ .greeting }}"
+      loop: "{{ .sites }}"
+      notify: reload
+      when: inventory_hostname == "a" || item == "y"
+  handlers:
+    - name: reload
+      shell: reload
+    - name: unused
+      shell: never
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"touch x hi a", "touch y hi a", "reload"}
+	if got := f.fakes["a"].Commands(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("a ran %q", got)
+	}
+	if got := f.fakes["b"].Commands(); strings.Join(got, "|") != "touch y hi b|reload" {
+		t.Fatalf("b ran %q", got)
+	}
+	if s := stats(r, "a"); s.Changed != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestUntilRetries(t *testing.T) {
+	f := newFixture(t, "a")
+	n := 0
+	f.fakes["a"].OnFunc("^poll$", func(string) (host.Result, error) {
+		n++
+		if n < 3 {
+			return host.Result{Stdout: "wait"}, nil
+		}
+		return host.Result{Stdout: "ready"}, nil
+	})
+	_, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: poll
+      register: p
+      until: p.stdout == "ready"
+      retries: 5
+      delay: 0
+`)
+	if err != nil || n != 3 {
+		t.Fatalf("err %v after %d polls", err, n)
+	}
+}
+
+func TestAnyErrorsFatalStopsEveryone(t *testing.T) {
+	f := newFixture(t, "a", "b")
+	f.fakes["a"].On("^false$", host.Result{ExitCode: 1})
+	_, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - shell: "false"
+    - shell: second
+`)
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatal(err)
+	}
+	for _, c := range f.fakes["b"].Commands() {
+		if c == "second" {
+			t.Fatal("b went on after any_errors_fatal")
+		}
+	}
+}
+
+func TestMaxFailPercentage(t *testing.T) {
+	f := newFixture(t, "a", "b", "c", "d")
+	f.fakes["a"].On("^false$", host.Result{ExitCode: 1})
+	_, _ = f.run(t, `
+- hosts: all
+  gather_facts: false
+  max_fail_percentage: 30
+  tasks:
+    - shell: "false"
+    - shell: second
+`)
+	if got := f.fakes["b"].Commands(); len(got) != 2 {
+		t.Fatalf("25%% failed is under 30%%: b ran %q", got)
+	}
+	f = newFixture(t, "a", "b", "c")
+	f.fakes["a"].On("^false$", host.Result{ExitCode: 1})
+	_, _ = f.run(t, `
+- hosts: all
+  gather_facts: false
+  max_fail_percentage: 30
+  tasks:
+    - shell: "false"
+    - shell: second
+`)
+	if got := f.fakes["b"].Commands(); len(got) != 1 {
+		t.Fatalf("33%% failed is over 30%%: b ran %q", got)
+	}
+}
+
+func TestTagsAndCheckMode(t *testing.T) {
+	f := newFixture(t, "a")
+	f.opts.Tags = []string{"web"}
+	f.opts.Check = true
+	r, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: untagged
+    - shell: tagged
+      tags: [web]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fakes["a"].Commands(); len(got) != 0 {
+		t.Fatalf("check mode ran %q", got)
+	}
+	if s := stats(r, "a"); s.Skipped != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestPrepareReportsEveryProblem(t *testing.T) {
+	f := newFixture(t, "a")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yml")
+	os.WriteFile(path, []byte(`
+- hosts: all
+  tasks:
+    - shell: "echo {{ .nope }}"
+    - shell: "echo {{ .later.stdout }}"
+      when: port ==
+    - shell: x
+      when: undefined_thing == 1
+    - shell: y
+      register: later
+`), 0o644)
+	pb, err := playbook.Load(path, f.opts.Modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Prepare([]*playbook.Playbook{pb}, f.opts)
+	var errs playbook.Errors
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("want 3 errors, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{`bad.yml:4:14: undefined variable "nope"`, "bad.yml:6:13: expression", `undefined variable "undefined_thing"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+	if f.dials["a"] != 0 {
+		t.Fatal("prepare connected")
+	}
+}

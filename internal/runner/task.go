@@ -1,0 +1,302 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/host"
+	"lvslab/internal/module"
+	"lvslab/internal/playbook"
+	"lvslab/internal/report"
+	"lvslab/internal/tmpl"
+)
+
+var errorsIs = errors.Is
+
+// heartbeat is how long a task runs on a host before the reporter hears that
+// it is still running, and how often after that.
+const heartbeat = 5 * time.Second
+
+// runTaskOnHosts runs t on every host and waits for all of them.
+func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, handler bool) error {
+	if t.RunOnce && len(hosts) > 1 {
+		first := hosts[0]
+		r.runOne(ctx, play, t, first)
+		if t.Register != "" {
+			for _, hs := range hosts[1:] {
+				hs.mu.Lock()
+				hs.dyn[t.Register] = first.dyn[t.Register]
+				hs.mu.Unlock()
+			}
+		}
+		return ctx.Err()
+	}
+	r.forEach(ctx, hosts, func(hs *hostState) { r.runOne(ctx, play, t, hs) })
+	return ctx.Err()
+}
+
+// taskVars builds the variables a task sees on a host, lowest precedence
+// first: inventory, play vars, task vars, registered and set_fact, extra vars.
+func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]any) (map[string]any, error) {
+	hs.mu.Lock()
+	vars := merge(hs.inv, hs.playVars)
+	hs.mu.Unlock()
+	for k, v := range t.Vars {
+		rv, err := tmpl.RenderValue(t.Pos.String()+" vars."+k, v, vars)
+		if err != nil {
+			return nil, err
+		}
+		vars[k] = rv
+	}
+	hs.mu.Lock()
+	for k, v := range hs.dyn {
+		vars[k] = v
+	}
+	if hs.facts != nil {
+		vars["facts"] = hs.facts
+	} else {
+		vars["facts"] = map[string]any{}
+	}
+	hs.mu.Unlock()
+	for k, v := range r.opts.ExtraVars {
+		vars[k] = v
+	}
+	vars["hostvars"] = hostvars
+	vars["ansible_check_mode"] = r.opts.Check
+	return vars, nil
+}
+
+func merge(layers ...map[string]any) map[string]any {
+	n := 0
+	for _, l := range layers {
+		n += len(l)
+	}
+	out := make(map[string]any, n+8)
+	for _, l := range layers {
+		for k, v := range l {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// runOne runs a task on one host (all its loop items) and records the outcome.
+func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState) {
+	start := time.Now()
+	stop := r.startHeartbeat(hs.name, t.DisplayName())
+	defer stop()
+	res := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog}
+	vars, err := r.taskVars(hs, t, r.hostvarsSnapshot())
+	if err != nil {
+		r.finish(hs, t, &res, vars, nil, err, start)
+		return
+	}
+	if t.Loop == nil {
+		ok, err := r.when(t, vars)
+		if err != nil || !ok {
+			r.finish(hs, t, &res, vars, nil, err, start)
+			return
+		}
+		mr, err := r.apply(ctx, play, t, hs, vars)
+		r.finish(hs, t, &res, vars, &mr, err, start)
+		return
+	}
+	items, err := loopItems(t, vars)
+	if err != nil {
+		r.finish(hs, t, &res, vars, nil, err, start)
+		return
+	}
+	loopVar := t.LoopVar
+	if loopVar == "" {
+		loopVar = "item"
+	}
+	var results []any
+	agg := module.Result{Data: map[string]any{}}
+	anyRan, failed := false, false
+	for i, item := range items {
+		iv := merge(vars)
+		iv[loopVar] = item
+		iv["ansible_loop_index"] = i
+		ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: item, HasItem: true}
+		ok, err := r.when(t, iv)
+		if err == nil && !ok {
+			ir.Status = report.Skipped
+			r.opts.Reporter.Result(ir)
+			results = append(results, map[string]any{"skipped": true, loopVar: item, "changed": false, "failed": false})
+			continue
+		}
+		var mr module.Result
+		if err == nil {
+			mr, err = r.apply(ctx, play, t, hs, iv)
+		}
+		anyRan = true
+		st, msg := r.classify(t, iv, &mr, err)
+		ir.Status, ir.Err, ir.Result, ir.Ignored = st, msg, mr, st == report.Failed && t.IgnoreErrors
+		r.opts.Reporter.Result(ir)
+		reg := mr.Registered()
+		reg[loopVar] = item
+		results = append(results, reg)
+		agg.Changed = agg.Changed || mr.Changed
+		if st == report.Unreachable {
+			r.countTask(hs, t, report.Unreachable, nil, err)
+			return
+		}
+		if st == report.Failed {
+			failed = true
+			if !t.IgnoreErrors {
+				break
+			}
+		}
+	}
+	agg.Data["results"] = results
+	agg.Failed = failed
+	agg.Skipped = !anyRan
+	agg.Msg = "All items completed"
+	status := report.OK
+	switch {
+	case failed:
+		status = report.Failed
+	case !anyRan:
+		status = report.Skipped
+	case agg.Changed:
+		status = report.Changed
+	}
+	r.record(hs, t, agg)
+	r.countTask(hs, t, status, &agg, nil)
+}
+
+// apply renders the task's arguments, builds its module and applies it, with
+// retries/until.
+func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, vars map[string]any) (module.Result, error) {
+	args, err := tmpl.RenderNode(t.File, t.Args, vars)
+	if err != nil {
+		return module.Result{}, err
+	}
+	m, err := r.opts.Modules.New(t.Module, args)
+	if err != nil {
+		return module.Result{}, fmt.Errorf("%s: module %s: %w", t.Pos, t.Module, err)
+	}
+	exec, err := r.pool.get(ctx, hs.name, hs.inv)
+	if err != nil {
+		return module.Result{}, err
+	}
+	hs.mu.Lock()
+	factsMap := hs.facts
+	hs.mu.Unlock()
+	env := &module.Env{
+		Check: r.opts.Check, Diff: r.opts.Diff, Host: hs.name, Facts: factsMap, Vars: vars, BaseDir: t.Dir,
+		Render: func(name, text string) (string, error) { return tmpl.Render(name, text, vars) },
+		Eval:   func(src string) (any, error) { return tmpl.Eval(t.Pos.String(), src, vars) },
+	}
+	becomeExecutor := becomeExec{Executor: exec, b: r.become(play, t, vars)}
+	attempts := 1
+	if t.Until != nil {
+		attempts = t.Retries + 1
+	}
+	var mr module.Result
+	for i := 1; ; i++ {
+		mr, err = m.Apply(ctx, becomeExecutor, env)
+		if err != nil || t.Until == nil {
+			return mr, err
+		}
+		ok, uerr := tmpl.EvalBool(t.Until.Pos.String(), t.Until.Src, withResult(vars, t, mr))
+		if uerr != nil {
+			return mr, uerr
+		}
+		if ok {
+			if mr.Data == nil {
+				mr.Data = map[string]any{}
+			}
+			mr.Data["attempts"] = i
+			return mr, nil
+		}
+		if i >= attempts {
+			mr.Failed = true
+			mr.Msg = fmt.Sprintf("retries exhausted: %q still false after %d attempts", t.Until.Src, i)
+			return mr, nil
+		}
+		select {
+		case <-ctx.Done():
+			return mr, ctx.Err()
+		case <-time.After(time.Duration(t.Delay) * time.Second):
+		}
+	}
+}
+
+// become works out escalation: task, then play, then inventory.
+func (r *Runner) become(play *playbook.Play, t *playbook.Task, vars map[string]any) host.Become {
+	b := host.Become{Enabled: truthy(vars["ansible_become"])}
+	if play.Become != nil {
+		b.Enabled = *play.Become
+	}
+	if t.Become != nil {
+		b.Enabled = *t.Become
+	}
+	for _, u := range []string{t.BecomeUser, play.BecomeUser, str(vars["ansible_become_user"])} {
+		if u != "" {
+			b.User = u
+			break
+		}
+	}
+	if b.User == "" {
+		b.User = "root"
+	}
+	b.Password = str(vars["ansible_become_password"])
+	if b.Password == "" {
+		b.Password = str(vars["ansible_become_pass"])
+	}
+	return b
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return x == "true" || x == "yes" || x == "True" || x == "1"
+	case int:
+		return x != 0
+	}
+	return false
+}
+
+func str(v any) string {
+	if v == nil {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+// loopItems renders a task's loop into a list.
+func loopItems(t *playbook.Task, vars map[string]any) ([]any, error) {
+	n := t.Loop
+	if n.Kind == yaml.ScalarNode {
+		v, err := tmpl.Value(fmt.Sprintf("%s:%d:%d", t.File, n.Line, n.Column), n.Value, vars)
+		if err != nil {
+			return nil, err
+		}
+		switch l := v.(type) {
+		case []any:
+			return l, nil
+		case nil:
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s:%d:%d: loop must be a list, got %T", t.File, n.Line, n.Column, v)
+	}
+	rendered, err := tmpl.RenderNode(t.File, n, vars)
+	if err != nil {
+		return nil, err
+	}
+	var items []any
+	if err := rendered.Decode(&items); err != nil {
+		return nil, fmt.Errorf("%s:%d:%d: loop: %w", t.File, n.Line, n.Column, err)
+	}
+	return items, nil
+}
