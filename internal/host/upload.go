@@ -1,0 +1,319 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/pkg/sftp"
+)
+
+// errNoSFTP says the host has no sftp subsystem; files go through the shell.
+var errNoSFTP = errors.New("the host has no sftp subsystem")
+
+// spoolInMemory is how much of a reader of unknown length the shell upload
+// keeps in memory before spooling the rest to a local temporary file.
+const spoolInMemory = 16 << 20
+
+// Upload writes r to dst atomically (see Executor). A zero opts.Mode means
+// 0644; the mode is set exactly, whatever the remote umask.
+//
+// Without escalation, or when the connecting user is the become user, the
+// data goes over SFTP into dst's directory as .lvslab-tmp-RANDOM (mode 0600
+// until complete), is fsynced, chowned (one chown command, only when
+// opts.Owner or opts.Group is set), chmodded and renamed over dst with
+// posix-rename. Otherwise one sudo'd shell command receives exactly the
+// data's length on stdin, checks that it got all of it before renaming, and
+// removes its temporary file on any failure, so a dropped connection never
+// renames a short file; the same command serves hosts without SFTP.
+func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts) error {
+	op := "upload " + dst
+	mode := opts.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	b, sudo := s.become(opts.Become)
+	if !sudo {
+		c, err := s.sftpClient(ctx)
+		if err == nil {
+			return s.uploadSFTP(ctx, c, r, dst, mode, chownSpec(opts.Owner, opts.Group))
+		}
+		if !errors.Is(err, errNoSFTP) {
+			return s.opErr(ctx, op, err)
+		}
+	}
+	size, body, cleanup, err := sized(r)
+	if err != nil {
+		return fmt.Errorf("%s: read source: %w", op, err)
+	}
+	defer cleanup()
+	line, stdin := uploadScript(dst, size, mode, chownSpec(opts.Owner, opts.Group)), body
+	if sudo {
+		if line, stdin, err = sudoCommand(line, b, body); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	var stderr bytes.Buffer
+	code, err := s.exec(ctx, line, stdin, io.Discard, &stderr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s: exit status %d: %s", op, code, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// Download copies src to w, over SFTP, or with cat (sudo'd when escalating
+// to another user than the connecting one). A missing src is an error
+// matching fs.ErrNotExist. After an error w may hold part of the file.
+func (s *SSH) Download(ctx context.Context, src string, w io.Writer, become Become) error {
+	op := "download " + src
+	b, sudo := s.become(become)
+	dst := &errWriter{w: ctxWriter{ctx: ctx, w: w}}
+	if !sudo {
+		c, err := s.sftpClient(ctx)
+		if err == nil {
+			f, err := c.Open(src)
+			if err != nil {
+				return s.opErr(ctx, op, err)
+			}
+			defer f.Close()
+			_, err = f.WriteTo(dst)
+			if werr := dst.failed(); werr != nil && ctx.Err() == nil {
+				return fmt.Errorf("%s: %w", op, werr)
+			}
+			if err != nil {
+				return s.opErr(ctx, op, err)
+			}
+			return nil
+		}
+		if !errors.Is(err, errNoSFTP) {
+			return s.opErr(ctx, op, err)
+		}
+	}
+	line := "cat -- " + Quote(src)
+	var stdin io.Reader
+	var err error
+	if sudo {
+		if line, stdin, err = sudoCommand(line, b, nil); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	var stderr bytes.Buffer
+	code, err := s.exec(ctx, line, stdin, w, &stderr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if code != 0 {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "No such file") {
+			return fmt.Errorf("%s: %s: %w", op, msg, fs.ErrNotExist)
+		}
+		return fmt.Errorf("%s: exit status %d: %s", op, code, msg)
+	}
+	return nil
+}
+
+// sftpClient returns the connection's SFTP client, starting it on first
+// use. It holds a session slot while it lives; errNoSFTP means the host has
+// no sftp subsystem.
+func (s *SSH) sftpClient(ctx context.Context) (*sftp.Client, error) {
+	s.sftpMu.Lock()
+	defer s.sftpMu.Unlock()
+	if s.sftp != nil {
+		return s.sftp, nil
+	}
+	if s.noSFTP {
+		return nil, errNoSFTP
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.dead:
+		return nil, io.EOF
+	}
+	c, err := sftp.NewClient(s.client, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		<-s.sem
+		if strings.Contains(err.Error(), "subsystem request failed") {
+			s.noSFTP = true
+			return nil, errNoSFTP
+		}
+		return nil, fmt.Errorf("start sftp: %w", err)
+	}
+	s.sftp = c
+	go func() {
+		// When the sftp session ends, free its slot; the next file
+		// operation starts a new one if the connection still lives.
+		_ = c.Wait()
+		s.sftpMu.Lock()
+		if s.sftp == c {
+			s.sftp = nil
+		}
+		s.sftpMu.Unlock()
+		<-s.sem
+	}()
+	return c, nil
+}
+
+func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst string, mode fs.FileMode, owner string) (err error) {
+	op := "upload " + dst
+	tmp := path.Join(path.Dir(dst), ".lvslab-tmp-"+randHex(8))
+	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	src := &errReader{r: ctxReader{ctx: ctx, r: r}}
+	defer func() {
+		if err == nil {
+			return
+		}
+		_ = f.Close()
+		_ = c.Remove(tmp)
+		if rerr := src.failed(); rerr != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%s: read source: %w", op, rerr)
+		}
+	}()
+	// The file is empty until it has its final mode: 0600 for the data.
+	if err = f.Chmod(0o600); err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	if _, err = f.ReadFromWithConcurrency(src, 0); err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	if err = f.Sync(); err != nil && !errors.Is(err, sftp.ErrSSHFxOpUnsupported) {
+		return s.opErr(ctx, op, err)
+	}
+	if owner != "" {
+		var stderr bytes.Buffer
+		code, err := s.exec(ctx, "chown -- "+Quote(owner)+" "+Quote(tmp), nil, io.Discard, &stderr)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("%s: chown %s: %s", op, owner, strings.TrimSpace(stderr.String()))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// After chown, which may clear set-id bits.
+	if err = f.Chmod(mode); err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	if err = f.Close(); err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	if err = c.PosixRename(tmp, dst); err != nil {
+		return s.opErr(ctx, op, err)
+	}
+	return nil
+}
+
+// uploadScript is the shell upload: it takes exactly size bytes of stdin.
+func uploadScript(dst string, size int64, mode fs.FileMode, owner string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e; umask 077; t=$(mktemp %s)\n", Quote(path.Join(path.Dir(dst), ".lvslab-tmp-XXXXXX")))
+	b.WriteString("trap 'rm -f \"$t\"' EXIT; trap 'exit 129' HUP INT TERM PIPE\n")
+	fmt.Fprintf(&b, "head -c %d > \"$t\"\n", size)
+	fmt.Fprintf(&b, "n=$(wc -c < \"$t\"); [ $n -eq %d ] || { echo \"lvslab: got $n of %d bytes\" >&2; exit 1; }\n", size, size)
+	if owner != "" {
+		fmt.Fprintf(&b, "chown -- %s \"$t\"\n", Quote(owner))
+	}
+	fmt.Fprintf(&b, "chmod %04o \"$t\"\n", unixMode(mode))
+	b.WriteString("sync -- \"$t\" 2>/dev/null || :\n")
+	fmt.Fprintf(&b, "mv -f -- \"$t\" %s; trap - EXIT", Quote(dst))
+	return b.String()
+}
+
+// sized returns r with its length. A reader that does not tell its length is
+// read to the end first: in memory, then in a local temporary file.
+func sized(r io.Reader) (int64, io.Reader, func(), error) {
+	noop := func() {}
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len()), r, noop, nil
+	case *os.File:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			if off, err := v.Seek(0, io.SeekCurrent); err == nil {
+				return st.Size() - off, io.LimitReader(v, st.Size()-off), noop, nil
+			}
+		}
+	}
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, spoolInMemory+1))
+	if err != nil {
+		return 0, nil, noop, err
+	}
+	if n <= spoolInMemory {
+		return n, bytes.NewReader(buf.Bytes()), noop, nil
+	}
+	f, err := os.CreateTemp("", "lvslab-upload-")
+	if err != nil {
+		return 0, nil, noop, err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	if n, err = io.Copy(f, io.MultiReader(&buf, r)); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		cleanup()
+		return 0, nil, noop, err
+	}
+	return n, f, cleanup, nil
+}
+
+// chownSpec returns chown's OWNER[:GROUP] argument, or "".
+func chownSpec(owner, group string) string {
+	if group == "" {
+		return owner
+	}
+	return owner + ":" + group
+}
+
+// unixMode returns the permission and set-id/sticky bits of m as chmod(2)
+// wants them.
+func unixMode(m fs.FileMode) uint32 {
+	u := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}
+
+// ctxReader fails once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ctxWriter fails once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
