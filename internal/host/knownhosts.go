@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -148,8 +149,9 @@ func acceptNew(cfg SSHConfig, file, hostname string, remote net.Addr, key ssh.Pu
 	return nil
 }
 
-// knownAlgorithms asks db which key types it knows for addr, by checking a
-// key it cannot know.
+// knownAlgorithms returns the host key algorithms to offer: first those of
+// the keys db knows for addr (found by checking a key it cannot know), then
+// the others; nil when none is known.
 func knownAlgorithms(db ssh.HostKeyCallback, addr string) []string {
 	err := db(addr, &net.TCPAddr{IP: net.IPv4zero}, probeKey)
 	var ke *knownhosts.KeyError
@@ -168,6 +170,14 @@ func knownAlgorithms(db ssh.HostKeyCallback, addr string) []string {
 			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256)
 		}
 		algos = append(algos, t)
+	}
+	if len(algos) == 0 {
+		return nil
+	}
+	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+		if !slices.Contains(algos, a) {
+			algos = append(algos, a)
+		}
 	}
 	return algos
 }

@@ -277,9 +277,10 @@ func chownSpec(owner, group string) string {
 }
 
 // unixMode returns the permission and set-id/sticky bits of m as chmod(2)
-// wants them.
+// wants them. Like the SFTP client, it takes both Go's fs.ModeSetuid style
+// and raw octal bits (fs.FileMode(0o2750)).
 func unixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
+	u := uint32(m) & 0o7777
 	if m&fs.ModeSetuid != 0 {
 		u |= 0o4000
 	}
