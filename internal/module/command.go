@@ -1,0 +1,232 @@
+package module
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/host"
+)
+
+// Markers a command script prints instead of running when creates/removes
+// say there is nothing to do (or, in check mode, that it would run).
+const (
+	skipCreates = "--lvslab-skip-creates--"
+	skipRemoves = "--lvslab-skip-removes--"
+	wouldRun    = "--lvslab-would-run--"
+)
+
+// CmdOpts are the options command and shell share. creates and removes may
+// be glob patterns.
+type CmdOpts struct {
+	Chdir   string `yaml:"chdir"`   // run in this directory
+	Creates string `yaml:"creates"` // skip when this path exists
+	Removes string `yaml:"removes"` // skip unless this path exists
+	Stdin   string `yaml:"stdin"`   // fed to the command
+	// StdinAddNewline appends a newline to stdin (default true).
+	StdinAddNewline *bool `yaml:"stdin_add_newline"`
+}
+
+// Command runs a program without a shell: each word is quoted, so pipes,
+// redirections and variables are passed literally. The program is given as
+// a free-form string (`command: ls -l /tmp`, split like a shell would), as
+// cmd, or as an argv list. Leading chdir=, creates= and removes= words of the
+// free form are options, as in Ansible. It is always changed unless
+// creates/removes skip it; a non-zero exit fails the task ("non-zero return
+// code") with stdout, stderr and rc still registered. In check mode it does
+// not run: without creates/removes it is skipped, with them it reports
+// whether it would run.
+type Command struct {
+	Cmd     string   `yaml:"cmd"`
+	Argv    []string `yaml:"argv"`
+	CmdOpts `yaml:",inline"`
+
+	argv []string
+}
+
+// UnmarshalYAML accepts the free form (a scalar) or a mapping.
+func (c *Command) UnmarshalYAML(n *yaml.Node) error {
+	type plain Command
+	return freeForm(n, &c.Cmd, (*plain)(c))
+}
+
+// Validate splits the free form and checks that exactly one of cmd and argv
+// is given.
+func (c *Command) Validate() error {
+	var errs []string
+	if c.Cmd != "" {
+		rest := peelOptions(c.Cmd, map[string]*string{"chdir": &c.Chdir, "creates": &c.Creates, "removes": &c.Removes})
+		words, err := splitWords(rest)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		c.argv = words
+	}
+	switch {
+	case c.Cmd != "" && len(c.Argv) > 0:
+		errs = append(errs, "give either cmd (or the free form) or argv, not both")
+	case len(c.Argv) > 0:
+		c.argv = c.Argv
+	case len(c.argv) == 0 && len(errs) == 0:
+		errs = append(errs, "no command given")
+	}
+	return joinErrs("command", errs)
+}
+
+// Apply runs the command.
+func (c *Command) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	quoted := make([]string, len(c.argv))
+	argv := make([]any, len(c.argv))
+	for i, w := range c.argv {
+		quoted[i], argv[i] = host.Quote(w), w
+	}
+	return runCmd(ctx, h, env, strings.Join(quoted, " "), c.CmdOpts, argv)
+}
+
+// runCmd runs core (a shell command line) with the options, in one round trip.
+func runCmd(ctx context.Context, h host.Executor, env *Env, core string, o CmdOpts, cmdData any) (Result, error) {
+	res := Result{Data: map[string]any{"cmd": cmdData, "rc": 0, "stdout": "", "stderr": "",
+		"stdout_lines": []string{}, "stderr_lines": []string{}}}
+	if env.Check {
+		if o.Creates == "" && o.Removes == "" {
+			res.Skipped, res.Msg = true, "skipped in check mode"
+			return res, nil
+		}
+		out, err := h.Run(ctx, wrapCmd("echo "+wouldRun, o), host.RunOpts{})
+		if err != nil {
+			return res, err
+		}
+		if skipped(&res, out.Stdout, o) {
+			return res, nil
+		}
+		res.Changed, res.Msg = true, "command would have run if not in check mode"
+		return res, nil
+	}
+	var opts host.RunOpts
+	if o.Stdin != "" {
+		in := o.Stdin
+		if o.StdinAddNewline == nil || *o.StdinAddNewline {
+			in += "\n"
+		}
+		opts.Stdin = strings.NewReader(in)
+	}
+	out, err := h.Run(ctx, wrapCmd(core, o), opts)
+	if err != nil {
+		return res, err
+	}
+	if out.ExitCode == 0 && skipped(&res, out.Stdout, o) {
+		return res, nil
+	}
+	stdout, stderr := trimNL(out.Stdout), trimNL(out.Stderr)
+	res.Changed = true
+	res.Data["rc"], res.Data["stdout"], res.Data["stderr"] = out.ExitCode, stdout, stderr
+	res.Data["stdout_lines"], res.Data["stderr_lines"] = outLines(stdout), outLines(stderr)
+	if out.ExitCode != 0 {
+		res.Failed, res.Msg = true, "non-zero return code"
+	}
+	return res, nil
+}
+
+// skipped recognises the creates/removes markers.
+func skipped(res *Result, stdout string, o CmdOpts) bool {
+	switch stdout {
+	case skipCreates + "\n":
+		res.Msg = fmt.Sprintf("skipped, since %s exists", o.Creates)
+	case skipRemoves + "\n":
+		res.Msg = fmt.Sprintf("skipped, since %s does not exist", o.Removes)
+	default:
+		return false
+	}
+	res.Skipped = true
+	return true
+}
+
+// wrapCmd prefixes core with the creates/removes tests and the chdir.
+func wrapCmd(core string, o CmdOpts) string {
+	var parts []string
+	if o.Creates != "" {
+		parts = append(parts, fmt.Sprintf(`for f in %s; do if [ -e "$f" ]; then echo %s; exit 0; fi; done`, globWord(o.Creates), skipCreates))
+	}
+	if o.Removes != "" {
+		parts = append(parts, fmt.Sprintf(`found=; for f in %s; do if [ -e "$f" ]; then found=1; fi; done; if [ -z "$found" ]; then echo %s; exit 0; fi`, globWord(o.Removes), skipRemoves))
+	}
+	if o.Chdir != "" {
+		parts = append(parts, "cd -- "+host.Quote(o.Chdir)+" || exit 1")
+	}
+	return strings.Join(append(parts, core), "\n")
+}
+
+// peelOptions moves leading `key=value` words whose key is in opts out of a
+// free-form command and returns the rest.
+func peelOptions(s string, opts map[string]*string) string {
+	rest := strings.TrimLeft(s, " \t")
+	for {
+		word, tail, _ := strings.Cut(rest, " ")
+		k, v, ok := strings.Cut(word, "=")
+		dst, known := opts[k]
+		if !ok || !known || strings.ContainsAny(word, "\n\t") {
+			return rest
+		}
+		*dst = v
+		rest = strings.TrimLeft(tail, " \t")
+	}
+}
+
+// splitWords splits s into words the way a POSIX shell would (quotes and
+// backslashes, no expansions).
+func splitWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words, inWord = append(words, cur.String()), false
+				cur.Reset()
+			}
+		case c == '\\':
+			inWord = true
+			if i+1 < len(s) {
+				i++
+				if s[i] != '\n' {
+					cur.WriteByte(s[i])
+				}
+			}
+		case c == '\'':
+			inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case c == '"':
+			inWord = true
+			closed := false
+			for i++; i < len(s); i++ {
+				if s[i] == '"' {
+					closed = true
+					break
+				}
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`\n", s[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if !closed {
+				return nil, fmt.Errorf("unterminated \" in %q", s)
+			}
+		default:
+			inWord = true
+			cur.WriteByte(c)
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}

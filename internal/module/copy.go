@@ -1,0 +1,94 @@
+package module
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"lvslab/internal/host"
+)
+
+// Copy writes a local file (src, relative to the playbook's directory, or
+// under files/ beside it or beside its parent) or the given content to dest
+// on the host. When dest is a directory, src goes into it under its own
+// name. One round trip when dest is already right: a stat and a sha256 of
+// dest (and its old content with --diff), compared with the local checksum;
+// the upload is atomic. With force: false an existing dest is left alone.
+// See FileAttrs for mode, owner, group, backup and validate.
+type Copy struct {
+	Src       string  `yaml:"src"`
+	Content   *string `yaml:"content"`
+	Dest      string  `yaml:"dest"`
+	Force     *bool   `yaml:"force"`
+	FileAttrs `yaml:",inline"`
+}
+
+// Validate checks that exactly one of src and content is given, and dest.
+func (c *Copy) Validate() error {
+	var errs []string
+	switch {
+	case c.Src == "" && c.Content == nil:
+		errs = append(errs, "src or content is required")
+	case c.Src != "" && c.Content != nil:
+		errs = append(errs, "give either src or content, not both")
+	}
+	if c.Dest == "" {
+		errs = append(errs, "dest is required")
+	}
+	errs = append(errs, c.FileAttrs.check()...)
+	return joinErrs("copy", errs)
+}
+
+// Apply converges dest.
+func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	var data []byte
+	base := ""
+	if c.Content != nil {
+		data = []byte(*c.Content)
+	} else {
+		p, err := findLocal(env.BaseDir, c.Src, "files")
+		if err != nil {
+			return Result{}, fmt.Errorf("copy: %w", err)
+		}
+		if data, err = os.ReadFile(p); err != nil {
+			return Result{}, fmt.Errorf("copy: %w", err)
+		}
+		base = filepath.Base(c.Src)
+	}
+	return putFile(ctx, h, env, c.Dest, base, data, c.FileAttrs, c.Force)
+}
+
+// putFile is copy and template after the new content is known.
+func putFile(ctx context.Context, h host.Executor, env *Env, dest, base string, data []byte, a FileAttrs, force *bool) (Result, error) {
+	st, err := probeFile(ctx, h, dest, base, env.Diff, diffLimit)
+	if err != nil {
+		return Result{}, err
+	}
+	return writeFile(ctx, h, env, st, writeOpts{FileAttrs: a, Keep: force != nil && !*force}, data)
+}
+
+// findLocal resolves a controller-side source file: absolute as given, else
+// baseDir/src, baseDir/sub/src, baseDir/../sub/src, the first that exists.
+func findLocal(baseDir, src, sub string) (string, error) {
+	if filepath.IsAbs(src) {
+		if _, err := os.Stat(src); err != nil {
+			return "", err
+		}
+		return src, nil
+	}
+	tried := []string{
+		filepath.Join(baseDir, src),
+		filepath.Join(baseDir, sub, src),
+		filepath.Join(baseDir, "..", sub, src),
+	}
+	for _, p := range tried {
+		if fi, err := os.Stat(p); err == nil {
+			if fi.IsDir() {
+				return "", fmt.Errorf("%s is a directory; copy takes one file", p)
+			}
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("source %q not found (tried %s, %s, %s)", src, tried[0], tried[1], tried[2])
+}

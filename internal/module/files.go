@@ -1,0 +1,343 @@
+package module
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"lvslab/internal/host"
+)
+
+// This file is the file writer shared by copy, template, lineinfile and
+// sysctl: one probe command that reports what is at the destination (and its
+// content when needed), then, only when something differs, one upload
+// (atomic in the executor) or one chmod/chown.
+
+const (
+	// contentMark separates the probe's key=value lines from the file content.
+	contentMark = "--lvslab-content--"
+	// diffLimit is the largest file whose content is fetched for --diff.
+	diffLimit = 1 << 20
+	// validatedMark is printed once a validate command has passed.
+	validatedMark = "--lvslab-validated--"
+)
+
+// tempName returns a random suffix for temporary files; tests replace it.
+var tempName = func() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fileState is what probeFile found at a path.
+type fileState struct {
+	Path       string // the path probed: dest, or dest/base when dest is a directory
+	Exists     bool   // a regular file (not a symbolic link) is there
+	Other      string // the type of something else that is there ("directory", "symbolic link", ...)
+	NoDir      bool   // the parent directory does not exist
+	Mode       uint32 // permission bits, as stat -c %a
+	UID, Owner string
+	GID, Group string
+	Size       int64
+	Sum        string // hex sha256 of the content
+	Content    []byte
+	HasContent bool
+	Extra      map[string]string // key=value lines that other scripts printed before the probe
+}
+
+// probeScript returns a shell snippet that reports on path. When base is not
+// empty and path is a directory, path/base is probed instead (copy into a
+// directory). With content, the file's content is printed after contentMark
+// when it is at most limit bytes (limit < 0: always).
+func probeScript(p, base string, content bool, limit int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "d=%s\n", host.Quote(p))
+	if base != "" {
+		fmt.Fprintf(&b, "if [ -d \"$d\" ] && [ ! -L \"$d\" ]; then d=\"${d%%/}/\"%s; fi\n", host.Quote(base))
+	}
+	b.WriteString("echo \"path=$d\"\n")
+	b.WriteString("[ -d \"$(dirname -- \"$d\")\" ] || echo nodir=1\n")
+	b.WriteString("if [ -f \"$d\" ] && [ ! -L \"$d\" ]; then\n")
+	b.WriteString("  stat -c 'stat=%a %u %U %g %G %s' -- \"$d\"\n")
+	switch {
+	case content && limit < 0:
+		fmt.Fprintf(&b, "  echo %s; cat -- \"$d\"\n", contentMark)
+	case content:
+		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
+		fmt.Fprintf(&b, "  if [ \"$(stat -c %%s -- \"$d\")\" -le %d ]; then echo %s; cat -- \"$d\"; fi\n", limit, contentMark)
+	default:
+		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
+	}
+	b.WriteString("elif [ -e \"$d\" ] || [ -L \"$d\" ]; then\n")
+	b.WriteString("  echo \"other=$(stat -c %F -- \"$d\")\"\n")
+	b.WriteString("fi\n")
+	return b.String()
+}
+
+// parseProbe reads probeScript's output (possibly preceded by other
+// key=value lines, returned in Extra).
+func parseProbe(out string) (fileState, error) {
+	kv, rest, hasContent := parseKV(out, contentMark)
+	st := fileState{Path: kv["path"], Other: kv["other"], NoDir: kv["nodir"] == "1", Sum: kv["sha"], Extra: kv}
+	if s, ok := kv["stat"]; ok {
+		f := strings.Fields(s)
+		if len(f) != 6 {
+			return st, fmt.Errorf("unexpected stat output %q", s)
+		}
+		mode, err := strconv.ParseUint(f[0], 8, 32)
+		if err != nil {
+			return st, fmt.Errorf("unexpected mode %q", f[0])
+		}
+		st.Exists, st.Mode = true, uint32(mode)
+		st.UID, st.Owner, st.GID, st.Group = f[1], f[2], f[3], f[4]
+		st.Size, _ = strconv.ParseInt(f[5], 10, 64)
+	}
+	if st.Exists && hasContent {
+		st.Content, st.HasContent = []byte(rest), true
+		sum := sha256.Sum256(st.Content)
+		st.Sum = hex.EncodeToString(sum[:])
+	}
+	return st, nil
+}
+
+// probeFile runs probeScript on h.
+func probeFile(ctx context.Context, h host.Executor, p, base string, content bool, limit int64) (fileState, error) {
+	res, err := h.Run(ctx, probeScript(p, base, content, limit), host.RunOpts{})
+	if err != nil {
+		return fileState{}, fmt.Errorf("inspecting %s: %w", p, err)
+	}
+	if res.ExitCode != 0 {
+		return fileState{}, fmt.Errorf("inspecting %s: exit %d: %s", p, res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	st, err := parseProbe(res.Stdout)
+	if err != nil {
+		return st, fmt.Errorf("inspecting %s: %w", p, err)
+	}
+	return st, nil
+}
+
+// FileAttrs are the options every file-writing module (copy, template,
+// lineinfile) shares: the new file's mode, owner and group (an existing
+// file's are kept when not given), a timestamped backup of the old file
+// (dest.YYYYMMDDhhmmss~) and a validate command run on the new file (%s is
+// its path) before it replaces dest.
+type FileAttrs struct {
+	Mode     OctalMode `yaml:"mode"`
+	Owner    string    `yaml:"owner"`
+	Group    string    `yaml:"group"`
+	Backup   bool      `yaml:"backup"`
+	Validate string    `yaml:"validate"`
+}
+
+func (a FileAttrs) check() []string {
+	if a.Validate != "" && !strings.Contains(a.Validate, "%s") {
+		return []string{"validate must contain %s (the path of the new file)"}
+	}
+	return nil
+}
+
+// writeOpts tunes writeFile.
+type writeOpts struct {
+	FileAttrs
+	Keep        bool   // leave an existing file's content alone (copy force: false)
+	DefaultMode uint32 // mode of a new file when none is given
+}
+
+// writeFile makes st.Path hold content with the wanted attributes: nothing
+// when it does already, an upload when the content differs (with backup and
+// validate), a chmod/chown when only attributes differ. In check mode it
+// only reports.
+func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o writeOpts, content []byte) (Result, error) {
+	dest := st.Path
+	res := Result{Data: map[string]any{"dest": dest}}
+	switch {
+	case st.Other == "directory":
+		return failRes(res, "%s is a directory", dest), nil
+	case st.NoDir:
+		return failRes(res, "destination directory %s does not exist", path.Dir(dest)), nil
+	}
+	sum := sha256.Sum256(content)
+	res.Data["checksum"] = hex.EncodeToString(sum[:])
+	res.Data["size"] = len(content)
+	if st.Exists && o.Keep {
+		res.Msg = "file already exists"
+		return res, nil
+	}
+	contentChanged := !st.Exists || st.Sum != hex.EncodeToString(sum[:])
+	mode, owner, group := o.DefaultMode, o.Owner, o.Group
+	if mode == 0 {
+		mode = 0644
+	}
+	if st.Exists {
+		mode = st.Mode
+		if owner == "" {
+			owner = st.UID
+		}
+		if group == "" {
+			group = st.GID
+		}
+	}
+	if o.Mode.Set {
+		mode = o.Mode.Bits
+	}
+	res.Data["mode"] = fmt.Sprintf("%04o", mode)
+	if !contentChanged {
+		return fixAttrs(ctx, h, env, st, o.FileAttrs, res)
+	}
+	res.Changed = true
+	if env.Diff {
+		res.Diff = []FileDiff{{Path: dest, Before: diffText(st), After: diffBytes(content)}}
+	}
+	if env.Check {
+		return res, nil
+	}
+	fo := host.FileOpts{Mode: OctalMode{Bits: mode, Set: true}.FileMode(), Owner: owner, Group: group}
+	if o.Validate == "" {
+		if o.Backup && st.Exists {
+			out, err := h.Run(ctx, backupCmd(dest), host.RunOpts{})
+			if err != nil || out.ExitCode != 0 {
+				return res, cmdErr("backing up "+dest, out, err)
+			}
+			res.Data["backup_file"] = strings.TrimPrefix(trimNL(out.Stdout), "backup_file=")
+		}
+		if err := h.Upload(ctx, bytes.NewReader(content), dest, fo); err != nil {
+			return res, fmt.Errorf("writing %s: %w", dest, err)
+		}
+		return res, nil
+	}
+	tmp := path.Join(path.Dir(dest), ".lvslab-"+tempName()+"-"+path.Base(dest))
+	if err := h.Upload(ctx, bytes.NewReader(content), tmp, fo); err != nil {
+		return res, fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	out, err := h.Run(ctx, validateCmd(o.Validate, tmp, dest, o.Backup && st.Exists), host.RunOpts{})
+	if err != nil {
+		return res, fmt.Errorf("validating %s: %w", dest, err)
+	}
+	stdout, tail, validated := strings.Cut(out.Stdout, validatedMark+"\n")
+	if !validated {
+		res.Data["rc"], res.Data["stdout"], res.Data["stderr"] = out.ExitCode, trimNL(out.Stdout), trimNL(out.Stderr)
+		detail := strings.TrimSpace(out.Stderr + "\n" + out.Stdout)
+		return failRes(res, "failed to validate %s with %q (exit %d): %s", dest, o.Validate, out.ExitCode, detail), nil
+	}
+	if out.ExitCode != 0 {
+		return res, cmdErr("moving the validated file to "+dest, out, nil)
+	}
+	res.Data["validate_output"] = trimNL(stdout)
+	if b := strings.TrimPrefix(trimNL(tail), "backup_file="); b != "" {
+		res.Data["backup_file"] = b
+	}
+	return res, nil
+}
+
+// fixAttrs sets mode, owner and group of an existing file whose content is
+// right.
+func fixAttrs(ctx context.Context, h host.Executor, env *Env, st fileState, a FileAttrs, res Result) (Result, error) {
+	cmd := attrCmd(st.Path, a.Mode, a.Owner, a.Group, st.Mode, [2]string{st.UID, st.Owner}, [2]string{st.GID, st.Group}, false)
+	if cmd == "" {
+		return res, nil
+	}
+	res.Changed = true
+	if env.Check {
+		return res, nil
+	}
+	out, err := h.Run(ctx, cmd, host.RunOpts{})
+	if err != nil || out.ExitCode != 0 {
+		return res, cmdErr("setting attributes of "+st.Path, out, err)
+	}
+	return res, nil
+}
+
+// attrCmd returns the chmod/chown/chgrp command that gives p the wanted
+// attributes, or "" when it has them. owner and group are [id, name] as stat
+// reports them; a wanted owner may be a name or a number.
+func attrCmd(p string, mode OctalMode, wantOwner, wantGroup string, haveMode uint32, owner, group [2]string, link bool) string {
+	var cmds []string
+	q := host.Quote(p)
+	if mode.Set && mode.Bits != haveMode && !link {
+		cmds = append(cmds, "chmod "+mode.String()+" -- "+q)
+	}
+	h := ""
+	if link {
+		h = "-h "
+	}
+	if wantOwner != "" && !sameID(wantOwner, owner) {
+		cmds = append(cmds, "chown "+h+host.Quote(wantOwner)+" -- "+q)
+	}
+	if wantGroup != "" && !sameID(wantGroup, group) {
+		cmds = append(cmds, "chgrp "+h+host.Quote(wantGroup)+" -- "+q)
+	}
+	return strings.Join(cmds, " && ")
+}
+
+func sameID(want string, have [2]string) bool {
+	if _, err := strconv.Atoi(want); err == nil {
+		return want == have[0]
+	}
+	return want == have[1]
+}
+
+func backupCmd(dest string) string {
+	q := host.Quote(dest)
+	return fmt.Sprintf("b=%s.\"$(date +%%Y%%m%%d%%H%%M%%S)\"~ && cp -p -- %s \"$b\" && echo \"backup_file=$b\"", q, q)
+}
+
+// validateCmd runs validate on tmp; when it passes, prints validatedMark,
+// backs dest up if asked and renames tmp over dest; when it fails, removes tmp
+// and exits with validate's code.
+func validateCmd(validate, tmp, dest string, backup bool) string {
+	qt, qd := host.Quote(tmp), host.Quote(dest)
+	var b strings.Builder
+	fmt.Fprintf(&b, "( %s ); rc=$?\n", strings.ReplaceAll(validate, "%s", qt))
+	fmt.Fprintf(&b, "if [ $rc -ne 0 ]; then rm -f -- %s; exit $rc; fi\n", qt)
+	fmt.Fprintf(&b, "echo %s\n", validatedMark)
+	if backup {
+		b.WriteString(backupCmd(dest) + " || { rm -f -- " + qt + "; exit 1; }\n")
+	}
+	fmt.Fprintf(&b, "mv -f -- %s %s || { rm -f -- %s; exit 1; }\n", qt, qd, qt)
+	return b.String()
+}
+
+func diffText(st fileState) string {
+	switch {
+	case !st.Exists:
+		return ""
+	case !st.HasContent:
+		return fmt.Sprintf("(%d bytes, not shown)\n", st.Size)
+	}
+	return diffBytes(st.Content)
+}
+
+func diffBytes(b []byte) string {
+	if len(b) > diffLimit {
+		return fmt.Sprintf("(%d bytes, not shown)\n", len(b))
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return fmt.Sprintf("(binary, %d bytes)\n", len(b))
+	}
+	return string(b)
+}
+
+// failed marks res failed with a message.
+func failRes(res Result, format string, args ...any) Result {
+	res.Failed = true
+	res.Msg = fmt.Sprintf(format, args...)
+	return res
+}
+
+// cmdErr describes a helper command that failed.
+func cmdErr(what string, out host.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	msg := strings.TrimSpace(out.Stderr)
+	if msg == "" {
+		msg = strings.TrimSpace(out.Stdout)
+	}
+	return fmt.Errorf("%s: exit %d: %s", what, out.ExitCode, msg)
+}

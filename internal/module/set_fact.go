@@ -1,0 +1,57 @@
+package module
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/host"
+)
+
+var factNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// SetFact sets variables on the host for the tasks that follow: its
+// arguments are a mapping of names to (already rendered) values, which keep
+// their types. It never touches the host and is never changed.
+type SetFact struct {
+	Facts map[string]any
+}
+
+// UnmarshalYAML takes the whole mapping as facts.
+func (s *SetFact) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d:%d: set_fact takes a mapping of names to values", n.Line, n.Column)
+	}
+	return n.Decode(&s.Facts)
+}
+
+// Validate checks that the names are identifiers templates can use.
+func (s *SetFact) Validate() error {
+	var errs []string
+	names := make([]string, 0, len(s.Facts))
+	for k := range s.Facts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !factNameRE.MatchString(k) {
+			errs = append(errs, fmt.Sprintf("invalid fact name %q", k))
+		}
+	}
+	if len(s.Facts) == 0 {
+		errs = append(errs, "no facts given")
+	}
+	return joinErrs("set_fact", errs)
+}
+
+// Apply returns the facts.
+func (s *SetFact) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	out := make(map[string]any, len(s.Facts))
+	for k, v := range s.Facts {
+		out[k] = v
+	}
+	return Result{Facts: out, Data: map[string]any{"ansible_facts": out}}, nil
+}
