@@ -84,12 +84,8 @@ func (s *SSH) Client() *ssh.Client { return s.client }
 // prompts. The password is never in argv or the environment. When the
 // connecting user is the become user, cmd runs as is.
 func (s *SSH) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
-	line, stdin, err := s.command(cmd, opts.Become, opts.Stdin)
-	if err != nil {
-		return Result{}, err
-	}
 	var stdout, stderr bytes.Buffer
-	code, err := s.exec(ctx, line, stdin, &stdout, &stderr)
+	code, err := s.exec(ctx, cmd, s.sudoAs(opts.Become), opts.Stdin, &stdout, &stderr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -237,16 +233,26 @@ func (s *SSH) session(ctx context.Context) (*ssh.Session, func(), error) {
 	}
 }
 
-// exec runs line in a new session, copying stdin (then EOF) to it and its
-// output to stdout and stderr, and returns its exit status.
+// exec runs cmd in a new session, through sudo as the user of as unless it
+// is nil, copying stdin (then EOF) to it and its output to stdout and
+// stderr, and returns its exit status.
 //
 // A cancelled ctx stops the command: TERM by the session "signal" request,
-// which sshd honours only for non-root users, and, because a root session
-// cannot be signalled that way, TERM to the session's process group from a
-// second session; the login shell reports its pid (the group's id) on a
-// first stderr line that exec strips. An error reading stdin does the same,
-// so the command never sees a short input end normally.
-func (s *SSH) exec(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+// which sshd honours only for non-root users, then TERM to the session's
+// process group from a second session, with the same sudo as the command
+// (a root session cannot be signalled, nor can a user signal the root
+// processes under sudo, and sudo relays signals to its child only, not to
+// the child's children). The login shell reports its pid, the group's id,
+// on a first stderr line that exec takes out. An error reading stdin aborts
+// the same way, so the command never sees a short input end normally.
+func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	line := cmd
+	if as != nil {
+		var err error
+		if line, stdin, err = sudoCommand(cmd, *as, stdin); err != nil {
+			return 0, err
+		}
+	}
 	sess, release, err := s.session(ctx)
 	if err != nil {
 		return 0, err
@@ -259,7 +265,7 @@ func (s *SSH) exec(ctx context.Context, line string, stdin io.Reader, stdout, st
 		abortOnce.Do(func() {
 			_ = sess.Signal(ssh.SIGTERM)
 			_ = sess.Close()
-			s.killGroup(errs)
+			s.killGroup(errs, as)
 		})
 	}
 	out := &errWriter{w: stdout, onErr: abort}
@@ -309,8 +315,9 @@ func (s *SSH) exec(ctx context.Context, line string, stdin io.Reader, stdout, st
 }
 
 // killGroup sends TERM to the process group of an aborted command from a
-// new session, waiting briefly for the command to have reported its pid.
-func (s *SSH) killGroup(f *pidFilter) {
+// new session, as the command ran, waiting briefly for the command to have
+// reported its pid.
+func (s *SSH) killGroup(f *pidFilter, as *Become) {
 	select {
 	case <-f.known:
 	case <-time.After(time.Second):
@@ -326,9 +333,16 @@ func (s *SSH) killGroup(f *pidFilter) {
 	}
 	defer release()
 	defer sess.Close()
+	line, stdin := fmt.Sprintf("kill -TERM -%d 2>/dev/null; true", f.pid), io.Reader(nil)
+	if as != nil {
+		if line, stdin, err = sudoCommand(line, *as, nil); err != nil {
+			return
+		}
+	}
+	sess.Stdin = stdin
 	done := make(chan struct{})
 	go func() {
-		_ = sess.Run(fmt.Sprintf("kill -TERM -- -%d 2>/dev/null; true", f.pid))
+		_ = sess.Run(line)
 		close(done)
 	}()
 	select {
@@ -358,13 +372,12 @@ func (s *SSH) become(b Become) (Become, bool) {
 	return b, true
 }
 
-// command returns the command line that runs cmd as b says, and its stdin.
-func (s *SSH) command(cmd string, b Become, stdin io.Reader) (string, io.Reader, error) {
-	b, sudo := s.become(b)
-	if !sudo {
-		return cmd, stdin, nil
+// sudoAs returns the resolved b when the command needs sudo, else nil.
+func (s *SSH) sudoAs(b Become) *Become {
+	if b, sudo := s.become(b); sudo {
+		return &b
 	}
-	return sudoCommand(cmd, b, stdin)
+	return nil
 }
 
 // sudoCommand wraps cmd in sudo. With a password, stdin starts with the

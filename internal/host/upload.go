@@ -38,8 +38,8 @@ func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts
 	if mode == 0 {
 		mode = 0o644
 	}
-	b, sudo := s.become(opts.Become)
-	if !sudo {
+	as := s.sudoAs(opts.Become)
+	if as == nil {
 		c, err := s.sftpClient(ctx)
 		if err == nil {
 			return s.uploadSFTP(ctx, c, r, dst, mode, chownSpec(opts.Owner, opts.Group))
@@ -53,14 +53,9 @@ func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts
 		return fmt.Errorf("%s: read source: %w", op, err)
 	}
 	defer cleanup()
-	line, stdin := uploadScript(dst, size, mode, chownSpec(opts.Owner, opts.Group)), body
-	if sudo {
-		if line, stdin, err = sudoCommand(line, b, body); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-	}
 	var stderr bytes.Buffer
-	code, err := s.exec(ctx, line, stdin, io.Discard, &stderr)
+	script := uploadScript(dst, size, mode, chownSpec(opts.Owner, opts.Group))
+	code, err := s.exec(ctx, script, as, body, io.Discard, &stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -75,9 +70,9 @@ func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts
 // matching fs.ErrNotExist. After an error w may hold part of the file.
 func (s *SSH) Download(ctx context.Context, src string, w io.Writer, become Become) error {
 	op := "download " + src
-	b, sudo := s.become(become)
+	as := s.sudoAs(become)
 	dst := &errWriter{w: ctxWriter{ctx: ctx, w: w}}
-	if !sudo {
+	if as == nil {
 		c, err := s.sftpClient(ctx)
 		if err == nil {
 			f, err := c.Open(src)
@@ -98,16 +93,8 @@ func (s *SSH) Download(ctx context.Context, src string, w io.Writer, become Beco
 			return s.opErr(ctx, op, err)
 		}
 	}
-	line := "cat -- " + Quote(src)
-	var stdin io.Reader
-	var err error
-	if sudo {
-		if line, stdin, err = sudoCommand(line, b, nil); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-	}
 	var stderr bytes.Buffer
-	code, err := s.exec(ctx, line, stdin, w, &stderr)
+	code, err := s.exec(ctx, "cat -- "+Quote(src), as, nil, w, &stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -194,7 +181,7 @@ func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst s
 	}
 	if owner != "" {
 		var stderr bytes.Buffer
-		code, err := s.exec(ctx, "chown -- "+Quote(owner)+" "+Quote(tmp), nil, io.Discard, &stderr)
+		code, err := s.exec(ctx, "chown -- "+Quote(owner)+" "+Quote(tmp), nil, nil, io.Discard, &stderr)
 		if err == nil && code != 0 {
 			err = fmt.Errorf("%s: chown %s: %s", op, owner, strings.TrimSpace(stderr.String()))
 		}

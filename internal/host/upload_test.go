@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 
 	"lvslab/internal/host"
 	"lvslab/internal/host/sshtest"
@@ -134,13 +135,16 @@ func TestUploadIsAtomic(t *testing.T) {
 			if !errors.Is(err, boom) {
 				t.Errorf("failing reader after %d bytes: %v, want boom", size, err)
 			}
-			if got := run(t, h, "cat "+dst+"; echo; stat -c %a "+dst+"; ls -A "+dir); got != "old\n640\nf" {
-				t.Errorf("after a failed upload of %d bytes: %q", size, got)
-			}
+			checkUnchanged(t, h, dst, dir)
 		}
+		err := h.Upload(context.Background(), &sizedFailingReader{failingReader{n: 1 << 20, err: boom}, 4 << 20}, dst, host.FileOpts{})
+		if !errors.Is(err, boom) {
+			t.Errorf("failing reader that tells its length: %v, want boom", err)
+		}
+		checkUnchanged(t, h, dst, dir)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		err := h.Upload(ctx, strings.NewReader("new"), dst, host.FileOpts{})
+		err = h.Upload(ctx, strings.NewReader("new"), dst, host.FileOpts{})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled upload: %v", err)
 		}
@@ -210,5 +214,29 @@ func TestConcurrentFileOps(t *testing.T) {
 	}
 	if c := srv.Connections(); c != 1 {
 		t.Errorf("%d logins, want 1", c)
+	}
+}
+
+// sizedFailingReader claims a length, which makes the shell upload stream
+// it, and fails before reaching it.
+type sizedFailingReader struct {
+	failingReader
+	size int
+}
+
+func (s *sizedFailingReader) Len() int { return s.size }
+
+// checkUnchanged checks that dst is still "old" with mode 640 and alone in
+// dir. An aborted shell upload removes its temporary file as the remote
+// shell exits, which may be just after Upload returned.
+func checkUnchanged(t *testing.T, h *host.SSH, dst, dir string) {
+	t.Helper()
+	var got string
+	eventually(2*time.Second, func() bool {
+		got = run(t, h, "cat "+dst+"; echo; stat -c %a "+dst+"; ls -A "+dir)
+		return got == "old\n640\nf"
+	})
+	if got != "old\n640\nf" {
+		t.Errorf("after a failed upload: %q", got)
 	}
 }

@@ -78,7 +78,16 @@ type Server struct {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t)
-	dir := t.TempDir()
+	// Not t.TempDir: sshd reads the authorized keys as the logging-in user,
+	// so the directory must be searchable by all.
+	dir, err := os.MkdirTemp("", "sshtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := &Server{Addr: "127.0.0.1", Port: opts.Port, User: "root", Dir: dir, Netns: opts.Netns, t: t,
 		LogFile: filepath.Join(dir, "sshd.log"), KnownHostsFile: filepath.Join(dir, "known_hosts"),
 		KeyFile: filepath.Join(dir, "id_ed25519"), done: make(chan struct{})}
