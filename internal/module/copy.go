@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"lvslab/internal/host"
 )
 
 // Copy writes a local file (src, relative to the playbook's directory, or
 // under files/ beside it or beside its parent) or the given content to dest
-// on the host. When dest is a directory, src goes into it under its own
-// name. One round trip when dest is already right: a stat and a sha256 of
+// on the host. When dest is a directory (or ends with /), src goes into it
+// under its own name. One round trip when dest is already right: a stat and a sha256 of
 // dest (and its old content with --diff), compared with the local checksum;
 // the upload is atomic. With force: false an existing dest is left alone.
 // See FileAttrs for mode, owner, group, backup and validate.
@@ -56,12 +57,16 @@ func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, er
 		}
 		base = filepath.Base(c.Src)
 	}
-	return putFile(ctx, h, env, c.Dest, base, data, c.FileAttrs, c.Force)
+	dest := c.Dest
+	if base != "" && strings.HasSuffix(dest, "/") {
+		dest, base = dest+base, ""
+	}
+	return putFile(ctx, h, env, dest, base, data, c.FileAttrs, c.Force)
 }
 
 // putFile is copy and template after the new content is known.
 func putFile(ctx context.Context, h host.Executor, env *Env, dest, base string, data []byte, a FileAttrs, force *bool) (Result, error) {
-	st, err := probeFile(ctx, h, dest, base, env.Diff, diffLimit)
+	st, err := probeFile(ctx, h, dest, probeOpts{Base: base, Content: env.Diff, Limit: diffLimit})
 	if err != nil {
 		return Result{}, err
 	}

@@ -232,3 +232,18 @@ func TestOctalMode(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyCheckModeMissingDirectoryIsAChange(t *testing.T) {
+	f := hosttest.New().On(`^d=`, host.Result{Stdout: "path=/app/website1/index.php\nnodir=1\n"})
+	env := coreEnv(debian12, nil)
+	env.Check = true
+	res := apply(t, newCore(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
+	if !res.Changed || res.Failed || len(f.Commands()) != 1 {
+		t.Fatalf("res %+v", res)
+	}
+	env.Check = false
+	res = apply(t, newCore(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
+	if !res.Failed || res.Msg != "destination directory /app/website1 does not exist" {
+		t.Fatalf("res %+v", res)
+	}
+}

@@ -158,11 +158,11 @@ func (f *File) script(check bool) string {
 	if !f.Mode.Set && f.Owner == "" && f.Group == "" {
 		return b.String()
 	}
-	test, statFmt, h := "-e", "%a %u %U %g %G", ""
+	test, stat, h := "-e", "stat -L -c '%a %u %U %g %G'", ""
 	if f.State == "link" {
-		test, statFmt, h = "-L", "0 %u %U %g %G", "-h "
+		test, stat, h = "-L", "stat -c '0 %u %U %g %G'", "-h "
 	}
-	fmt.Fprintf(&b, "if [ %s \"$p\" ]; then\n  set -- $(stat -c '%s' -- \"$p\")\n", test, statFmt)
+	fmt.Fprintf(&b, "if [ %s \"$p\" ]; then\n  set -- $(%s -- \"$p\")\n", test, stat)
 	if f.Mode.Set && f.State != "link" {
 		fmt.Fprintf(&b, "  if [ \"$1\" != %s ]; then %s; %s; fi\n", f.Mode.stat(), fileChange("mode", "$1", f.Mode.String()), act("chmod "+f.Mode.String()+` -- "$p"`))
 	}
@@ -186,13 +186,13 @@ func (f *File) recurseAttrs(b *strings.Builder, act func(string) string) {
 		attrs = append(attrs, attr{"mode", "! -perm " + f.Mode.String(), "chmod -R " + f.Mode.String(), f.Mode.String()})
 	}
 	if f.Owner != "" {
-		attrs = append(attrs, attr{"owner", "! -user " + host.Quote(f.Owner), "chown -R " + host.Quote(f.Owner), shellText(f.Owner)})
+		attrs = append(attrs, attr{"owner", "! -user " + host.Quote(f.Owner), "chown -RH " + host.Quote(f.Owner), shellText(f.Owner)})
 	}
 	if f.Group != "" {
-		attrs = append(attrs, attr{"group", "! -group " + host.Quote(f.Group), "chgrp -R " + host.Quote(f.Group), shellText(f.Group)})
+		attrs = append(attrs, attr{"group", "! -group " + host.Quote(f.Group), "chgrp -RH " + host.Quote(f.Group), shellText(f.Group)})
 	}
 	for _, a := range attrs {
-		fmt.Fprintf(b, "  if [ -n \"$(find \"$p\" ! -type l %s -print -quit)\" ]; then %s; %s; fi\n", a.test, fileChange(a.name+" (recursive)", "differs", a.want), act(a.cmd+` -- "$p"`))
+		fmt.Fprintf(b, "  if [ -n \"$(find -H \"$p\" ! -type l %s -print -quit)\" ]; then %s; %s; fi\n", a.test, fileChange(a.name+" (recursive)", "differs", a.want), act(a.cmd+` -- "$p"`))
 	}
 	b.WriteString("fi\n")
 }

@@ -51,26 +51,40 @@ type fileState struct {
 	Extra      map[string]string // key=value lines that other scripts printed before the probe
 }
 
-// probeScript returns a shell snippet that reports on path. When base is not
-// empty and path is a directory, path/base is probed instead (copy into a
-// directory). With content, the file's content is printed after contentMark
-// when it is at most limit bytes (limit < 0: always).
-func probeScript(p, base string, content bool, limit int64) string {
+// probeOpts tunes probeScript.
+type probeOpts struct {
+	// Base: when the path is a directory, path/Base is probed instead (copy
+	// into a directory).
+	Base string
+	// Content prints the file's content after contentMark when it is at most
+	// Limit bytes (Limit < 0: always).
+	Content bool
+	Limit   int64
+	// Follow probes the target of a symbolic link instead of the link, so
+	// that an edit goes through the link (lineinfile, sysctl).
+	Follow bool
+}
+
+// probeScript returns a shell snippet that reports on path p.
+func probeScript(p string, o probeOpts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "d=%s\n", host.Quote(p))
-	if base != "" {
-		fmt.Fprintf(&b, "if [ -d \"$d\" ] && [ ! -L \"$d\" ]; then d=\"${d%%/}/\"%s; fi\n", host.Quote(base))
+	if o.Base != "" {
+		fmt.Fprintf(&b, "if [ -d \"$d\" ] && [ ! -L \"$d\" ]; then d=\"${d%%/}/\"%s; fi\n", host.Quote(o.Base))
+	}
+	if o.Follow {
+		b.WriteString("if [ -L \"$d\" ]; then d=$(readlink -f -- \"$d\") || exit 1; fi\n")
 	}
 	b.WriteString("echo \"path=$d\"\n")
 	b.WriteString("[ -d \"$(dirname -- \"$d\")\" ] || echo nodir=1\n")
 	b.WriteString("if [ -f \"$d\" ] && [ ! -L \"$d\" ]; then\n")
 	b.WriteString("  stat -c 'stat=%a %u %U %g %G %s' -- \"$d\"\n")
 	switch {
-	case content && limit < 0:
+	case o.Content && o.Limit < 0:
 		fmt.Fprintf(&b, "  echo %s; cat -- \"$d\"\n", contentMark)
-	case content:
+	case o.Content:
 		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
-		fmt.Fprintf(&b, "  if [ \"$(stat -c %%s -- \"$d\")\" -le %d ]; then echo %s; cat -- \"$d\"; fi\n", limit, contentMark)
+		fmt.Fprintf(&b, "  if [ \"$(stat -c %%s -- \"$d\")\" -le %d ]; then echo %s; cat -- \"$d\"; fi\n", o.Limit, contentMark)
 	default:
 		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
 	}
@@ -107,8 +121,8 @@ func parseProbe(out string) (fileState, error) {
 }
 
 // probeFile runs probeScript on h.
-func probeFile(ctx context.Context, h host.Executor, p, base string, content bool, limit int64) (fileState, error) {
-	res, err := h.Run(ctx, probeScript(p, base, content, limit), host.RunOpts{})
+func probeFile(ctx context.Context, h host.Executor, p string, o probeOpts) (fileState, error) {
+	res, err := h.Run(ctx, probeScript(p, o), host.RunOpts{})
 	if err != nil {
 		return fileState{}, fmt.Errorf("inspecting %s: %w", p, err)
 	}
@@ -159,6 +173,10 @@ func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o w
 	switch {
 	case st.Other == "directory":
 		return failRes(res, "%s is a directory", dest), nil
+	case st.NoDir && env.Check:
+		// An earlier task would have made the directory.
+		res.Changed, res.Msg = true, fmt.Sprintf("would create %s (its directory does not exist yet)", dest)
+		return res, nil
 	case st.NoDir:
 		return failRes(res, "destination directory %s does not exist", path.Dir(dest)), nil
 	}

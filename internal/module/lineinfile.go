@@ -20,7 +20,8 @@ import (
 // it is already there: after the last line matching insertafter (default
 // EOF), or before the last line matching insertbefore (BOF: at the top).
 // With state absent every line matching regexp (or equal to line) is
-// removed. A missing file is an error unless create is true. Regular
+// removed. A missing file is an error unless create is true. A symbolic
+// link is followed: its target is edited. Regular
 // expressions are Go's (RE2) syntax.
 type LineInFile struct {
 	Path         string `yaml:"path"`
@@ -88,7 +89,7 @@ func (l *LineInFile) Validate() error {
 
 // Apply converges the file.
 func (l *LineInFile) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	st, err := probeFile(ctx, h, l.Path, "", true, -1)
+	st, err := probeFile(ctx, h, l.Path, probeOpts{Content: true, Limit: -1, Follow: true})
 	if err != nil {
 		return Result{}, err
 	}

@@ -137,3 +137,21 @@ func TestLineInFileValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestLineInFileFollowsSymlinkLocal(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "sites-available-default")
+	link := filepath.Join(dir, "default")
+	os.WriteFile(target, []byte("server {}\n"), 0644)
+	os.Symlink(target, link)
+	res := apply(t, newCore(t, "lineinfile", "path: "+link+"\nline: '# managed'\ninsertbefore: BOF"), &localExec{}, coreEnv(debian12, nil))
+	if !res.Changed || res.Failed {
+		t.Fatalf("res %+v", res)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("link replaced by a file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "# managed\nserver {}\n" {
+		t.Fatalf("target %q", b)
+	}
+}

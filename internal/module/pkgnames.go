@@ -107,7 +107,7 @@ func factStr(v any) string {
 	return fmt.Sprint(v)
 }
 
-// probeScript for the few facts package and service need when facts were
+// hostFactsScript prints the few facts package and service need when facts were
 // not gathered; its output is in the facts package's format.
 const hostFactsScript = `. /etc/os-release 2>/dev/null
 echo "id=$ID"; echo "id_like=$ID_LIKE"; echo "version_id=$VERSION_ID"; echo "name=$NAME"

@@ -20,7 +20,9 @@ var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9@._:-]+$`)
 // are as wanted that is all it costs. restarted and reloaded are always
 // changed (reloading a stopped service starts it). daemon_reload runs
 // `systemctl daemon-reload` first (not in check mode), in the same round
-// trip; alone it is not a change.
+// trip; alone it is not a change. A service that does not exist fails the
+// task, except in check mode, where the package an earlier task would install
+// may bring it: there it is reported as skipped.
 type Service struct {
 	Name         string `yaml:"name"`
 	State        string `yaml:"state"`
@@ -91,6 +93,11 @@ e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0
 	active := oneOf(kv["active"], "active", "activating", "reloading")
 	res.Data["status"] = map[string]any{"active": kv["active"], "enabled": kv["enabled"]}
 	if kv["LoadState"] == "not-found" {
+		if env.Check {
+			// The package an earlier task would install may bring it.
+			res.Skipped, res.Msg = true, fmt.Sprintf("service %s not found (yet)", unit)
+			return res, nil
+		}
 		return failRes(res, "could not find the requested service %s", unit), nil
 	}
 	var acts, msgs []string

@@ -110,3 +110,13 @@ func TestServiceValidation(t *testing.T) {
 		t.Errorf("daemon_reload alone: %v", err)
 	}
 }
+
+func TestServiceNotFoundInCheckModeIsSkipped(t *testing.T) {
+	f := hosttest.New().On(`systemctl show`, svcAnswer("not-found", "inactive", ""))
+	env := coreEnv(debian12, nil)
+	env.Check = true
+	res := apply(t, newCore(t, "service", "name: nginx\nstate: started"), f, env)
+	if res.Failed || !res.Skipped {
+		t.Fatalf("res %+v", res)
+	}
+}

@@ -18,7 +18,9 @@ var sysctlNameRE = regexp.MustCompile(`^[A-Za-z0-9_./:@-]+$`)
 // value and the file are read in one round trip. With reload (default true)
 // a changed file is applied with `sysctl -p FILE`; with sysctl_set (default
 // true) the runtime value is set when it differs. A key the kernel does not
-// have (an ipvs key before ip_vs is loaded, say) fails unless both are false.
+// have (an ipvs key before ip_vs is loaded, say) fails unless both are false
+// (in check mode it is reported as a change: an earlier task may load the
+// module).
 //
 // state absent removes the key's line from the file only: the runtime value
 // is left as it is (the kernel has no "unset"; reboot or set it explicitly).
@@ -66,7 +68,7 @@ func (s *Sysctl) Validate() error {
 func (s *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	q := host.Quote(s.Name)
 	script := fmt.Sprintf("v=$(sysctl -n %s 2>&1); echo \"sysctl_rc=$?\"; echo \"sysctl_value=$(printf '%%s' \"$v\" | tr '\\n\\t' '  ')\"\n", q) +
-		probeScript(s.SysctlFile, "", true, -1)
+		probeScript(s.SysctlFile, probeOpts{Content: true, Limit: -1, Follow: true})
 	out, err := h.Run(ctx, script, host.RunOpts{})
 	if err != nil {
 		return Result{}, fmt.Errorf("sysctl %s: %w", s.Name, err)
@@ -82,8 +84,11 @@ func (s *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	runtime, known := sysctlValue(st.Extra["sysctl_value"]), st.Extra["sysctl_rc"] == "0"
 	want := sysctlValue(s.Value)
 	present := s.State == "present"
-	if present && !known && (*s.SysctlSet || *s.Reload) {
+	if present && !known && (*s.SysctlSet || *s.Reload) && !env.Check {
 		return failRes(res, "sysctl %s is not available on this host: %s", s.Name, runtime), nil
+	}
+	if !known {
+		runtime = "(not available)"
 	}
 	res.Data["value"] = runtime
 	setRuntime := present && *s.SysctlSet && runtime != want

@@ -127,3 +127,13 @@ func TestSysctlProbeLocal(t *testing.T) {
 		t.Fatalf("res %+v", res)
 	}
 }
+
+func TestSysctlUnknownKeyInCheckModeIsAChange(t *testing.T) {
+	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("255", "sysctl: cannot stat", "", false))
+	env := coreEnv(debian12, nil)
+	env.Check = true
+	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1"), f, env)
+	if res.Failed || !res.Changed || !strings.Contains(res.Msg, "runtime (not available) -> 1") {
+		t.Fatalf("res %+v", res)
+	}
+}
