@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -100,7 +101,7 @@ func connector(c *cli.Context, rep report.Reporter) runner.Connector {
 		if err != nil {
 			return nil, err
 		}
-		applyFlags(&cfg, known, checking, timeout)
+		applyFlags(&cfg, vars, known, checking, timeout)
 		if cfg.HostKeyChecking == "off" {
 			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
 		}
@@ -204,4 +205,24 @@ func outcome(ctx context.Context, err error, stats []report.Stats) error {
 		return err
 	}
 	return nil
+}
+
+// applyFlags applies the command line's host key and timeout settings to a
+// host (and its jump hosts) unless the inventory set them for that host.
+func applyFlags(cfg *host.SSHConfig, vars map[string]any, known, checking string, timeout time.Duration) {
+	args := fmt.Sprint(vars["ansible_ssh_common_args"], " ", vars["ansible_ssh_extra_args"])
+	_, t1 := vars["ansible_ssh_timeout"]
+	_, t2 := vars["ansible_timeout"]
+	setTimeout := !t1 && !t2 && !strings.Contains(args, "ConnectTimeout")
+	for c := cfg; c != nil; c = c.Jump {
+		if !strings.Contains(args, "UserKnownHostsFile") {
+			c.KnownHostsFile = known
+		}
+		if !strings.Contains(args, "StrictHostKeyChecking") {
+			c.HostKeyChecking = checking
+		}
+		if setTimeout {
+			c.Timeout = timeout
+		}
+	}
 }
