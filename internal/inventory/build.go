@@ -1,0 +1,262 @@
+package inventory
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// newInventory returns an inventory with the two groups every inventory
+// has: all and ungrouped.
+func newInventory() *Inventory {
+	inv := &Inventory{hostIdx: map[string]*host{}, groupIdx: map[string]*group{}}
+	inv.group("all", pos{})
+	inv.group("ungrouped", pos{})
+	return inv
+}
+
+// group returns the named group, creating it on first use.
+func (inv *Inventory) group(name string, p pos) *group {
+	if g, ok := inv.groupIdx[name]; ok {
+		return g
+	}
+	g := &group{name: name, vars: map[string]any{}, priority: 1, edgePos: map[string]pos{}, hostSet: map[string]bool{}, pos: p}
+	inv.groups = append(inv.groups, g)
+	inv.groupIdx[name] = g
+	return g
+}
+
+// maxHosts caps the number of hosts of an inventory.
+const maxHosts = 100_000
+
+// roomFor reports whether the new names among names still fit under
+// maxHosts, and records an error at p when they do not.
+func (inv *Inventory) roomFor(names []string, p pos, errs *Errors) bool {
+	n := len(inv.hosts)
+	for _, name := range names {
+		if _, ok := inv.hostIdx[name]; !ok {
+			n++
+		}
+	}
+	if n > maxHosts {
+		if !inv.full {
+			inv.full = true
+			errs.errorf(p, "inventory has more than %d hosts", maxHosts)
+		}
+		return false
+	}
+	return true
+}
+
+// addHost puts the host in the group, creating the host on first use.
+func (inv *Inventory) addHost(g *group, name, source string) *host {
+	h, ok := inv.hostIdx[name]
+	if !ok {
+		h = &host{name: name, vars: map[string]any{}, source: source}
+		inv.hosts = append(inv.hosts, h)
+		inv.hostIdx[name] = h
+	}
+	if !g.hostSet[name] {
+		g.hostSet[name] = true
+		g.hosts = append(g.hosts, name)
+	}
+	return h
+}
+
+// addChild makes child a child group of parent.
+func (inv *Inventory) addChild(parent, child *group, p pos, errs *Errors) {
+	if child.name == "all" {
+		errs.errorf(p, "group all cannot be a child of group %q", parent.name)
+		return
+	}
+	if _, ok := parent.edgePos[child.name]; ok {
+		return
+	}
+	parent.children = append(parent.children, child.name)
+	parent.edgePos[child.name] = p
+	child.parents = append(child.parents, parent.name)
+}
+
+// setGroupVar sets a group variable from the inventory; the special
+// ansible_group_priority sets the group's priority instead.
+func setGroupVar(g *group, key string, value any, p pos, errs *Errors) {
+	if key != "ansible_group_priority" {
+		g.vars[key] = value
+		return
+	}
+	switch v := value.(type) {
+	case int:
+		g.priority = v
+		return
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			g.priority = n
+			return
+		}
+	}
+	errs.errorf(p, "ansible_group_priority of group %q must be an integer, not %v", g.name, value)
+}
+
+// finish does what Ansible does once every source is read: it checks for
+// cycles, hangs parentless groups under all, puts every host in all and the
+// hosts of no other group in ungrouped, and works out depths, memberships
+// and each host's groups in precedence order.
+func (inv *Inventory) finish(errs *Errors) {
+	if inv.findCycles(errs) {
+		return
+	}
+	all, ungrouped := inv.groupIdx["all"], inv.groupIdx["ungrouped"]
+	for _, g := range inv.groups {
+		if g != all && len(g.parents) == 0 {
+			inv.addChild(all, g, g.pos, errs)
+		}
+	}
+	all.hosts = inv.Hosts()
+	grouped := map[string]bool{}
+	for _, g := range inv.groups {
+		if g != all && g != ungrouped {
+			for _, h := range g.hosts {
+				grouped[h] = true
+			}
+		}
+	}
+	ungrouped.hosts = nil
+	for _, h := range inv.hosts {
+		if !grouped[h.name] {
+			ungrouped.hosts = append(ungrouped.hosts, h.name)
+		}
+	}
+
+	depth := map[*group]int{all: 0}
+	var depthOf func(g *group) int
+	depthOf = func(g *group) int {
+		if d, ok := depth[g]; ok {
+			return d
+		}
+		d := 0
+		for _, p := range g.parents {
+			d = max(d, depthOf(inv.groupIdx[p])+1)
+		}
+		depth[g] = d
+		return d
+	}
+	for _, g := range inv.groups {
+		g.depth = depthOf(g)
+	}
+
+	inv.computeMembers()
+
+	inv.hostGroups = make(map[*host][]*group, len(inv.hosts))
+	in := map[*host]map[*group]bool{}
+	var addUp func(h *host, g *group)
+	addUp = func(h *host, g *group) {
+		if in[h][g] {
+			return
+		}
+		in[h][g] = true
+		if g != all {
+			inv.hostGroups[h] = append(inv.hostGroups[h], g)
+		}
+		for _, p := range g.parents {
+			addUp(h, inv.groupIdx[p])
+		}
+	}
+	for _, g := range inv.groups {
+		for _, name := range g.hosts {
+			h := inv.hostIdx[name]
+			if in[h] == nil {
+				in[h] = map[*group]bool{}
+			}
+			addUp(h, g)
+		}
+	}
+	for _, gs := range inv.hostGroups {
+		sort.Slice(gs, func(i, j int) bool {
+			a, b := gs[i], gs[j]
+			if a.depth != b.depth {
+				return a.depth < b.depth
+			}
+			if a.priority != b.priority {
+				return a.priority < b.priority
+			}
+			return a.name < b.name
+		})
+	}
+}
+
+// computeMembers lists, for every group, the hosts in it or in any of its
+// descendants, in inventory order.
+func (inv *Inventory) computeMembers() {
+	sets := map[string]map[string]bool{}
+	var set func(g *group) map[string]bool
+	set = func(g *group) map[string]bool {
+		if s, ok := sets[g.name]; ok {
+			return s
+		}
+		s := map[string]bool{}
+		sets[g.name] = s
+		for _, h := range g.hosts {
+			s[h] = true
+		}
+		for _, c := range g.children {
+			for h := range set(inv.groupIdx[c]) {
+				s[h] = true
+			}
+		}
+		return s
+	}
+	index := make(map[string]int, len(inv.hosts))
+	for i, h := range inv.hosts {
+		index[h.name] = i
+	}
+	inv.members = make(map[string][]string, len(inv.groups))
+	for _, g := range inv.groups {
+		s := set(g)
+		l := make([]string, 0, len(s))
+		for h := range s {
+			l = append(l, h)
+		}
+		sort.Slice(l, func(i, j int) bool { return index[l[i]] < index[l[j]] })
+		inv.members[g.name] = l
+	}
+}
+
+// findCycles reports every parent-child cycle at the link that closes it.
+func (inv *Inventory) findCycles(errs *Errors) bool {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*group]int{}
+	var stack []string
+	found := false
+	var visit func(g *group)
+	visit = func(g *group) {
+		color[g] = grey
+		stack = append(stack, g.name)
+		for _, c := range g.children {
+			cg := inv.groupIdx[c]
+			switch color[cg] {
+			case white:
+				visit(cg)
+			case grey:
+				i := len(stack) - 1
+				for stack[i] != c {
+					i--
+				}
+				path := append(append([]string{}, stack[i:]...), c)
+				errs.errorf(g.edgePos[c], "group cycle: %s", strings.Join(path, " -> "))
+				found = true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[g] = black
+	}
+	for _, g := range inv.groups {
+		if color[g] == white {
+			visit(g)
+		}
+	}
+	return found
+}

@@ -1,0 +1,192 @@
+// Package inventory reads Ansible inventories — YAML or INI, with
+// group_vars and host_vars next to them — and answers what a run needs:
+// which hosts a pattern selects, and each host's variables merged with
+// Ansible's precedence.
+package inventory
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Inventory is a loaded inventory. It is read-only once loaded and safe for
+// concurrent use.
+type Inventory struct {
+	hosts    []*host
+	hostIdx  map[string]*host
+	groups   []*group
+	groupIdx map[string]*group
+	full     bool // maxHosts was reached
+
+	// Filled in by finish.
+	members    map[string][]string // group → every host in it or its descendants, inventory order
+	hostGroups map[*host][]*group  // host → its groups but all, lowest precedence first
+}
+
+// Group is a copy of one group's definition.
+type Group struct {
+	// Name is the group's name.
+	Name string
+	// Hosts are the hosts put directly in the group, in inventory order.
+	Hosts []string
+	// Children are the direct child groups, in inventory order.
+	Children []string
+	// Parents are the direct parent groups; every group but all has one.
+	Parents []string
+	// Vars are the group's own variables: the inventory's, overridden by
+	// the group_vars files.
+	Vars map[string]any
+	// Depth is the length of the longest path from all (all is 0).
+	Depth int
+	// Priority is ansible_group_priority (default 1).
+	Priority int
+}
+
+type host struct {
+	name     string
+	vars     map[string]any // from the inventory
+	fileVars map[string]any // from host_vars
+	source   string         // the inventory file that first named it
+}
+
+type group struct {
+	name     string
+	vars     map[string]any // from the inventory
+	fileVars map[string]any // from group_vars
+	priority int
+	hosts    []string
+	hostSet  map[string]bool
+	children []string
+	parents  []string
+	edgePos  map[string]pos // child → where the parent-child link was made
+	depth    int
+	pos      pos
+}
+
+// Hosts returns every host name, in inventory order.
+func (inv *Inventory) Hosts() []string {
+	out := make([]string, len(inv.hosts))
+	for i, h := range inv.hosts {
+		out[i] = h.name
+	}
+	return out
+}
+
+// HasHost reports whether the inventory defines the host.
+func (inv *Inventory) HasHost(name string) bool {
+	_, ok := inv.hostIdx[name]
+	return ok
+}
+
+// Groups returns every group name: all, ungrouped, then the others in
+// inventory order.
+func (inv *Inventory) Groups() []string {
+	out := make([]string, len(inv.groups))
+	for i, g := range inv.groups {
+		out[i] = g.name
+	}
+	return out
+}
+
+// Group returns a copy of the named group, or nil when there is none.
+func (inv *Inventory) Group(name string) *Group {
+	g, ok := inv.groupIdx[name]
+	if !ok {
+		return nil
+	}
+	vars := map[string]any{}
+	mergeVars(vars, g.vars)
+	mergeVars(vars, g.fileVars)
+	return &Group{
+		Name:     g.name,
+		Hosts:    append([]string{}, g.hosts...),
+		Children: append([]string{}, g.children...),
+		Parents:  append([]string{}, g.parents...),
+		Vars:     vars,
+		Depth:    g.depth,
+		Priority: g.priority,
+	}
+}
+
+// HostVars returns the host's variables merged as Ansible does, lowest
+// precedence first: the all group (inventory, then group_vars/all), the
+// other groups ordered by depth, ansible_group_priority and name (all their
+// inventory variables, then all their group_vars files), then the host
+// (inventory, then host_vars). Each layer replaces whole top-level keys. The
+// magic variables inventory_hostname, inventory_hostname_short,
+// group_names, groups, inventory_file and inventory_dir are added. The map
+// is a deep copy the caller may change; it is nil for an unknown host.
+func (inv *Inventory) HostVars(name string) map[string]any {
+	h, ok := inv.hostIdx[name]
+	if !ok {
+		return nil
+	}
+	out := map[string]any{}
+	all := inv.groupIdx["all"]
+	mergeVars(out, all.vars)
+	mergeVars(out, all.fileVars)
+	gs := inv.hostGroups[h]
+	for _, g := range gs {
+		mergeVars(out, g.vars)
+	}
+	for _, g := range gs {
+		mergeVars(out, g.fileVars)
+	}
+	if h.source != "" {
+		out["inventory_file"] = h.source
+		out["inventory_dir"] = filepath.Dir(h.source)
+	}
+	mergeVars(out, h.vars)
+	mergeVars(out, h.fileVars)
+
+	out["inventory_hostname"] = h.name
+	short, _, _ := strings.Cut(h.name, ".")
+	out["inventory_hostname_short"] = short
+	names := []any{}
+	for _, g := range gs {
+		if g.name != "ungrouped" {
+			names = append(names, g.name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].(string) < names[j].(string) })
+	out["group_names"] = names
+	groups := make(map[string]any, len(inv.groups))
+	for _, g := range inv.groups {
+		m := inv.members[g.name]
+		l := make([]any, len(m))
+		for i, n := range m {
+			l[i] = n
+		}
+		groups[g.name] = l
+	}
+	out["groups"] = groups
+	return out
+}
+
+// mergeVars sets every key of src in dst, replacing whole values, as deep
+// copies.
+func mergeVars(dst, src map[string]any) {
+	for k, v := range src {
+		dst[k] = deepCopy(v)
+	}
+}
+
+// deepCopy copies maps and lists; other values are immutable.
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = deepCopy(x)
+		}
+		return m
+	case []any:
+		l := make([]any, len(t))
+		for i, x := range t {
+			l[i] = deepCopy(x)
+		}
+		return l
+	}
+	return v
+}

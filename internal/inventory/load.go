@@ -1,0 +1,237 @@
+package inventory
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ignoredExts are the file endings Ansible skips in an inventory directory
+// (its INVENTORY_IGNORE_EXTS default).
+var ignoredExts = []string{"~", ".orig", ".ini", ".cfg", ".retry", ".pyc", ".pyo", ".bak", ".swp", ".rpm", ".md", ".txt", ".rst"}
+
+// Load reads an inventory file, or every inventory file of a directory (in
+// name order, skipping what Ansible skips), then the group_vars and
+// host_vars next to it: group_vars/<group>, <group>.yml, <group>.yaml,
+// <group>.json or every file of the directory group_vars/<group>/, and the
+// same under host_vars. Files named .yml, .yaml or .json are YAML, .ini
+// files INI; others are YAML when they read as a YAML mapping of groups and
+// INI otherwise. Problems in the files are reported together as Errors of
+// *PosError.
+func Load(path string) (*Inventory, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("load inventory: %w", err)
+	}
+	sources, base := []string{path}, filepath.Dir(path)
+	if st.IsDir() {
+		if sources, err = dirSources(path); err != nil {
+			return nil, fmt.Errorf("load inventory: %w", err)
+		}
+		base = path
+	}
+	inv := newInventory()
+	var errs Errors
+	for _, src := range sources {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("load inventory: %w", err)
+		}
+		if bytes.HasPrefix(data, []byte("#!")) {
+			if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
+				errs.errorf(pos{src, 1, 1}, "inventory scripts are not supported: an executable file is not read")
+				continue
+			}
+		}
+		parseSource(inv, src, data, &errs)
+	}
+	for _, h := range inv.hosts {
+		if abs, err := filepath.Abs(h.source); err == nil {
+			h.source = abs
+		}
+	}
+	loadVarsDirs(inv, base, &errs)
+	inv.finish(&errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return inv, nil
+}
+
+// Parse reads one inventory from data. name is the file name for errors
+// and inventory_file, and its extension chooses the format as in Load;
+// group_vars and host_vars are not read.
+func Parse(name string, data []byte) (*Inventory, error) {
+	inv := newInventory()
+	var errs Errors
+	parseSource(inv, name, data, &errs)
+	inv.finish(&errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return inv, nil
+}
+
+// parseSource reads one file in the format its name or content says.
+func parseSource(inv *Inventory, name string, data []byte, errs *Errors) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yml", ".yaml", ".json":
+		parseYAML(inv, name, data, errs)
+	case ".ini":
+		parseINI(inv, name, data, errs)
+	default:
+		if looksLikeYAML(data) {
+			parseYAML(inv, name, data, errs)
+		} else {
+			parseINI(inv, name, data, errs)
+		}
+	}
+}
+
+// looksLikeYAML reports whether data is a YAML mapping whose values are all
+// groups (mappings or null), as an inventory without an extension must be
+// to be read as YAML.
+func looksLikeYAML(data []byte) bool {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return false
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode || len(root.Content) == 0 {
+		return false
+	}
+	for i := 1; i < len(root.Content); i += 2 {
+		v := root.Content[i]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind != yaml.MappingNode && !isNull(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// dirSources lists the inventory files of a directory.
+func dirSources(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || ignored(name) {
+			continue
+		}
+		out = append(out, filepath.Join(dir, name))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func ignored(name string) bool {
+	for _, ext := range ignoredExts {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// loadVarsDirs reads group_vars and host_vars under base for every group
+// and host of the inventory.
+func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
+	for _, g := range inv.groups {
+		for _, f := range findVarsFiles(filepath.Join(base, "group_vars"), g.name) {
+			if g.fileVars == nil {
+				g.fileVars = map[string]any{}
+			}
+			mergeVars(g.fileVars, readVarsFile(f, errs))
+		}
+	}
+	for _, h := range inv.hosts {
+		for _, f := range findVarsFiles(filepath.Join(base, "host_vars"), h.name) {
+			if h.fileVars == nil {
+				h.fileVars = map[string]any{}
+			}
+			mergeVars(h.fileVars, readVarsFile(f, errs))
+		}
+	}
+}
+
+// findVarsFiles finds an entity's variables files as Ansible's
+// find_vars_files does: the first of dir/name, name.yml, name.yaml and
+// name.json that exists; a directory gives all its files, recursively, in
+// name order.
+func findVarsFiles(dir, name string) []string {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+		return nil
+	}
+	for _, ext := range []string{"", ".yml", ".yaml", ".json"} {
+		p := filepath.Join(dir, name+ext)
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if st.IsDir() {
+			return dirVarsFiles(p)
+		}
+		return []string{p}
+	}
+	return nil
+}
+
+func dirVarsFiles(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries { // ReadDir sorts by name
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
+			continue
+		}
+		p, ext := filepath.Join(dir, name), filepath.Ext(name)
+		switch {
+		case e.IsDir() && ext == "":
+			out = append(out, dirVarsFiles(p)...)
+		case !e.IsDir() && (ext == "" || ext == ".yml" || ext == ".yaml" || ext == ".json"):
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// readVarsFile reads a YAML mapping of variables.
+func readVarsFile(path string, errs *Errors) map[string]any {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		errs.errorf(pos{path, 1, 1}, "%v", err)
+		return nil
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("$ANSIBLE_VAULT")) {
+		errs.errorf(pos{path, 1, 1}, "vault-encrypted files are not supported")
+		return nil
+	}
+	root := readYAML(path, data, errs)
+	if root == nil {
+		return nil
+	}
+	p := newYAMLParser(nil, path, errs)
+	if root.Kind != yaml.MappingNode {
+		errs.errorf(p.at(root), "a variables file must be a mapping, not %s", kindName(root))
+		return nil
+	}
+	v, ok := p.value(root, 0)
+	if !ok {
+		return nil
+	}
+	return v.(map[string]any)
+}

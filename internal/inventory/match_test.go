@@ -1,0 +1,102 @@
+package inventory
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const matchINI = `
+lone
+[director]
+lvs-server
+[realservers]
+rs01
+rs02
+rs03.example.com
+[clients]
+client.example.com
+[web]
+rs02
+lvs-server
+[lab:children]
+director
+realservers
+`
+
+func TestMatch(t *testing.T) {
+	inv := mustParse(t, "m.ini", matchINI)
+	all := []string{"lone", "lvs-server", "rs01", "rs02", "rs03.example.com", "client.example.com"}
+	tests := []struct {
+		pattern string
+		want    []string
+	}{
+		{"all", all},
+		{"*", all},
+		{"", []string{}},
+		{"rs01", []string{"rs01"}},
+		{"realservers", []string{"rs01", "rs02", "rs03.example.com"}},
+		{"lab", []string{"lvs-server", "rs01", "rs02", "rs03.example.com"}},
+		{"ungrouped", []string{"lone"}},
+		{"rs*", []string{"rs01", "rs02", "rs03.example.com"}},
+		{"*.example.com", []string{"rs03.example.com", "client.example.com"}},
+		{"rs0?", []string{"rs01", "rs02"}},
+		{"rs0[!1]*", []string{"rs02", "rs03.example.com"}},
+		{"real*", []string{"rs01", "rs02", "rs03.example.com"}},
+		{"~rs0[12]", []string{"rs01", "rs02"}},
+		{"~^(lone|client)", []string{"lone", "client.example.com"}},
+		{"~example", []string{}}, // re.match: anchored at the start
+		{"clients:director", []string{"lvs-server", "client.example.com"}},
+		{"clients,director", []string{"lvs-server", "client.example.com"}},
+		{"clients, director , rs01", []string{"lvs-server", "rs01", "client.example.com"}},
+		{"realservers:&web", []string{"rs02"}},
+		{"realservers:!web", []string{"rs01", "rs03.example.com"}},
+		{"lab:!director:&web", []string{"rs02"}},
+		{"!web:lab", []string{"rs01", "rs03.example.com"}}, // unions first, whatever the order
+		{"&web:!rs02:lab", []string{"lvs-server"}},
+		{"!realservers", []string{"lone", "lvs-server", "client.example.com"}},
+		{"&web", []string{"lvs-server", "rs02"}},
+		{"realservers:realservers:rs01", []string{"rs01", "rs02", "rs03.example.com"}},
+		{"realservers[0]", []string{"rs01"}},
+		{"realservers[-1]", []string{"rs03.example.com"}},
+		{"realservers[1:]", []string{"rs02", "rs03.example.com"}},
+		{"realservers[0:1]", []string{"rs01", "rs02"}},
+		{"realservers[9]", []string{}},
+		{"nosuch", []string{}},
+		{"nosuch:rs01", []string{"rs01"}},
+	}
+	for _, tt := range tests {
+		got, err := inv.Match(tt.pattern)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Match(%q) = %v, %v; want %v", tt.pattern, got, err, tt.want)
+		}
+	}
+}
+
+func TestMatchErrors(t *testing.T) {
+	inv := mustParse(t, "m.ini", matchINI)
+	for _, p := range []string{"~rs(", "web,!", "web,&", "~(?=x)"} {
+		if _, err := inv.Match(p); err == nil || !strings.Contains(err.Error(), "invalid host pattern") {
+			t.Errorf("Match(%q) error = %v", p, err)
+		}
+	}
+}
+
+func TestSplitPattern(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"a:b", []string{"a", "b"}},
+		{"a,b:c", []string{"a", "b:c"}},
+		{" a : &b :!c ", []string{"a", "&b", "!c"}},
+		{"web[0:2]:db", []string{"web[0:2]", "db"}},
+		{"fe80::1", []string{"fe80::1"}},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := splitPattern(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("splitPattern(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
