@@ -40,7 +40,8 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	return app.RunContext(ctx, flagsFirst(app, os.Args))
 }
 
 func newApp() *cli.App {

@@ -105,7 +105,11 @@ func connector(c *cli.Context, rep report.Reporter) runner.Connector {
 		if cfg.HostKeyChecking == "off" {
 			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
 		}
-		return host.Dial(ctx, cfg)
+		h, err := host.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err // not a typed nil
+		}
+		return h, nil
 	}
 }
 

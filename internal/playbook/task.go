@@ -1,10 +1,15 @@
 package playbook
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/tmpl"
 )
 
 func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
@@ -26,6 +31,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 			t.When = p.exprs(file, v)
 		case "loop", "with_items":
 			t.Loop = v
+			p.templates(file, v)
 		case "loop_control":
 			p.loopControl(file, v, t)
 		case "register":
@@ -66,18 +72,24 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 			include, includeNode = p.str(file, v), v
 		default:
 			switch {
-			case modKey != nil:
-				p.errf(file, k, "task has two modules: %q and %q", modKey.Value, k.Value)
 			case p.mods != nil && !p.mods.Has(k.Value):
 				p.errf(file, k, "unknown module or task key %q", k.Value)
+			case modKey != nil:
+				p.errf(file, k, "task has two modules: %q and %q", modKey.Value, k.Value)
 			default:
 				modKey = k
 				t.Module, t.Args = k.Value, v
 				if kc, ok := p.mods.(KeyChecker); ok {
 					if err := kc.CheckKeys(k.Value, v); err != nil {
-						p.errs = append(p.errs, &Error{Pos: pos(file, v), Msg: "module " + k.Value + ": " + err.Error()})
+						at := pos(file, v)
+						var pe interface{ Position() (int, int) }
+						if errors.As(err, &pe) {
+							at.Line, at.Col = pe.Position()
+						}
+						p.errs = append(p.errs, &Error{Pos: at, Msg: "module " + k.Value + ": " + errText(err)})
 					}
 				}
+				p.templates(file, v)
 			}
 		}
 	}
@@ -189,7 +201,12 @@ func (p *parser) exprs(file string, n *yaml.Node) []Expr {
 			p.errf(file, c, "expected an expression, got %s", kindName(c))
 			continue
 		}
-		out = append(out, Expr{Pos: pos(file, c), Src: c.Value})
+		e := Expr{Pos: pos(file, c), Src: c.Value}
+		if err := tmpl.CompileExpr(c.Value); err != nil {
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			p.errs = append(p.errs, &Error{Pos: e.Pos, Msg: fmt.Sprintf("expression %q: %s", c.Value, msg)})
+		}
+		out = append(out, e)
 	}
 	return out
 }
@@ -246,4 +263,31 @@ func LoadVarsFile(path string) (map[string]any, error) {
 	}
 	m := p.vars(path, doc)
 	return m, p.errs.OrNil()
+}
+
+// templates checks the syntax of every template string under n.
+func (p *parser) templates(file string, n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
+		if tmpl.Has(n.Value) {
+			if err := tmpl.Parse(file, n.Value); err != nil {
+				p.errs = append(p.errs, &Error{Pos: pos(file, n), Msg: err.Error()})
+			}
+		}
+		return
+	}
+	for _, c := range n.Content {
+		p.templates(file, c)
+	}
+}
+
+// errText is an error's message without a "line L:C: " prefix.
+func errText(err error) string {
+	var pe interface{ Message() string }
+	if errors.As(err, &pe) {
+		return pe.Message()
+	}
+	return err.Error()
 }

@@ -36,7 +36,12 @@ func (p *pool) get(ctx context.Context, name string, vars map[string]any) (host.
 		p.conns[name] = c
 	}
 	p.mu.Unlock()
-	c.once.Do(func() { c.exec, c.err = p.connect(ctx, name, vars) })
+	c.once.Do(func() {
+		c.exec, c.err = p.connect(ctx, name, vars)
+		if c.err != nil {
+			c.exec = nil
+		}
+	})
 	return c.exec, c.err
 }
 

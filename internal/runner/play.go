@@ -36,7 +36,11 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 	if err != nil {
 		return err
 	}
-	r.opts.Reporter.Play(play.Name)
+	title := play.Name
+	if title == "" {
+		title = play.Hosts
+	}
+	r.opts.Reporter.Play(title)
 	var hosts []*hostState
 	for _, n := range names {
 		hs, err := r.state(n)

@@ -82,9 +82,6 @@ func (v *validator) play(play *playbook.Play) {
 		return
 	}
 	tasks := append(append([]*playbook.Task(nil), play.Tasks...), play.Handlers...)
-	for _, t := range tasks {
-		v.syntax(t)
-	}
 	for _, name := range hosts {
 		hs, err := v.r.state(name)
 		if err != nil {
@@ -99,24 +96,6 @@ func (v *validator) play(play *playbook.Play) {
 			v.task(play, t, hs)
 		}
 	}
-}
-
-// syntax checks expressions and template syntax, host-independently.
-func (v *validator) syntax(t *playbook.Task) {
-	exprs := append(append([]playbook.Expr(nil), t.When...), append(t.ChangedWhen, t.FailedWhen...)...)
-	if t.Until != nil {
-		exprs = append(exprs, *t.Until)
-	}
-	for _, e := range exprs {
-		if err := tmpl.CompileExpr(e.Src); err != nil {
-			v.add(e.Pos, fmt.Errorf("expression %q: %s", e.Src, firstLine(err.Error())))
-		}
-	}
-	walkScalars(t.Args, func(n *yaml.Node) {
-		if err := tmpl.Parse(t.File, n.Value); err != nil {
-			v.add(playbook.Pos{File: t.File, Line: n.Line, Col: n.Column}, err)
-		}
-	})
 }
 
 func firstLine(s string) string {
