@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -148,33 +147,11 @@ func (r *Runner) state(name string) (*hostState, error) {
 	return hs, nil
 }
 
-// resolveVars renders inventory variables that refer to other variables
-// (rip: "{{ .ansible_host }}"), a few passes deep.
+// resolveVars returns a host's inventory variables with references to other
+// variables rendered.
 func resolveVars(host string, vars map[string]any) (map[string]any, error) {
-	for pass := 0; pass < 4; pass++ {
-		pending := false
-		keys := make([]string, 0, len(vars))
-		for k := range vars {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s, ok := vars[k].(string)
-			if !ok || !tmpl.Has(s) {
-				continue
-			}
-			v, err := tmpl.Value("inventory variable "+k+" of "+host, s, vars)
-			if err != nil {
-				return nil, err
-			}
-			vars[k] = v
-			if vs, ok := v.(string); ok && tmpl.Has(vs) {
-				pending = true
-			}
-		}
-		if !pending {
-			break
-		}
+	if err := tmpl.Resolve(host, vars); err != nil {
+		return nil, err
 	}
 	return vars, nil
 }
