@@ -56,6 +56,11 @@ func newApp() *cli.App {
 			runCommand(),
 			lintCommand(),
 			labCommand(),
+			upCommand(),
+			verifyCommand(),
+			statusCommand(),
+			downCommand(),
+			certCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"lvslab/internal/lvs"
+)
+
+// playbookFlag locates the shipped playbooks.
+func playbookFlag() cli.Flag {
+	return &cli.StringFlag{Name: "playbooks", Usage: "`DIR` of lvslab's playbooks (default: ./playbooks, else beside the lvslab binary)"}
+}
+
+func upCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "up",
+		Usage: "bring the lab up: LNMP on the real servers, the LVS mode, then verify",
+		Description: "Runs playbooks/site.yml: the director and the real servers first leave whatever other\n" +
+			"LVS mode was up (each mode's leftovers that the new mode does not use are removed, so\n" +
+			"NAT -> DR -> fwmark switches on the same machines are clean), the real servers get LNMP\n" +
+			"(and a certificate per site with --ssl), then the mode is brought up, and `verify` runs.\n" +
+			"The mode is --mode, else the inventory's lvs_mode; the inventory is -i, else the local\n" +
+			"lab's .lvslab/inventory.yml. A second `up` on a converged lab reports changed=0.",
+		Flags: append(append(connFlags(),
+			&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr or fwmark (default: the inventory's lvs_mode)"},
+			&cli.BoolFlag{Name: "ssl", Usage: "nginx listen 443 ssl with one certificate per site (--ssl=false turns it off; default: the inventory's ssl)"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "do not run verify after the playbooks"},
+			playbookFlag(),
+		), verifyFlags()...),
+		Action: func(c *cli.Context) error {
+			s, err := newSession(c, false, false)
+			if err != nil {
+				return err
+			}
+			if m := c.String("mode"); m != "" {
+				if !slices.Contains(lvs.Modes, m) {
+					return badInput(fmt.Errorf("--mode must be nat, dr or fwmark, not %q", m))
+				}
+				s.opts.ExtraVars["lvs_mode"] = m
+			}
+			if c.IsSet("ssl") {
+				s.opts.ExtraVars["ssl"] = c.Bool("ssl")
+			}
+			cfg, err := lvs.NewConfig(s.inv, s.opts.ExtraVars)
+			if err != nil {
+				return badInput(err)
+			}
+			s.opts.ExtraVars["lvs_mode"] = cfg.Mode
+			dir, err := playbookDir(c.String("playbooks"))
+			if err != nil {
+				return badInput(err)
+			}
+			pbs, err := s.load([]string{filepath.Join(dir, "site.yml")})
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := s.run(c.Context, pbs); err != nil {
+				return err
+			}
+			if c.String("output") == "text" {
+				fmt.Fprintf(os.Stdout, "up: %s mode (ssl %v) in %s\n", cfg.Mode, cfg.SSL, time.Since(start).Round(time.Second))
+			}
+			if c.Bool("no-verify") {
+				return nil
+			}
+			return s.verify(c)
+		},
+	}
+}
+
+// playbookDir finds lvslab's playbooks: dir when given, else ./playbooks,
+// else playbooks beside the binary or its parent directory.
+func playbookDir(dir string) (string, error) {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "site.yml")); err != nil {
+			return "", fmt.Errorf("--playbooks %s: %w", dir, err)
+		}
+		return dir, nil
+	}
+	cands := []string{"playbooks"}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		cands = append(cands, filepath.Join(d, "playbooks"), filepath.Join(d, "..", "playbooks"))
+	}
+	for _, p := range cands {
+		if _, err := os.Stat(filepath.Join(p, "site.yml")); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("lvslab's playbooks not found (run from the project directory, or pass --playbooks DIR)")
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"lvslab/internal/host"
+	"lvslab/internal/lvs"
+)
+
+// verifyFlags are the flags of verify, also taken by up.
+func verifyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 40, Usage: "requests sent to the VIP for the share table (each on a new connection)"},
+		&cli.Float64Flag{Name: "tolerance", Value: 10, Usage: "allowed gap between a server's measured and predicted share, in percentage `POINTS`"},
+		&cli.StringFlag{Name: "from", Value: "auto", Usage: "where requests start: client (the first host of the clients group), controller (this machine), or auto (client when there is one)"},
+	}
+}
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "check the lab through the VIP: shares per real server, persistence, certificates by SNI, PHP with MariaDB, reply path",
+		Description: "Sends --requests requests to the VIP from a client host (or the controller) and prints the\n" +
+			"answers per real server beside the share that the scheduler and weights predict (rr: equal,\n" +
+			"wrr: by weight; other schedulers are not predicted, only every weighted server must answer;\n" +
+			"with persistence every request of one client must land on one server). Then, in fwmark mode\n" +
+			"with ssl, that ports 80 and 443 land on the same server; with ssl, that each site's\n" +
+			"certificate names it when asked by SNI; /lnmp.php prints MariaDB's version; and from the\n" +
+			"director's IPVS counters, that replies come back through it in NAT and bypass it in DR and\n" +
+			"fwmark. Exits 2 when a check fails, 3 when the client or the director is unreachable.",
+		Flags: append(connFlags(), verifyFlags()...),
+		Action: func(c *cli.Context) error {
+			s, err := newSession(c, false, false)
+			if err != nil {
+				return err
+			}
+			return s.verify(c)
+		},
+	}
+}
+
+// verify runs the checks and prints the report.
+func (s *session) verify(c *cli.Context) error {
+	cfg, err := lvs.NewConfig(s.inv, s.opts.ExtraVars)
+	if err != nil {
+		return badInput(err)
+	}
+	ctx := c.Context
+	director, err := s.dial(ctx, cfg.Director)
+	if err != nil {
+		return err
+	}
+	defer director.Close()
+	v := &lvs.Verifier{Config: cfg, Director: director, Requests: c.Int("requests"), Tolerance: c.Float64("tolerance")}
+	switch from := c.String("from"); {
+	case from == "controller" || (from == "auto" && len(cfg.Clients) == 0):
+		v.From = "the controller"
+		v.HTTP = lvs.ModuleHTTPCheck(s.reg, nil, "localhost")
+	case from == "client" || from == "auto":
+		if len(cfg.Clients) == 0 {
+			return badInput(errors.New("--from client: the inventory has no clients group"))
+		}
+		name := cfg.Clients[0]
+		client, err := s.dial(ctx, name)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		v.From = name
+		v.HTTP = lvs.ModuleHTTPCheck(s.reg, client, name)
+	default:
+		return badInput(fmt.Errorf("--from must be client, controller or auto, not %q", from))
+	}
+	fmt.Fprintln(os.Stdout, "\nVERIFY ***")
+	rep, err := v.Run(ctx)
+	if err != nil {
+		return s.hostErr(ctx, err)
+	}
+	rep.Write(os.Stdout)
+	if fails := rep.Failures(); len(fails) > 0 {
+		fmt.Fprintf(os.Stderr, "lvslab: verify failed:\n  %s\n", strings.Join(fails, "\n  "))
+		return &exitError{code: exitFailed, err: fmt.Errorf("verify: %d check(s) failed", len(fails))}
+	}
+	fmt.Fprintln(os.Stdout, "\nverify: all checks passed")
+	return nil
+}
+
+// dial connects to an inventory host with the command line's settings; the
+// returned executor escalates with become when the inventory says so.
+func (s *session) dial(ctx context.Context, name string) (host.Executor, error) {
+	vars := s.inv.HostVars(name)
+	for k, v := range s.opts.ExtraVars {
+		vars[k] = v
+	}
+	h, err := s.opts.Connect(ctx, name, vars)
+	if err != nil {
+		return nil, s.hostErr(ctx, err)
+	}
+	b := host.Become{Enabled: truthy(vars["ansible_become"]), User: "root"}
+	if p, ok := vars["ansible_become_password"].(string); ok {
+		b.Password = p
+	} else if p, ok := vars["ansible_become_pass"].(string); ok {
+		b.Password = p
+	}
+	if u, ok := vars["ansible_become_user"].(string); ok && u != "" {
+		b.User = u
+	}
+	if !b.Enabled {
+		return h, nil
+	}
+	return becomeExec{Executor: h, b: b}, nil
+}
+
+// hostErr maps a transport failure to exit 3 and an interruption to 130.
+func (s *session) hostErr(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return &exitError{code: exitInterrupted, err: ctx.Err()}
+	case errors.Is(err, host.ErrUnreachable):
+		fmt.Fprintln(os.Stderr, "lvslab:", err)
+		return &exitError{code: exitUnreachable, err: err}
+	}
+	return err
+}
+
+// becomeExec runs every command of an executor with become.
+type becomeExec struct {
+	host.Executor
+	b host.Become
+}
+
+func (e becomeExec) Run(ctx context.Context, cmd string, opts host.RunOpts) (host.Result, error) {
+	opts.Become = e.b
+	return e.Executor.Run(ctx, cmd, opts)
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int:
+		return x != 0
+	case string:
+		switch strings.ToLower(x) {
+		case "true", "yes", "on", "1":
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,252 @@
+package lvs
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"lvslab/internal/tmpl"
+)
+
+// Modes are the LVS modes the playbooks bring up.
+var Modes = []string{"nat", "dr", "fwmark"}
+
+// Site is one nginx virtual host of the inventory's sites.
+type Site struct {
+	Name string
+	Root string
+}
+
+// Config is what the lab commands read from the inventory, derived exactly
+// as playbooks/vars/lvs.yml derives it for the playbooks.
+type Config struct {
+	Mode        string
+	VIP         string // the VIP of Mode
+	Ports       []int  // vip_ports, plus 443 with ssl
+	SSL         bool
+	Scheduler   string
+	Persistence int // seconds; 0: none
+	FWMark      int
+	Sites       []Site
+	Director    string // inventory name of the director
+	DIP         string
+	Clients     []string // the clients group, in inventory order (may be empty)
+	Servers     []Server // the realservers group, in inventory order
+}
+
+// Inventory is what Config needs from an inventory.
+type Inventory interface {
+	Match(pattern string) ([]string, error)
+	HostVars(name string) map[string]any
+}
+
+// NewConfig reads the lab's configuration from inv, with extra (the -e
+// variables and the command's flags, such as lvs_mode) on top of every
+// host's variables.
+func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
+	var c Config
+	directors, err := inv.Match("director")
+	if err != nil || len(directors) == 0 {
+		return c, errors.New("the inventory has no director group (with one host)")
+	}
+	servers, err := inv.Match("realservers")
+	if err != nil || len(servers) == 0 {
+		return c, errors.New("the inventory has no realservers group")
+	}
+	if clients, err := inv.Match("clients"); err == nil {
+		c.Clients = clients
+	}
+	c.Director = directors[0]
+	d, err := hostVars(inv, c.Director, extra)
+	if err != nil {
+		return c, err
+	}
+	var errs []error
+	c.Mode = str(d["lvs_mode"], "nat")
+	if !slices.Contains(Modes, c.Mode) {
+		errs = append(errs, fmt.Errorf("lvs_mode must be nat, dr or fwmark, not %q", c.Mode))
+	}
+	c.VIP = str(d["vip"], "")
+	if vdr := str(d["vip_dr"], ""); vdr != "" && (c.Mode == "dr" || c.Mode == "fwmark") {
+		c.VIP = vdr
+	}
+	if c.VIP == "" {
+		errs = append(errs, errors.New("vip is not set"))
+	}
+	c.DIP = str(d["dip"], "")
+	c.SSL = truthy(d["ssl"])
+	if c.Ports, err = ints(d["vip_ports"], []int{80}); err != nil {
+		errs = append(errs, fmt.Errorf("vip_ports: %w", err))
+	}
+	if c.SSL && !slices.Contains(c.Ports, 443) {
+		c.Ports = append(c.Ports, 443)
+	}
+	if c.Mode == "fwmark" {
+		c.Scheduler = str(d["fwmark_scheduler"], "rr")
+	} else {
+		c.Scheduler = str(d["scheduler"], "wrr")
+	}
+	if c.Persistence, err = integer(d["persistence_timeout"], 0); err != nil {
+		errs = append(errs, fmt.Errorf("persistence_timeout: %w", err))
+	}
+	if c.Mode == "fwmark" && c.Persistence == 0 {
+		c.Persistence = 300
+	}
+	if c.FWMark, err = integer(d["fwmark"], 99); err != nil {
+		errs = append(errs, fmt.Errorf("fwmark: %w", err))
+	}
+	if c.Sites, err = sites(d["sites"]); err != nil {
+		errs = append(errs, err)
+	}
+	for _, name := range servers {
+		v, err := hostVars(inv, name, extra)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s := Server{Name: name, Addr: str(v["rip"], str(v["ansible_host"], name)), Weight: 1}
+		if w, ok := v["weight"]; ok {
+			if s.Weight, err = integer(w, 1); err != nil {
+				errs = append(errs, fmt.Errorf("weight of %s: %w", name, err))
+			}
+		}
+		c.Servers = append(c.Servers, s)
+	}
+	return c, errors.Join(errs...)
+}
+
+// Expect is what the configuration's scheduler and weights predict for one
+// client's requests.
+func (c Config) Expect() Expectation { return Expect(c.Scheduler, c.Persistence, c.Servers) }
+
+// HasPort reports whether the VIP serves port p.
+func (c Config) HasPort(p int) bool { return slices.Contains(c.Ports, p) }
+
+// hostVars returns name's variables with extra on top, templates resolved
+// (rip: "{{ .ansible_host }}").
+func hostVars(inv Inventory, name string, extra map[string]any) (map[string]any, error) {
+	vars := inv.HostVars(name)
+	for k, v := range extra {
+		vars[k] = v
+	}
+	for pass := 0; pass < 4; pass++ {
+		pending := false
+		for k, v := range vars {
+			s, ok := v.(string)
+			if !ok || !tmpl.Has(s) {
+				continue
+			}
+			r, err := tmpl.Value("variable "+k+" of "+name, s, vars)
+			if err != nil {
+				return nil, err
+			}
+			vars[k] = r
+			if rs, ok := r.(string); ok && tmpl.Has(rs) {
+				pending = true
+			}
+		}
+		if !pending {
+			break
+		}
+	}
+	return vars, nil
+}
+
+func str(v any, def string) string {
+	switch x := v.(type) {
+	case nil:
+		return def
+	case string:
+		if x == "" {
+			return def
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int:
+		return x != 0
+	case string:
+		switch strings.ToLower(x) {
+		case "true", "yes", "on", "1":
+			return true
+		}
+	}
+	return false
+}
+
+func integer(v any, def int) (int, error) {
+	switch x := v.(type) {
+	case nil:
+		return def, nil
+	case int:
+		return x, nil
+	case int64:
+		return int(x), nil
+	case uint64:
+		return int(x), nil
+	case float64:
+		return int(x), nil
+	case string:
+		if x == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", x)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("%v is not a number", v)
+}
+
+func ints(v any, def []int) ([]int, error) {
+	if v == nil {
+		return def, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		n, err := integer(v, 0)
+		if err != nil {
+			return nil, err
+		}
+		return []int{n}, nil
+	}
+	var out []int
+	for _, x := range list {
+		n, err := integer(x, 0)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func sites(v any) ([]Site, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("sites must be a list of {name, root}, not %T", v)
+	}
+	var out []Site
+	for i, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok || str(m["name"], "") == "" {
+			return nil, fmt.Errorf("sites[%d] must be a mapping with a name", i)
+		}
+		out = append(out, Site{Name: str(m["name"], ""), Root: str(m["root"], "")})
+	}
+	return out, nil
+}
