@@ -26,26 +26,34 @@ func (inv *Inventory) group(name string, p pos) *group {
 	return g
 }
 
-// maxHosts caps the number of hosts of an inventory.
-const maxHosts = 100_000
+const (
+	// maxHosts caps the number of hosts of an inventory.
+	maxHosts = 100_000
+	// maxMembers caps the number of host-in-group memberships.
+	maxMembers = 2_000_000
+)
 
-// roomFor reports whether the new names among names still fit under
-// maxHosts, and records an error at p when they do not.
-func (inv *Inventory) roomFor(names []string, p pos, errs *Errors) bool {
-	n := len(inv.hosts)
-	for _, name := range names {
-		if _, ok := inv.hostIdx[name]; !ok {
-			n++
-		}
-	}
-	if n > maxHosts {
-		if !inv.full {
-			inv.full = true
-			errs.errorf(p, "inventory has more than %d hosts", maxHosts)
-		}
+// roomFor reports whether putting names in g stays under maxHosts and
+// maxMembers, and records an error at p the first time it does not.
+func (inv *Inventory) roomFor(g *group, names []string, p pos, errs *Errors) bool {
+	if inv.full {
 		return false
 	}
-	return true
+	hosts, members := len(inv.hosts), inv.memberCount
+	for _, name := range names {
+		if _, ok := inv.hostIdx[name]; !ok {
+			hosts++
+		}
+		if !g.hostSet[name] {
+			members++
+		}
+	}
+	if hosts <= maxHosts && members <= maxMembers {
+		return true
+	}
+	inv.full = true
+	errs.errorf(p, "inventory has more than %d hosts or %d group memberships", maxHosts, maxMembers)
+	return false
 }
 
 // addHost puts the host in the group, creating the host on first use.
@@ -58,6 +66,7 @@ func (inv *Inventory) addHost(g *group, name, source string) *host {
 	}
 	if !g.hostSet[name] {
 		g.hostSet[name] = true
+		inv.memberCount++
 		g.hosts = append(g.hosts, name)
 	}
 	return h

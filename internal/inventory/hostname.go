@@ -22,8 +22,8 @@ func expandHost(s string) ([]string, int, error) {
 	if s == "" {
 		return nil, 0, errors.New("empty host name")
 	}
-	if strings.ContainsAny(s, " \t\r\n\v\f") {
-		return nil, 0, fmt.Errorf("host name %q contains whitespace", s)
+	if strings.ContainsAny(s, " \t\r\n\v\f,") || strings.ContainsAny(s[:1], "!&~") {
+		return nil, 0, fmt.Errorf("invalid host name %q: no whitespace or ',', and no leading '!', '&' or '~'", s)
 	}
 	name, portStr := splitPort(s)
 	port := 0
@@ -40,6 +40,11 @@ func expandHost(s string) ([]string, int, error) {
 	names, err := expandRanges(name)
 	if err != nil {
 		return nil, 0, fmt.Errorf("host %q: %w", s, err)
+	}
+	for _, n := range names {
+		if strings.ContainsAny(n, ":[]") {
+			return nil, 0, fmt.Errorf("invalid host name %q: ':', '[' and ']' only in an IPv6 address, a :port or a [begin:end] range", s)
+		}
 	}
 	return names, port, nil
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
@@ -43,6 +44,14 @@ func parseINI(inv *Inventory, file string, data []byte, errs *Errors) {
 	text := strings.TrimPrefix(string(data), "\ufeff")
 	for i, raw := range strings.Split(text, "\n") {
 		raw = strings.TrimRight(raw, "\r")
+		if !utf8.ValidString(raw) {
+			col := 1
+			for col <= len(raw) && utf8.ValidString(raw[:col]) {
+				col++
+			}
+			errs.errorf(pos{file, i + 1, col}, "invalid UTF-8")
+			continue
+		}
 		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
@@ -115,6 +124,9 @@ func (p *iniParser) section(line string, at pos) (*group, string) {
 
 // hostLine reads "host[:port] [key=value ...]"; the host may be a range.
 func (p *iniParser) hostLine(g *group, raw string, at pos) {
+	if p.inv.full {
+		return
+	}
 	toks, err := shlexSplit(raw)
 	if err != nil {
 		var te *tokenError
@@ -151,7 +163,7 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	if port != 0 {
 		vars["ansible_port"] = port
 	}
-	if !p.inv.roomFor(names, pos{at.file, at.line, toks[0].col}, p.errs) {
+	if !p.inv.roomFor(g, names, pos{at.file, at.line, toks[0].col}, p.errs) {
 		return
 	}
 	for _, name := range names {

@@ -98,6 +98,9 @@ func TestINIErrors(t *testing.T) {
 		{"bad port", "[web]\nh1:99999\n", []string{`e.ini:2:1: invalid port "99999" in host "h1:99999"`}},
 		{"bad priority", "[web]\n[web:vars]\nansible_group_priority=x\n", []string{
 			`e.ini:3:1: ansible_group_priority of group "web" must be an integer, not x`}},
+		{"bad utf-8", "[web]\nab\xffc\n", []string{`e.ini:2:3: invalid UTF-8`}},
+		{"too many hosts", "[web]\nrs[0:65535]\nxs[0:65535]\nys[0:9]\n", []string{
+			`e.ini:3:1: inventory has more than 100000 hosts or 2000000 group memberships`}},
 		{"collects all", "[web]\nh1 oops\n[db:vars]\nnovalue\n[x:y]\n[lb:children]\nnope\n", []string{
 			`e.ini:2:4: expected key=value host variable, got "oops"`,
 			`e.ini:4:1: expected key=value, got "novalue"`,

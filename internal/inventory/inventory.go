@@ -13,11 +13,12 @@ import (
 // Inventory is a loaded inventory. It is read-only once loaded and safe for
 // concurrent use.
 type Inventory struct {
-	hosts    []*host
-	hostIdx  map[string]*host
-	groups   []*group
-	groupIdx map[string]*group
-	full     bool // maxHosts was reached
+	hosts       []*host
+	hostIdx     map[string]*host
+	groups      []*group
+	groupIdx    map[string]*group
+	full        bool // maxHosts or maxMembers was reached
+	memberCount int  // host-in-group memberships so far
 
 	// Filled in by finish.
 	members    map[string][]string // group → every host in it or its descendants, inventory order
@@ -109,11 +110,12 @@ func (inv *Inventory) Group(name string) *Group {
 	}
 }
 
-// HostVars returns the host's variables merged as Ansible does, lowest
-// precedence first: the all group (inventory, then group_vars/all), the
-// other groups ordered by depth, ansible_group_priority and name (all their
-// inventory variables, then all their group_vars files), then the host
-// (inventory, then host_vars). Each layer replaces whole top-level keys. The
+// HostVars returns the host's variables merged as Ansible does (its
+// default VARIABLE_PRECEDENCE), lowest first: the inventory's variables of
+// all, then of the host's other groups ordered by depth,
+// ansible_group_priority and name; then group_vars/all, then the other
+// groups' group_vars files in the same order; then the host's inventory
+// variables, then host_vars. Each layer replaces whole top-level keys. The
 // magic variables inventory_hostname, inventory_hostname_short,
 // group_names, groups, inventory_file and inventory_dir are added. The map
 // is a deep copy the caller may change; it is nil for an unknown host.
@@ -124,12 +126,12 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 	}
 	out := map[string]any{}
 	all := inv.groupIdx["all"]
-	mergeVars(out, all.vars)
-	mergeVars(out, all.fileVars)
 	gs := inv.hostGroups[h]
+	mergeVars(out, all.vars)
 	for _, g := range gs {
 		mergeVars(out, g.vars)
 	}
+	mergeVars(out, all.fileVars)
 	for _, g := range gs {
 		mergeVars(out, g.fileVars)
 	}

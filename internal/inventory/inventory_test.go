@@ -250,3 +250,24 @@ func TestCycles(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentReads(t *testing.T) {
+	inv := mustParse(t, "p.yml", precedenceYAML)
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 50; j++ {
+				v := inv.HostVars("h1")
+				v["v_all"] = j
+				if _, err := inv.Match("parent:!aaa:&*"); err != nil {
+					t.Error(err)
+				}
+				_ = inv.Group("child")
+			}
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+}

@@ -129,9 +129,9 @@ func TestVarsFiles(t *testing.T) {
 	w1 := inv.HostVars("w1")
 	want := map[string]any{
 		"v_all":     "inline",
-		"v_allfile": "file",   // group_vars/all beats all's inline vars
-		"v_lb":      "inline", // lb's inline vars beat group_vars/all
-		"v_web":     "lbfile", // group_vars files beat every inline group var
+		"v_allfile": "file",    // group_vars/all beats all's inline vars
+		"v_lb":      "allfile", // group_vars/all beats every group's inline vars
+		"v_web":     "lbfile",  // group_vars files beat every inline group var
 		"v_webfile": "file-a",
 		"v_lbfile":  "file",
 		"v_dir":     "b",

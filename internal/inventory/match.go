@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
@@ -24,6 +25,9 @@ var (
 // malformed one (a bad regular expression, an empty term after '&' or '!')
 // is an error.
 func (inv *Inventory) Match(pattern string) ([]string, error) {
+	if !utf8.ValidString(pattern) {
+		return nil, fmt.Errorf("invalid host pattern %q: not UTF-8", pattern)
+	}
 	var unions, inters, excls []string
 	for _, t := range splitPattern(pattern) {
 		switch t[0] {
@@ -192,7 +196,7 @@ func globToRegexp(glob string) string {
 			b.WriteString("[" + stuff + "]")
 			i = j
 		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
 		}
 	}
 	return b.String()

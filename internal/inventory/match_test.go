@@ -8,6 +8,7 @@ import (
 
 const matchINI = `
 lone
+café
 [director]
 lvs-server
 [realservers]
@@ -26,7 +27,7 @@ realservers
 
 func TestMatch(t *testing.T) {
 	inv := mustParse(t, "m.ini", matchINI)
-	all := []string{"lone", "lvs-server", "rs01", "rs02", "rs03.example.com", "client.example.com"}
+	all := []string{"lone", "café", "lvs-server", "rs01", "rs02", "rs03.example.com", "client.example.com"}
 	tests := []struct {
 		pattern string
 		want    []string
@@ -37,7 +38,7 @@ func TestMatch(t *testing.T) {
 		{"rs01", []string{"rs01"}},
 		{"realservers", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"lab", []string{"lvs-server", "rs01", "rs02", "rs03.example.com"}},
-		{"ungrouped", []string{"lone"}},
+		{"ungrouped", []string{"lone", "café"}},
 		{"rs*", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"*.example.com", []string{"rs03.example.com", "client.example.com"}},
 		{"rs0?", []string{"rs01", "rs02"}},
@@ -45,6 +46,7 @@ func TestMatch(t *testing.T) {
 		{"real*", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"~rs0[12]", []string{"rs01", "rs02"}},
 		{"~^(lone|client)", []string{"lone", "client.example.com"}},
+		{"~caf.$", []string{"café"}},
 		{"~example", []string{}}, // re.match: anchored at the start
 		{"clients:director", []string{"lvs-server", "client.example.com"}},
 		{"clients,director", []string{"lvs-server", "client.example.com"}},
@@ -54,7 +56,7 @@ func TestMatch(t *testing.T) {
 		{"lab:!director:&web", []string{"rs02"}},
 		{"!web:lab", []string{"rs01", "rs03.example.com"}}, // unions first, whatever the order
 		{"&web:!rs02:lab", []string{"lvs-server"}},
-		{"!realservers", []string{"lone", "lvs-server", "client.example.com"}},
+		{"!realservers", []string{"lone", "café", "lvs-server", "client.example.com"}},
 		{"&web", []string{"lvs-server", "rs02"}},
 		{"realservers:realservers:rs01", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"realservers[0]", []string{"rs01"}},
@@ -64,6 +66,8 @@ func TestMatch(t *testing.T) {
 		{"realservers[9]", []string{}},
 		{"nosuch", []string{}},
 		{"nosuch:rs01", []string{"rs01"}},
+		{"café", []string{"café"}},
+		{"caf?", []string{"café"}},
 	}
 	for _, tt := range tests {
 		got, err := inv.Match(tt.pattern)
@@ -75,7 +79,7 @@ func TestMatch(t *testing.T) {
 
 func TestMatchErrors(t *testing.T) {
 	inv := mustParse(t, "m.ini", matchINI)
-	for _, p := range []string{"~rs(", "web,!", "web,&", "~(?=x)"} {
+	for _, p := range []string{"~rs(", "web,!", "web,&", "~(?=x)", "\xff"} {
 		if _, err := inv.Match(p); err == nil || !strings.Contains(err.Error(), "invalid host pattern") {
 			t.Errorf("Match(%q) error = %v", p, err)
 		}

@@ -146,6 +146,9 @@ func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 // their variables or null.
 func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 	for _, e := range p.mapping(n, "hosts of group "+strconv.Quote(g.name), depth) {
+		if p.inv.full {
+			return
+		}
 		names, port, err := expandHost(e.k.Value)
 		if err != nil {
 			p.errs.errorf(p.at(e.k), "%v", err)
@@ -163,7 +166,7 @@ func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 			}
 			vars = val.(map[string]any)
 		}
-		if !p.inv.roomFor(names, p.at(e.k), p.errs) {
+		if !p.inv.roomFor(g, names, p.at(e.k), p.errs) {
 			return
 		}
 		for _, name := range names {
@@ -373,8 +376,8 @@ func checkGroupName(name string) error {
 	if name == "" {
 		return errors.New("empty group name")
 	}
-	if strings.ContainsAny(name, " \t\r\n\v\f:,") || strings.ContainsAny(name[:1], "!&~") {
-		return errors.New("invalid group name " + strconv.Quote(name) + ": no whitespace, ':' or ',', and no leading '!', '&' or '~'")
+	if strings.ContainsAny(name, " \t\r\n\v\f:,[]") || strings.ContainsAny(name[:1], "!&~") {
+		return errors.New("invalid group name " + strconv.Quote(name) + ": no whitespace, ':', ',', '[' or ']', and no leading '!', '&' or '~'")
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func TestYAMLErrors(t *testing.T) {
 			`e.yml:5:5: host "rs[a:3]": range [a:3] bounds must both be numbers or both single letters`,
 			`e.yml:6:5: host "rs[01:3]": range [01:3] must have zero-padded begin and end of equal length`,
 		}},
-		{"bad group name", "\"web servers\":\n  hosts: {a: }\n", []string{`e.yml:1:1: invalid group name "web servers": no whitespace, ':' or ',', and no leading '!', '&' or '~'`}},
+		{"bad group name", "\"web servers\":\n  hosts: {a: }\n", []string{`e.yml:1:1: invalid group name "web servers": no whitespace, ':', ',', '[' or ']', and no leading '!', '&' or '~'`}},
 		{"vault", "all:\n  vars:\n    pw: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n", []string{`e.yml:3:9: vault-encrypted values are not supported`}},
 		{"priority", "web:\n  vars: {ansible_group_priority: high}\n", []string{`e.yml:2:34: ansible_group_priority of group "web" must be an integer, not high`}},
 		{"syntax", "web:\n  hosts: {a: }\n bad\n", []string{`e.yml:2:1: did not find expected key`}},
