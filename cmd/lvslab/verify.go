@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,17 +78,28 @@ func (s *session) verify(c *cli.Context) error {
 	default:
 		return badInput(fmt.Errorf("--from must be client, controller or auto, not %q", from))
 	}
-	fmt.Fprintln(os.Stdout, "\nVERIFY ***")
+	jsonOut := c.String("output") == "json"
+	if !jsonOut {
+		fmt.Fprintln(os.Stdout, "\nVERIFY ***")
+	}
 	rep, err := v.Run(ctx)
 	if err != nil {
 		return s.hostErr(ctx, err)
 	}
-	rep.Write(os.Stdout)
+	if jsonOut {
+		if err := json.NewEncoder(os.Stdout).Encode(rep.JSON()); err != nil {
+			return err
+		}
+	} else {
+		rep.Write(os.Stdout)
+	}
 	if fails := rep.Failures(); len(fails) > 0 {
 		fmt.Fprintf(os.Stderr, "lvslab: verify failed:\n  %s\n", strings.Join(fails, "\n  "))
 		return &exitError{code: exitFailed, err: fmt.Errorf("verify: %d check(s) failed", len(fails))}
 	}
-	fmt.Fprintln(os.Stdout, "\nverify: all checks passed")
+	if !jsonOut {
+		fmt.Fprintln(os.Stdout, "\nverify: all checks passed")
+	}
 	return nil
 }
 

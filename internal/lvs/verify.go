@@ -81,6 +81,26 @@ func (r Report) Write(w io.Writer) {
 	t.WriteTo(w)
 }
 
+// JSON returns the report as one JSON-lines event ("event": "verify"), the
+// form of --output json.
+func (r Report) JSON() map[string]any {
+	rows := make([]map[string]any, 0, len(r.Shares.Rows))
+	for _, row := range r.Shares.Rows {
+		m := map[string]any{"server": row.Server, "weight": row.Weight, "answers": row.Answers, "share": row.Share, "ok": row.OK}
+		if row.Predict {
+			m["expected"] = row.Expected
+		}
+		rows = append(rows, m)
+	}
+	checks := make([]map[string]any, 0, len(r.Checks))
+	for _, c := range r.Checks {
+		checks = append(checks, map[string]any{"name": c.Name, "ok": c.OK, "detail": c.Detail})
+	}
+	return map[string]any{"event": "verify", "ok": len(r.Failures()) == 0, "mode": r.Config.Mode, "vip": r.Config.VIP,
+		"scheduler": r.Config.Scheduler, "from": r.From, "requests": r.Shares.Requests, "other": r.Shares.Other,
+		"errors": r.Shares.Errors, "expectation": r.Expectation.Why, "shares": rows, "checks": checks}
+}
+
 // Verifier checks a lab that is up: the share of each real server against
 // the scheduler's prediction, persistence, each site's certificate by SNI,
 // the PHP page that reads MariaDB, and the reply path.
