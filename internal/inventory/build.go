@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func (inv *Inventory) roomFor(g *group, names []string, p pos, errs *Errors) boo
 func (inv *Inventory) addHost(g *group, name, source string) *host {
 	h, ok := inv.hostIdx[name]
 	if !ok {
-		h = &host{name: name, vars: map[string]any{}, source: source}
+		h = &host{name: name, idx: len(inv.hosts), vars: map[string]any{}, source: source}
 		inv.hosts = append(inv.hosts, h)
 		inv.hostIdx[name] = h
 	}
@@ -155,31 +156,37 @@ func (inv *Inventory) finish(errs *Errors) {
 
 	inv.computeMembers()
 
-	inv.hostGroups = make(map[*host][]*group, len(inv.hosts))
-	in := map[*host]map[*group]bool{}
-	var addUp func(h *host, g *group)
-	addUp = func(h *host, g *group) {
-		if in[h][g] {
-			return
+	// A host is in its groups and in all their ancestors.
+	anc := map[*group][]*group{}
+	var ancestors func(g *group) []*group
+	ancestors = func(g *group) []*group {
+		if a, ok := anc[g]; ok {
+			return a
 		}
-		in[h][g] = true
+		var list []*group
+		seen := map[*group]bool{}
 		if g != all {
-			inv.hostGroups[h] = append(inv.hostGroups[h], g)
+			list, seen[g] = append(list, g), true
 		}
 		for _, p := range g.parents {
-			addUp(h, inv.groupIdx[p])
+			for _, a := range ancestors(inv.groupIdx[p]) {
+				if !seen[a] {
+					list, seen[a] = append(list, a), true
+				}
+			}
 		}
+		anc[g] = list
+		return list
 	}
+	inv.hostGroups = make(map[*host][]*group, len(inv.hosts))
 	for _, g := range inv.groups {
+		a := ancestors(g)
 		for _, name := range g.hosts {
 			h := inv.hostIdx[name]
-			if in[h] == nil {
-				in[h] = map[*group]bool{}
-			}
-			addUp(h, g)
+			inv.hostGroups[h] = append(inv.hostGroups[h], a...)
 		}
 	}
-	for _, gs := range inv.hostGroups {
+	for h, gs := range inv.hostGroups {
 		sort.Slice(gs, func(i, j int) bool {
 			a, b := gs[i], gs[j]
 			if a.depth != b.depth {
@@ -190,43 +197,50 @@ func (inv *Inventory) finish(errs *Errors) {
 			}
 			return a.name < b.name
 		})
+		inv.hostGroups[h] = slices.Compact(gs) // a group's copies sort together
 	}
 }
 
 // computeMembers lists, for every group, the hosts in it or in any of its
 // descendants, in inventory order.
 func (inv *Inventory) computeMembers() {
-	sets := map[string]map[string]bool{}
-	var set func(g *group) map[string]bool
-	set = func(g *group) map[string]bool {
-		if s, ok := sets[g.name]; ok {
-			return s
+	desc := map[*group][]*group{}
+	var descendants func(g *group) []*group
+	descendants = func(g *group) []*group {
+		if d, ok := desc[g]; ok {
+			return d
 		}
-		s := map[string]bool{}
-		sets[g.name] = s
-		for _, h := range g.hosts {
-			s[h] = true
-		}
+		list := []*group{g}
+		seen := map[*group]bool{g: true}
 		for _, c := range g.children {
-			for h := range set(inv.groupIdx[c]) {
-				s[h] = true
+			for _, d := range descendants(inv.groupIdx[c]) {
+				if !seen[d] {
+					list, seen[d] = append(list, d), true
+				}
 			}
 		}
-		return s
+		desc[g] = list
+		return list
 	}
-	index := make(map[string]int, len(inv.hosts))
-	for i, h := range inv.hosts {
-		index[h.name] = i
-	}
+	stamp := make([]int, len(inv.hosts)) // the last group (numbered from 1) that took the host
 	inv.members = make(map[string][]string, len(inv.groups))
-	for _, g := range inv.groups {
-		s := set(g)
-		l := make([]string, 0, len(s))
-		for h := range s {
-			l = append(l, h)
+	inv.membersAny = make(map[string][]any, len(inv.groups))
+	for n, g := range inv.groups {
+		var idx []int
+		for _, d := range descendants(g) {
+			for _, name := range d.hosts {
+				if i := inv.hostIdx[name].idx; stamp[i] != n+1 {
+					stamp[i] = n + 1
+					idx = append(idx, i)
+				}
+			}
 		}
-		sort.Slice(l, func(i, j int) bool { return index[l[i]] < index[l[j]] })
-		inv.members[g.name] = l
+		sort.Ints(idx)
+		names, anys := make([]string, len(idx)), make([]any, len(idx))
+		for k, i := range idx {
+			names[k], anys[k] = inv.hosts[i].name, inv.hosts[i].name
+		}
+		inv.members[g.name], inv.membersAny[g.name] = names, anys
 	}
 }
 

@@ -6,6 +6,7 @@ package inventory
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,7 @@ type Inventory struct {
 
 	// Filled in by finish.
 	members    map[string][]string // group → every host in it or its descendants, inventory order
+	membersAny map[string][]any    // the same, for the groups variable
 	hostGroups map[*host][]*group  // host → its groups but all, lowest precedence first
 }
 
@@ -46,6 +48,7 @@ type Group struct {
 
 type host struct {
 	name     string
+	idx      int            // position in inventory order
 	vars     map[string]any // from the inventory
 	fileVars map[string]any // from host_vars
 	source   string         // the inventory file that first named it
@@ -155,12 +158,7 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 	out["group_names"] = names
 	groups := make(map[string]any, len(inv.groups))
 	for _, g := range inv.groups {
-		m := inv.members[g.name]
-		l := make([]any, len(m))
-		for i, n := range m {
-			l[i] = n
-		}
-		groups[g.name] = l
+		groups[g.name] = slices.Clone(inv.membersAny[g.name])
 	}
 	out["groups"] = groups
 	return out
