@@ -22,8 +22,8 @@ func expandHost(s string) ([]string, int, error) {
 	if s == "" {
 		return nil, 0, errors.New("empty host name")
 	}
-	if strings.ContainsAny(s, " \t\r\n\v\f,") || strings.ContainsAny(s[:1], "!&~") {
-		return nil, 0, fmt.Errorf("invalid host name %q: no whitespace or ',', and no leading '!', '&' or '~'", s)
+	if strings.ContainsAny(s, " \t\r\n\v\f,=") || strings.ContainsAny(s[:1], "!&~") {
+		return nil, 0, fmt.Errorf("invalid host name %q: no whitespace, ',' or '=', and no leading '!', '&' or '~'", s)
 	}
 	name, portStr := splitPort(s)
 	port := 0

@@ -32,6 +32,7 @@ func TestExpandHost(t *testing.T) {
 		{in: "web[1]", err: "invalid host name"},
 		{in: "a:b", err: "invalid host name"},
 		{in: "a,b", err: "invalid host name"},
+		{in: "ansible_host=x", err: "invalid host name"},
 		{in: "!a", err: "invalid host name"},
 		{in: "~a", err: "invalid host name"},
 		{in: "", err: "empty host name"},

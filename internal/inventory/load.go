@@ -2,9 +2,12 @@ package inventory
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -21,11 +24,15 @@ var ignoredExts = []string{"~", ".orig", ".ini", ".cfg", ".retry", ".pyc", ".pyo
 // <group>.json or every file of the directory group_vars/<group>/, and the
 // same under host_vars. Files named .yml, .yaml or .json are YAML, .ini
 // files INI; others are YAML when they read as a YAML mapping of groups and
-// INI otherwise. Problems in the files are reported together as Errors of
-// *PosError.
+// INI otherwise. As with ansible -i, a path that does not exist but has a
+// comma is a list of hosts ("10.0.0.5,10.0.0.6:2222,"). Problems in the
+// files are reported together as Errors of *PosError.
 func Load(path string) (*Inventory, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && strings.Contains(path, ",") {
+			return parseHostList(path)
+		}
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
 	sources, base := []string{path}, filepath.Dir(path)
@@ -63,6 +70,37 @@ func Load(path string) (*Inventory, error) {
 	return inv, nil
 }
 
+// parseHostList reads Ansible's "-i host1,host2:2222," form: ungrouped
+// hosts, without variables but a port.
+func parseHostList(list string) (*Inventory, error) {
+	inv := newInventory()
+	ungrouped := inv.groupIdx["ungrouped"]
+	var errs Errors
+	col := 1
+	for _, part := range strings.Split(list, ",") {
+		if name := strings.TrimSpace(part); name != "" {
+			at := pos{"host list", 1, col + strings.Index(part, name)}
+			names, port, err := expandHost(name)
+			switch {
+			case err != nil:
+				errs.errorf(at, "%v", err)
+			case inv.roomFor(ungrouped, names, at, &errs):
+				for _, n := range names {
+					if h := inv.addHost(ungrouped, n, ""); port != 0 {
+						h.vars["ansible_port"] = port
+					}
+				}
+			}
+		}
+		col += len(part) + 1
+	}
+	inv.finish(&errs)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return inv, nil
+}
+
 // Parse reads one inventory from data. name is the file name for errors
 // and inventory_file, and its extension chooses the format as in Load;
 // group_vars and host_vars are not read.
@@ -85,7 +123,7 @@ func parseSource(inv *Inventory, name string, data []byte, errs *Errors) {
 	case ".ini":
 		parseINI(inv, name, data, errs)
 	default:
-		if looksLikeYAML(data) {
+		if looksLikeYAML(data) || yamlHead(data) {
 			parseYAML(inv, name, data, errs)
 		} else {
 			parseINI(inv, name, data, errs)
@@ -115,6 +153,22 @@ func looksLikeYAML(data []byte) bool {
 		}
 	}
 	return true
+}
+
+var yamlKeyLine = regexp.MustCompile(`^[^\s\[=#;][^\s=]*:(\s+#.*)?$`)
+
+// yamlHead reports whether the first significant line is YAML's: "---",
+// a flow mapping, or a bare "key:". A YAML inventory with a mistake in it
+// is then reported as YAML, not as a strange INI file.
+func yamlHead(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		return strings.HasPrefix(line, "---") || line[0] == '{' || yamlKeyLine.MatchString(line)
+	}
+	return false
 }
 
 // dirSources lists the inventory files of a directory.

@@ -209,6 +209,29 @@ func TestLoadDirectory(t *testing.T) {
 	}
 }
 
+func TestBrokenYAMLWithoutExtension(t *testing.T) {
+	got := parseErrors(t, "hosts", "all:\n  hosts:\n    a:\n  bad\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "hosts:") || strings.Contains(got[0], "host name") {
+		t.Errorf("errors = %v, want one YAML syntax error", got)
+	}
+}
+
+func TestLoadHostList(t *testing.T) {
+	inv, err := Load("10.0.0.5, web1:2222,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.Hosts(); !reflect.DeepEqual(got, []string{"10.0.0.5", "web1"}) {
+		t.Errorf("hosts = %v", got)
+	}
+	if v := inv.HostVars("web1"); v["ansible_port"] != 2222 || !reflect.DeepEqual(v["groups"].(map[string]any)["ungrouped"], []any{"10.0.0.5", "web1"}) {
+		t.Errorf("web1 vars = %v", v)
+	}
+	if _, err := Load("a,b c"); err == nil || err.Error() != `host list:1:3: invalid host name "b c": no whitespace, ',' or '=', and no leading '!', '&' or '~'` {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestLoadScript(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "inv.py")
@@ -232,6 +255,7 @@ func TestFormatDetection(t *testing.T) {
 		{"hosts", "f:2222\n", []string{"f"}},
 		{"hosts.json", `{"all": {"hosts": {"g": {"x": 1}}}}`, []string{"g"}},
 		{"hosts.cfg", "[web]\nh\n", []string{"h"}},
+		{"hosts", "# comment\n---\nall: {hosts: {i: }}\n", []string{"i"}},
 	}
 	for _, tt := range tests {
 		inv := mustParse(t, tt.name, tt.src)
