@@ -1,8 +1,120 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"lvslab/internal/lab"
+)
 
 // labCommand is the `lvslab lab` command: the built-in local lab.
 func labCommand() *cli.Command {
-	return &cli.Command{Name: "lab", Usage: "create, destroy or inspect the built-in local lab"}
+	return &cli.Command{
+		Name:  "lab",
+		Usage: "create, destroy or inspect the built-in local lab",
+		Description: "Real hosts on this machine: the real servers and the client are systemd-nspawn\n" +
+			"containers, the director a container where the kernel has IPVS, else a qemu VM.\n" +
+			"Everything lives in network namespaces; the inventory is " + ".lvslab/inventory.yml.",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "create",
+				Usage: "build (or rebuild) the lab and write .lvslab/inventory.yml",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "realservers", Value: 2, Usage: "number of real servers"},
+					&cli.StringFlag{Name: "director", Value: lab.DirectorAuto, Usage: "auto, container or vm"},
+					&cli.BoolFlag{Name: "keep-on-error", Usage: "leave a failed lab in place for inspection"},
+				},
+				Action: labCreate,
+			},
+			{Name: "destroy", Usage: "stop the lab and remove everything it made", Action: labDestroy},
+			{
+				Name:   "status",
+				Usage:  "list the lab's hosts, addresses and state",
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Action: labStatus,
+			},
+		},
+	}
+}
+
+func labCreate(c *cli.Context) error {
+	ctx := c.Context
+	l, err := lab.Create(ctx, lab.Options{
+		RealServers: c.Int("realservers"),
+		Director:    c.String("director"),
+		KeepOnError: c.Bool("keep-on-error"),
+	}, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("lab create: %w", err)
+	}
+	fmt.Printf("inventory: %s\n", l.Paths.Inventory())
+	fmt.Printf("try:       ip netns exec %s ssh -i %s -o UserKnownHostsFile=%s root@%s\n",
+		lab.LabNetns, l.Paths.Key(), l.Paths.KnownHosts(), l.Hosts[0].MgmtAddr())
+	return nil
+}
+
+func labDestroy(c *cli.Context) error {
+	ctx := c.Context
+	if err := lab.Destroy(ctx, os.Stderr); err != nil {
+		return fmt.Errorf("lab destroy: %w", err)
+	}
+	return nil
+}
+
+func labStatus(c *cli.Context) error {
+	ctx := c.Context
+	r, err := lab.Status(ctx)
+	if errors.Is(err, lab.ErrNoLab) {
+		return &exitError{code: exitBadInput, err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("lab status: %w", err)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printStatus(r)
+	}
+	for _, h := range r.Hosts {
+		if !h.SSH {
+			return &exitError{code: exitUnreachable, err: fmt.Errorf("lab status: %s is unreachable", h.Name)}
+		}
+	}
+	return nil
+}
+
+func printStatus(r *lab.Report) {
+	fmt.Printf("lab: director %s, created %s, apt relay %s\n", r.Lab.Director,
+		r.Lab.Created.Format("2006-01-02 15:04:05"), map[bool]string{true: "running", false: "DOWN"}[r.Relay])
+	fmt.Printf("inventory: %s (hosts dialled from netns %s)\n\n", r.Lab.Paths.Inventory(), lab.LabNetns)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tGROUP\tKIND\tSSH ADDRESS\tLAB ADDRESSES\tSTATE\tSSH")
+	for _, h := range r.Hosts {
+		var addrs []string
+		for _, n := range h.NICs {
+			if n.Bridge != lab.BridgeMgmt {
+				addrs = append(addrs, n.Name+" "+n.Addr)
+			}
+		}
+		state := "stopped"
+		if h.Running {
+			state = "running"
+		}
+		ssh := "ok"
+		if !h.SSH {
+			ssh = "FAIL: " + h.SSHError
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Group, h.Kind, h.MgmtAddr(), strings.Join(addrs, ", "), state, ssh)
+	}
+	tw.Flush()
 }

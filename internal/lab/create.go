@@ -1,0 +1,239 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sync/errgroup"
+)
+
+// Director kinds for Options.Director.
+const (
+	DirectorAuto = "auto" // a container where the kernel has IPVS, else a VM
+)
+
+// Options say what lab to create. The zero value is the default lab.
+type Options struct {
+	RealServers int    // default 2
+	Director    string // DirectorAuto (default), KindContainer or KindVM
+	Paths       Paths  // zero: DefaultPaths()
+	// KeepOnError leaves a half-created lab in place for inspection; the
+	// next Create or Destroy removes it.
+	KeepOnError bool
+	// BootTimeout bounds the wait for SSH on every host; default 4 minutes.
+	BootTimeout time.Duration
+}
+
+// Create builds the lab and returns when every host answers SSH. A lab
+// left by an earlier run (or a crash) is destroyed first. Progress lines
+// go to progress.
+func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, err error) {
+	pr := newProgress(progress)
+	if opts.RealServers == 0 {
+		opts.RealServers = 2
+	}
+	if opts.Director == "" {
+		opts.Director = DirectorAuto
+	}
+	if opts.Paths == (Paths{}) {
+		opts.Paths = DefaultPaths()
+	}
+	if opts.BootTimeout == 0 {
+		opts.BootTimeout = 4 * time.Minute
+	}
+	kind := opts.Director
+	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
+		return nil, fmt.Errorf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
+	}
+	if err := checkPrereqs(kind); err != nil {
+		return nil, err
+	}
+	if kind == DirectorAuto {
+		kind = KindVM
+		if kernelHasIPVS(ctx) {
+			kind = KindContainer
+		}
+		pr.Printf("director: %s (the kernel %s IPVS)", kind, map[bool]string{true: "has", false: "has no"}[kind == KindContainer])
+	}
+	hosts, err := Topology(opts.RealServers, kind)
+	if err != nil {
+		return nil, err
+	}
+	paths := opts.Paths
+	unlock, err := lockLab(ctx, paths, pr)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := destroyAt(ctx, paths, pr, true); err != nil {
+		return nil, fmt.Errorf("remove the previous lab: %w", err)
+	}
+	if err := ensureBase(ctx, paths, pr); err != nil {
+		return nil, err
+	}
+	if kind == KindVM {
+		if err := ensureVMImage(ctx, paths, pr); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range []string{paths.Dir, paths.Data, paths.Run} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	os.WriteFile(filepath.Join(paths.Dir, ".gitignore"), []byte("# lvslab lab: generated, holds a private key\n*\n"), 0o644)
+
+	lab = &Lab{Paths: paths, Director: kind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}}
+	defer func() {
+		if err != nil && !opts.KeepOnError {
+			pr.Printf("create failed; removing what was built")
+			if derr := destroyAt(context.WithoutCancel(ctx), paths, pr, false); derr != nil {
+				err = errors.Join(err, fmt.Errorf("clean up: %w", derr))
+			}
+		}
+	}()
+	if err := lab.save(); err != nil {
+		return nil, err
+	}
+	if err := start(ctx, lab, pr, opts.BootTimeout); err != nil {
+		return nil, err
+	}
+	pr.Printf("lab ready: %d hosts; inventory %s", len(lab.Hosts), paths.Inventory())
+	return lab, nil
+}
+
+// start brings the lab up: network, relay, hosts, files for the user, and
+// waits for SSH everywhere.
+func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duration) error {
+	paths := lab.Paths
+	loginKey, signer, err := userKey(paths.Key())
+	if err != nil {
+		return err
+	}
+	hostKeys := map[string]keyPair{}
+	for _, h := range lab.Hosts {
+		kp, err := newKeyPair("root@" + h.Name)
+		if err != nil {
+			return err
+		}
+		hostKeys[h.Name] = kp
+		lab.HostKeys[h.Name] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(kp.Public)))
+	}
+
+	pr.Printf("network: namespace %s with bridges %s, %s, %s", LabNetns, BridgePublic, BridgePrivate, BridgeMgmt)
+	if err := setupNetwork(ctx, lab.Hosts); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	relay, err := startRelay(ctx, paths)
+	lab.Procs = append(lab.Procs, relay...)
+	if serr := lab.save(); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	pr.Printf("apt relay: %s:80 -> %s", RouterMgmt, relayUpstream)
+
+	// The VM boots slowest: it starts first.
+	ordered := append([]Host(nil), lab.Hosts...)
+	for i, h := range ordered {
+		if h.Kind == KindVM {
+			ordered[0], ordered[i] = ordered[i], ordered[0]
+		}
+	}
+	procs := map[string]Proc{}
+	for _, h := range ordered {
+		id, err := newMachineID()
+		if err != nil {
+			return err
+		}
+		files := hostFiles(h, id, hostKeys[h.Name], loginKey, lab.Hosts)
+		var p Proc
+		if h.Kind == KindVM {
+			p, err = startVM(paths, h, files, id)
+			pr.Printf("%s: qemu vm booting (eth0 %s, eth1 %s; console %s)", h.Name, h.NICs[0].Addr, h.NICs[1].Addr, paths.layout(h.Name).console)
+		} else {
+			var root string
+			root, err = mountOverlay(paths, h.Name, files)
+			if err == nil {
+				lab.Mounts = append(lab.Mounts, root)
+				p, err = startContainer(paths, h, root)
+				pr.Printf("%s: container booting (%s)", h.Name, h.NICs[0].Addr)
+			}
+		}
+		if err != nil {
+			lab.save()
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		procs[h.Name] = p
+		lab.Procs = append(lab.Procs, p)
+		if err := lab.save(); err != nil {
+			return err
+		}
+	}
+
+	if err := writeFileAtomic(paths.KnownHosts(), []byte(knownHosts(lab)), 0o644); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(paths.Inventory(), []byte(inventoryYAML(lab)), 0o644); err != nil {
+		return err
+	}
+	return waitAll(ctx, lab, procs, signer, hostKeys, pr, bootTimeout)
+}
+
+// waitAll waits for SSH on every host at once, reporting each as it comes
+// up and, every 15 s, those still booting.
+func waitAll(ctx context.Context, lab *Lab, procs map[string]Proc, signer ssh.Signer, keys map[string]keyPair, pr *progress, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var mu sync.Mutex
+	pending := map[string]bool{}
+	for _, h := range lab.Hosts {
+		pending[h.Name] = true
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				mu.Lock()
+				var names []string
+				for _, h := range lab.Hosts {
+					if pending[h.Name] {
+						names = append(names, h.Name)
+					}
+				}
+				mu.Unlock()
+				pr.Printf("waiting for ssh: %s", strings.Join(names, ", "))
+			}
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, h := range lab.Hosts {
+		g.Go(func() error {
+			d, err := waitSSH(gctx, h, procs[h.Name], signer, keys[h.Name].Public, lab.Paths.layout(h.Name).console)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			delete(pending, h.Name)
+			mu.Unlock()
+			pr.Printf("%s: ssh up at %s after %.1fs (%s)", h.Name, h.MgmtAddr(), d.Seconds(), h.Kind)
+			return nil
+		})
+	}
+	return g.Wait()
+}

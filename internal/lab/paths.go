@@ -1,0 +1,66 @@
+package lab
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Paths are where a lab keeps its files.
+type Paths struct {
+	// Dir is .lvslab in the working directory: the inventory, the lab's SSH
+	// key pair and known_hosts, everything the user points lvslab at.
+	Dir string `json:"dir"`
+	// Cache holds what outlives a lab and makes the next create fast: the
+	// debootstrapped base, the VM's kernel, initrd and disk image.
+	Cache string `json:"cache"`
+	// Data holds the running lab's hosts: overlay layers, console logs, the
+	// VM's configuration disk.
+	Data string `json:"data"`
+	// Run holds the state file and the relay's socket.
+	Run string `json:"run"`
+}
+
+// DefaultPaths are .lvslab in the working directory, $XDG_CACHE_HOME/lvslab
+// (default ~/.cache/lvslab), /var/lib/lvslab and /run/lvslab.
+func DefaultPaths() Paths {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "/root"
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	return Paths{
+		Dir:   filepath.Join(wd, ".lvslab"),
+		Cache: filepath.Join(cache, "lvslab"),
+		Data:  "/var/lib/lvslab",
+		Run:   "/run/lvslab",
+	}
+}
+
+// Inventory is the lab's Ansible YAML inventory.
+func (p Paths) Inventory() string { return filepath.Join(p.Dir, "inventory.yml") }
+
+// Key is the lab's SSH private key (ed25519, 0600); Key()+".pub" is its public half.
+func (p Paths) Key() string { return filepath.Join(p.Dir, "id_ed25519") }
+
+// KnownHosts lists the host keys of the lab's hosts, for strict checking.
+func (p Paths) KnownHosts() string { return filepath.Join(p.Dir, "known_hosts") }
+
+// State is the running lab's state file: hosts, processes, mounts.
+func (p Paths) State() string { return filepath.Join(p.Run, "state.json") }
+
+// RelaySocket is the unix socket between the two halves of the apt relay.
+func (p Paths) RelaySocket() string { return filepath.Join(p.Run, "apt.sock") }
+
+// HostDir is the directory of one host's files under Data.
+func (p Paths) HostDir(name string) string { return filepath.Join(p.Data, "hosts", name) }
+
+// InventoryPath is the inventory of the lab of the working directory,
+// .lvslab/inventory.yml, as an absolute path.
+func InventoryPath() string { return DefaultPaths().Inventory() }

@@ -1,0 +1,110 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lab is a created lab: its hosts, and everything Destroy must undo. It is
+// kept as JSON in the state file (Paths.State) and rewritten after every
+// step of Create, so that a crash leaves a record of what to clean up.
+type Lab struct {
+	Paths    Paths     `json:"paths"`
+	Director string    `json:"director"` // KindVM or KindContainer
+	Hosts    []Host    `json:"hosts"`
+	Procs    []Proc    `json:"procs"`
+	Mounts   []string  `json:"mounts"`
+	Created  time.Time `json:"created"`
+	// HostKeys are the hosts' public SSH keys, authorized_keys format.
+	HostKeys map[string]string `json:"host_keys"`
+}
+
+// ErrNoLab is returned by Status when no lab is running.
+var ErrNoLab = errors.New("no local lab: create one with `lvslab lab create`")
+
+// Host returns the host named name.
+func (l *Lab) Host(name string) (Host, bool) {
+	for _, h := range l.Hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return Host{}, false
+}
+
+// proc returns the process of role for host, if any.
+func (l *Lab) proc(role, host string) (Proc, bool) {
+	for _, p := range l.Procs {
+		if p.Role == role && p.Host == host {
+			return p, true
+		}
+	}
+	return Proc{}, false
+}
+
+// save writes the state file atomically.
+func (l *Lab) save() error {
+	b, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(l.Paths.State(), append(b, '\n'), 0o600)
+}
+
+// loadState reads the state file at path; (nil, nil) when there is none.
+func loadState(path string) (*Lab, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var l Lab
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("lab state %s: %w", path, err)
+	}
+	return &l, nil
+}
+
+// lockLab takes the machine-wide lab lock (an flock on Run/lock), so that
+// two creates or a create and a destroy never interleave. It waits while
+// another lvslab holds it, until ctx ends.
+func lockLab(ctx context.Context, paths Paths, pr *progress) (unlock func(), err error) {
+	if err := os.MkdirAll(paths.Run, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(paths.Run, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	told := false
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !told {
+			pr.Printf("waiting for another lvslab lab command to finish")
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

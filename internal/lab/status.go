@@ -1,0 +1,90 @@
+package lab
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// HostStatus is one host of a running lab, as Status found it.
+type HostStatus struct {
+	Host
+	Running  bool   // its container or VM process runs
+	SSH      bool   // it accepted the lab's key and ran a command
+	SSHError string // why not, when !SSH
+}
+
+// Report is the state of the lab.
+type Report struct {
+	Lab   *Lab
+	Hosts []HostStatus
+	Relay bool // both halves of the apt relay run
+}
+
+// Status reports the lab of this machine: every host's process and SSH.
+// It returns ErrNoLab when there is none.
+func Status(ctx context.Context) (*Report, error) {
+	if os.Geteuid() != 0 {
+		return nil, ErrNoRoot
+	}
+	lab, err := loadState(DefaultPaths().State())
+	if err != nil {
+		return nil, err
+	}
+	if lab == nil {
+		return nil, ErrNoLab
+	}
+	r := &Report{Lab: lab, Relay: true}
+	relays := 0
+	for _, p := range lab.Procs {
+		if p.Role == "relay" {
+			relays++
+			r.Relay = r.Relay && p.Alive()
+		}
+	}
+	r.Relay = r.Relay && relays == 2
+	var signer ssh.Signer
+	if b, err := os.ReadFile(lab.Paths.Key()); err == nil {
+		signer, _ = ssh.ParsePrivateKey(b)
+	}
+	r.Hosts = make([]HostStatus, len(lab.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range lab.Hosts {
+		r.Hosts[i].Host = h
+		if p, ok := lab.proc(h.Kind, h.Name); ok {
+			r.Hosts[i].Running = p.Alive()
+		}
+		if !r.Hosts[i].Running {
+			r.Hosts[i].SSHError = "not running"
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Hosts[i].SSHError = probeHost(ctx, lab, h, signer)
+			r.Hosts[i].SSH = r.Hosts[i].SSHError == ""
+		}()
+	}
+	wg.Wait()
+	return r, nil
+}
+
+// probeHost tries SSH on h; it returns "" or the reason of the failure.
+func probeHost(ctx context.Context, lab *Lab, h Host, signer ssh.Signer) string {
+	if signer == nil {
+		return "no lab key at " + lab.Paths.Key()
+	}
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(lab.HostKeys[h.Name]))
+	if err != nil {
+		return "no host key recorded"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sshProbe(ctx, LabNetns, h.MgmtAddr(), signer, key); err != nil {
+		return err.Error()
+	}
+	return ""
+}

@@ -1,0 +1,193 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Network names and addresses of the lab. They follow the tutorial the
+// project grew from; the management segment is the lab's own addition, so
+// that no LVS mode (which moves default routes and VIPs around) can cut the
+// controller off a host.
+const (
+	// LabNetns is the network namespace holding the bridges; the controller
+	// dials every host from it.
+	LabNetns = "lvslab"
+
+	BridgePublic  = "lvs-pub"  // client and the director's VIP side
+	BridgePrivate = "lvs-priv" // the director's DIP side and the real servers
+	BridgeMgmt    = "lvs-mgmt" // one leg of every host, for SSH and the apt relay
+
+	VIP           = "172.17.1.6"     // NAT VIP: the director's public address
+	VIPDR         = "192.168.30.100" // VIP of the dr and fwmark modes, on the private segment
+	DIP           = "192.168.30.106" // director's private address
+	Client        = "172.17.1.100"   // the client's public address
+	RouterPublic  = "172.17.1.254"   // the lab namespace on the public bridge
+	RouterPrivate = "192.168.30.254" // the lab namespace on the private bridge
+	RouterMgmt    = "10.254.0.254"   // the lab namespace on the management bridge, also the apt relay
+
+	publicPrefix  = 16
+	privatePrefix = 24
+	mgmtPrefix    = 24
+	mgmtNet       = "10.254.0."
+
+	// DirectorName, ClientName are the inventory names of the fixed hosts.
+	DirectorName = "lvs-server"
+	ClientName   = "client"
+
+	// MaxRealServers bounds --realservers: addresses .107/.7 then .108 up.
+	MaxRealServers = 40
+)
+
+// Groups of the inventory.
+const (
+	GroupDirector    = "director"
+	GroupRealServers = "realservers"
+	GroupClients     = "clients"
+)
+
+// Kinds of host.
+const (
+	KindContainer = "container" // systemd-nspawn in its own network namespace
+	KindVM        = "vm"        // qemu -accel tcg, attached to the bridges by taps
+)
+
+// NIC is one network interface of a host: its name inside the host, the
+// bridge it is attached to, its address with prefix and its gateway, if any.
+type NIC struct {
+	Name    string `json:"name"`   // eth0, eth1, ...
+	Bridge  string `json:"bridge"` // lvs-pub, lvs-priv, lvs-mgmt
+	Addr    string `json:"addr"`   // address/prefix
+	Gateway string `json:"gateway,omitempty"`
+	Port    string `json:"port"` // the veth end or tap in the lab namespace
+	MAC     string `json:"mac,omitempty"`
+}
+
+// IP returns the address of the NIC without its prefix.
+func (n NIC) IP() string {
+	p, err := netip.ParsePrefix(n.Addr)
+	if err != nil {
+		return n.Addr
+	}
+	return p.Addr().String()
+}
+
+// Host is one machine of the lab.
+type Host struct {
+	Name  string `json:"name"`
+	Group string `json:"group"`
+	Kind  string `json:"kind"`
+	// Netns is the host's own network namespace (containers); empty for a VM,
+	// whose NICs are taps in LabNetns.
+	Netns string `json:"netns,omitempty"`
+	NICs  []NIC  `json:"nics"`
+	// Weight is a real server's weight in the inventory.
+	Weight int `json:"weight,omitempty"`
+}
+
+// MgmtAddr is the address the controller dials, from LabNetns.
+func (h Host) MgmtAddr() string {
+	for _, n := range h.NICs {
+		if n.Bridge == BridgeMgmt {
+			return n.IP()
+		}
+	}
+	return ""
+}
+
+// ServiceAddr is the host's address on the lab's public or private segment:
+// the VIP of the director, the RIP of a real server, the client's address.
+func (h Host) ServiceAddr() string {
+	if len(h.NICs) == 0 {
+		return ""
+	}
+	return h.NICs[0].IP()
+}
+
+// addrOn returns the host's address on bridge, or "".
+func (h Host) addrOn(bridge string) string {
+	for _, n := range h.NICs {
+		if n.Bridge == bridge {
+			return n.IP()
+		}
+	}
+	return ""
+}
+
+// realServerOctet is the last octet of real server i (0-based): the
+// tutorial's .107 and .7, then .108, .109, ...
+func realServerOctet(i int) int {
+	switch i {
+	case 0:
+		return 107
+	case 1:
+		return 7
+	default:
+		return 106 + i
+	}
+}
+
+// Topology returns the hosts of a lab with n real servers, the director
+// being a container or a VM (kind).
+func Topology(n int, directorKind string) ([]Host, error) {
+	if n < 1 || n > MaxRealServers {
+		return nil, fmt.Errorf("--realservers %d: want 1 to %d", n, MaxRealServers)
+	}
+	if directorKind != KindContainer && directorKind != KindVM {
+		return nil, fmt.Errorf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
+	}
+	hosts := []Host{newHost(DirectorName, GroupDirector, directorKind, 6, []nicSpec{
+		{BridgePublic, fmt.Sprintf("%s/%d", VIP, publicPrefix), RouterPublic},
+		{BridgePrivate, fmt.Sprintf("%s/%d", DIP, privatePrefix), ""},
+	})}
+	for i := 0; i < n; i++ {
+		o := realServerOctet(i)
+		h := newHost(fmt.Sprintf("rs%02d", i+1), GroupRealServers, KindContainer, o, []nicSpec{
+			{BridgePrivate, fmt.Sprintf("192.168.30.%d/%d", o, privatePrefix), RouterPrivate},
+		})
+		h.Weight = 1
+		hosts = append(hosts, h)
+	}
+	hosts = append(hosts, newHost(ClientName, GroupClients, KindContainer, 100, []nicSpec{
+		{BridgePublic, fmt.Sprintf("%s/%d", Client, publicPrefix), RouterPublic},
+	}))
+	return hosts, nil
+}
+
+type nicSpec struct{ bridge, addr, gw string }
+
+// newHost builds a host whose NICs are the given ones plus the management
+// leg (mgmtNet.octet) last, named eth0, eth1, ... in that order.
+func newHost(name, group, kind string, octet int, specs []nicSpec) Host {
+	specs = append(specs, nicSpec{BridgeMgmt, fmt.Sprintf("%s%d/%d", mgmtNet, octet, mgmtPrefix), ""})
+	h := Host{Name: name, Group: group, Kind: kind}
+	if kind == KindContainer {
+		h.Netns = LabNetns + "-" + name
+	}
+	for i, s := range specs {
+		nic := NIC{
+			Name:    fmt.Sprintf("eth%d", i),
+			Bridge:  s.bridge,
+			Addr:    s.addr,
+			Gateway: s.gw,
+			Port:    portName(name, s.bridge),
+		}
+		if kind == KindVM {
+			// 52:54:00 is qemu's prefix; then segment and the host's octet.
+			nic.MAC = fmt.Sprintf("52:54:00:%02x:%02x:%02x", i, octet/256, octet%256)
+		}
+		h.NICs = append(h.NICs, nic)
+	}
+	return h
+}
+
+// portName is the name of a host's port in the lab namespace: the host's
+// name and the segment, e.g. rs01-priv, lvs-server-mgmt (at most 15 bytes).
+func portName(host, bridge string) string {
+	seg := bridge[len("lvs-"):]
+	name := host + "-" + seg
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	return name
+}
