@@ -439,3 +439,21 @@ func TestPrepareReportsEveryProblem(t *testing.T) {
 		t.Fatal("prepare connected")
 	}
 }
+
+func TestHostvarsReadsOtherHosts(t *testing.T) {
+	f := newFixture(t, "a", "b")
+	f.inv.vars["b"]["port"] = 8080
+	_, err := f.run(t, `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - shell: "peer {{ (index .hostvars \"b\").port }}"
+      when: inventory_hostname == "a"
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fakes["a"].Commands(); len(got) != 1 || got[0] != "peer 8080" {
+		t.Fatalf("a ran %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -23,9 +24,13 @@ const heartbeat = 5 * time.Second
 
 // runTaskOnHosts runs t on every host and waits for all of them.
 func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, handler bool) error {
+	var hostvars map[string]any
+	if needsHostvars(t) {
+		hostvars = r.hostvarsSnapshot() // once per task, shared read-only by every host
+	}
 	if t.RunOnce && len(hosts) > 1 {
 		first := hosts[0]
-		r.runOne(ctx, play, t, first)
+		r.runOne(ctx, play, t, first, hostvars)
 		if t.Register != "" {
 			for _, hs := range hosts[1:] {
 				hs.mu.Lock()
@@ -35,8 +40,24 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 		}
 		return ctx.Err()
 	}
-	r.forEach(ctx, hosts, func(hs *hostState) { r.runOne(ctx, play, t, hs) })
+	r.forEach(ctx, hosts, func(hs *hostState) { r.runOne(ctx, play, t, hs, hostvars) })
 	return ctx.Err()
+}
+
+// needsHostvars reports whether a task may read other hosts' variables:
+// templates that mention hostvars, and template files (not inspected here).
+func needsHostvars(t *playbook.Task) bool {
+	if t.Module == "template" {
+		return true
+	}
+	found := mentionsAny(t.Args, map[string]bool{"hostvars": true}) || mentionsAny(t.Loop, map[string]bool{"hostvars": true})
+	for _, w := range t.When {
+		found = found || strings.Contains(w.Src, "hostvars")
+	}
+	for k, v := range t.Vars {
+		found = found || strings.Contains(fmt.Sprint(k, v), "hostvars")
+	}
+	return found
 }
 
 // taskVars builds the variables a task sees on a host, lowest precedence
@@ -65,7 +86,9 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 	for k, v := range r.opts.ExtraVars {
 		vars[k] = v
 	}
-	vars["hostvars"] = hostvars
+	if hostvars != nil {
+		vars["hostvars"] = hostvars
+	}
 	vars["ansible_check_mode"] = r.opts.Check
 	return vars, nil
 }
@@ -85,12 +108,12 @@ func merge(layers ...map[string]any) map[string]any {
 }
 
 // runOne runs a task on one host (all its loop items) and records the outcome.
-func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState) {
+func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, hostvars map[string]any) {
 	start := time.Now()
 	stop := r.startHeartbeat(hs.name, t.DisplayName())
 	defer stop()
 	res := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog}
-	vars, err := r.taskVars(hs, t, r.hostvarsSnapshot())
+	vars, err := r.taskVars(hs, t, hostvars)
 	if err != nil {
 		r.finish(hs, t, &res, vars, nil, err, start)
 		return
