@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,16 +59,22 @@ func startContainer(paths Paths, h Host, root string) (Proc, error) {
 		// modprobe inside needs to see them.
 		args = append(args, "--bind-ro=/lib/modules")
 	}
+	cgroups, err := hostCgroups(h.Name)
+	if err != nil {
+		return Proc{}, fmt.Errorf("cgroups: %w", err)
+	}
 	// ... and make /proc/sys/net writable (sysctls such as arp_ignore).
-	env := []string{"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network"}
+	env := []string{"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network", "LVSLAB_CGROUPS=" + strings.Join(cgroups, " ")}
 	return spawn("container", h.Name, paths.layout(h.Name).console, env,
 		"/bin/sh", append([]string{"-c", nspawnLoop, "lvslab-" + h.Name}, args...)...)
 }
 
-// nspawnLoop runs systemd-nspawn "$@" again whenever the container reboots
-// (nspawn exits 133), so `reboot` in a container works as on a machine.
-// SIGTERM is passed on to nspawn, which powers the container off.
-const nspawnLoop = `trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' TERM INT
+// nspawnLoop moves itself into the container's cgroups, then runs
+// systemd-nspawn "$@", again whenever the container reboots (nspawn exits
+// 133), so `reboot` in a container works as on a machine. SIGTERM is
+// passed on to nspawn, which powers the container off.
+const nspawnLoop = `for d in $LVSLAB_CGROUPS; do echo $$ >"$d/cgroup.procs" || exit 1; done
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' TERM INT
 while :; do
 	systemd-nspawn "$@" & pid=$!
 	wait $pid; rc=$?

@@ -49,7 +49,7 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 	}
 	namespaces := labNamespaces()
 	mounts := mountsUnder(data)
-	if lab == nil && len(namespaces) == 0 && len(mounts) == 0 {
+	if lab == nil && len(namespaces) == 0 && len(mounts) == 0 && len(cgroupPIDs()) == 0 {
 		if !quietIfNone {
 			pr.Printf("no lab to destroy")
 		}
@@ -62,16 +62,19 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 	}
 	// Whatever still runs in a lab namespace (a container whose nspawn was
 	// killed, a process started inside) goes too, by PID.
+	// So does anything left in the containers' cgroups.
+	var stray []int
 	for _, ns := range namespaces {
-		for _, pid := range netnsPIDs(ctx, ns) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
+		stray = append(stray, netnsPIDs(ctx, ns)...)
 	}
-	for _, ns := range namespaces {
-		for _, pid := range netnsPIDs(ctx, ns) {
-			waitGone(Proc{PID: pid}, 5*time.Second)
-		}
+	stray = append(stray, cgroupPIDs()...)
+	for _, pid := range stray {
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	for _, pid := range stray {
+		waitGone(Proc{PID: pid}, 5*time.Second)
+	}
+	removeCgroups()
 	if lab != nil {
 		mounts = append(mounts, lab.Mounts...)
 	}
