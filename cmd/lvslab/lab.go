@@ -15,6 +15,8 @@ import (
 
 // labCommand is the `lvslab lab` command: the built-in local lab.
 func labCommand() *cli.Command {
+	name := &cli.StringFlag{Name: "name", Value: lab.DefaultName,
+		Usage: "the lab's name (its network namespace); labs of different names run side by side"}
 	return &cli.Command{
 		Name:  "lab",
 		Usage: "create, destroy or inspect the built-in local lab",
@@ -26,17 +28,23 @@ func labCommand() *cli.Command {
 				Name:  "create",
 				Usage: "build (or rebuild) the lab and write .lvslab/inventory.yml",
 				Flags: []cli.Flag{
+					name,
 					&cli.IntFlag{Name: "realservers", Value: 2, Usage: "number of real servers"},
 					&cli.StringFlag{Name: "director", Value: lab.DirectorAuto, Usage: "auto, container or vm"},
 					&cli.BoolFlag{Name: "keep-on-error", Usage: "leave a failed lab in place for inspection"},
 				},
 				Action: labCreate,
 			},
-			{Name: "destroy", Usage: "stop the lab and remove everything it made", Action: labDestroy},
+			{
+				Name:   "destroy",
+				Usage:  "stop the lab and remove everything it made (the cache and .lvslab stay)",
+				Flags:  []cli.Flag{name},
+				Action: labDestroy,
+			},
 			{
 				Name:   "status",
 				Usage:  "list the lab's hosts, addresses and state",
-				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Flags:  []cli.Flag{name, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 				Action: labStatus,
 			},
 		},
@@ -46,6 +54,7 @@ func labCommand() *cli.Command {
 func labCreate(c *cli.Context) error {
 	ctx := c.Context
 	l, err := lab.Create(ctx, lab.Options{
+		Name:        c.String("name"),
 		RealServers: c.Int("realservers"),
 		Director:    c.String("director"),
 		KeepOnError: c.Bool("keep-on-error"),
@@ -55,13 +64,13 @@ func labCreate(c *cli.Context) error {
 	}
 	fmt.Printf("inventory: %s\n", l.Paths.Inventory())
 	fmt.Printf("try:       ip netns exec %s ssh -i %s -o UserKnownHostsFile=%s root@%s\n",
-		lab.LabNetns, l.Paths.Key(), l.Paths.KnownHosts(), l.Hosts[0].MgmtAddr())
+		l.Paths.Name, l.Paths.Key(), l.Paths.KnownHosts(), l.Hosts[0].MgmtAddr())
 	return nil
 }
 
 func labDestroy(c *cli.Context) error {
 	ctx := c.Context
-	if err := lab.Destroy(ctx, os.Stderr); err != nil {
+	if err := lab.DestroyNamed(ctx, c.String("name"), os.Stderr); err != nil {
 		return fmt.Errorf("lab destroy: %w", err)
 	}
 	return nil
@@ -69,7 +78,7 @@ func labDestroy(c *cli.Context) error {
 
 func labStatus(c *cli.Context) error {
 	ctx := c.Context
-	r, err := lab.Status(ctx)
+	r, err := lab.StatusNamed(ctx, c.String("name"))
 	if errors.Is(err, lab.ErrNoLab) {
 		return &exitError{code: exitBadInput, err: err}
 	}
@@ -96,7 +105,7 @@ func labStatus(c *cli.Context) error {
 func printStatus(r *lab.Report) {
 	fmt.Printf("lab: director %s, created %s, apt relay %s\n", r.Lab.Director,
 		r.Lab.Created.Format("2006-01-02 15:04:05"), map[bool]string{true: "running", false: "DOWN"}[r.Relay])
-	fmt.Printf("inventory: %s (hosts dialled from netns %s)\n\n", r.Lab.Paths.Inventory(), lab.LabNetns)
+	fmt.Printf("inventory: %s (hosts dialled from netns %s)\n\n", r.Lab.Paths.Inventory(), r.Lab.Paths.Name)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tGROUP\tKIND\tSSH ADDRESS\tLAB ADDRESSES\tSTATE\tSSH")
 	for _, h := range r.Hosts {

@@ -16,7 +16,7 @@ import (
 // on the host, systemd-nspawn --keep-unit uses the cgroup it was started
 // in, so every container would share one cgroup tree, and one container
 // stopping a unit would kill the same unit's processes in the others.
-// The cgroups live under LVSLAB_ROOT/<host> of each hierarchy.
+// The cgroups live under lvslab/LAB/HOST of each hierarchy.
 const cgroupRoot = "lvslab"
 
 // cgroupMounts are the mount points of the systemd-managed hierarchies.
@@ -47,11 +47,12 @@ func cgroupMounts() []string {
 	return out
 }
 
-// hostCgroups creates the cgroups of the container name and returns them.
-func hostCgroups(name string) ([]string, error) {
+// hostCgroups creates the cgroups of the container host of lab and
+// returns them.
+func hostCgroups(lab, host string) ([]string, error) {
 	var dirs []string
 	for _, m := range cgroupMounts() {
-		d := filepath.Join(m, cgroupRoot, name)
+		d := filepath.Join(m, cgroupRoot, lab, host)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
 		}
@@ -60,11 +61,11 @@ func hostCgroups(name string) ([]string, error) {
 	return dirs, nil
 }
 
-// cgroupPIDs lists the processes in the lab's cgroups (all hosts).
-func cgroupPIDs() []int {
+// cgroupPIDs lists the processes in the cgroups of lab (all hosts).
+func cgroupPIDs(lab string) []int {
 	seen := map[int]bool{}
 	for _, m := range cgroupMounts() {
-		filepath.WalkDir(filepath.Join(m, cgroupRoot), func(p string, d fs.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(m, cgroupRoot, lab), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
 				return nil
 			}
@@ -88,9 +89,9 @@ func cgroupPIDs() []int {
 // removeCgroups removes the lab's cgroup trees, deepest first. Cgroups
 // still holding processes stay (rmdir fails with EBUSY); the error is
 // ignored as the next destroy retries.
-func removeCgroups() {
+func removeCgroups(lab string) {
 	for _, m := range cgroupMounts() {
-		root := filepath.Join(m, cgroupRoot)
+		root := filepath.Join(m, cgroupRoot, lab)
 		var dirs []string
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && d.IsDir() {

@@ -59,7 +59,7 @@ func startContainer(paths Paths, h Host, root string) (Proc, error) {
 		// modprobe inside needs to see them.
 		args = append(args, "--bind-ro=/lib/modules")
 	}
-	cgroups, err := hostCgroups(h.Name)
+	cgroups, err := hostCgroups(paths.Name, h.Name)
 	if err != nil {
 		return Proc{}, fmt.Errorf("cgroups: %w", err)
 	}

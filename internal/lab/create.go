@@ -22,9 +22,10 @@ const (
 
 // Options say what lab to create. The zero value is the default lab.
 type Options struct {
+	Name        string // the lab's name; default DefaultName
 	RealServers int    // default 2
 	Director    string // DirectorAuto (default), KindContainer or KindVM
-	Paths       Paths  // zero: DefaultPaths()
+	Paths       Paths  // zero: NamedPaths(Name)
 	// KeepOnError leaves a half-created lab in place for inspection; the
 	// next Create or Destroy removes it.
 	KeepOnError bool
@@ -43,9 +44,16 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	if opts.Director == "" {
 		opts.Director = DirectorAuto
 	}
-	if opts.Paths == (Paths{}) {
-		opts.Paths = DefaultPaths()
+	if opts.Name == "" {
+		opts.Name = DefaultName
 	}
+	if err := checkName(opts.Name); err != nil {
+		return nil, err
+	}
+	if opts.Paths == (Paths{}) {
+		opts.Paths = NamedPaths(opts.Name)
+	}
+	opts.Paths.Name = opts.Name
 	if opts.BootTimeout == 0 {
 		opts.BootTimeout = 4 * time.Minute
 	}
@@ -63,7 +71,7 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 		}
 		pr.Printf("director: %s (the kernel %s IPVS)", kind, map[bool]string{true: "has", false: "has no"}[kind == KindContainer])
 	}
-	hosts, err := Topology(opts.RealServers, kind)
+	hosts, err := Topology(opts.Name, opts.RealServers, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -76,13 +84,8 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	if err := destroyAt(ctx, paths, pr, true); err != nil {
 		return nil, fmt.Errorf("remove the previous lab: %w", err)
 	}
-	if err := ensureBase(ctx, paths, pr); err != nil {
+	if err := ensureCache(ctx, paths, kind, pr); err != nil {
 		return nil, err
-	}
-	if kind == KindVM {
-		if err := ensureVMImage(ctx, paths, pr); err != nil {
-			return nil, err
-		}
 	}
 	for _, d := range []string{paths.Dir, paths.Data, paths.Run} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -110,6 +113,24 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	return lab, nil
 }
 
+// ensureCache builds what is missing from the cache, one lab at a time.
+// The cache is only read afterwards (the base is every container's lower
+// layer, the VM's image is opened read-only).
+func ensureCache(ctx context.Context, paths Paths, kind string, pr *progress) error {
+	unlock, err := lockCache(ctx, paths, pr)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := ensureBase(ctx, paths, pr); err != nil {
+		return err
+	}
+	if kind == KindVM {
+		return ensureVMImage(ctx, paths, pr)
+	}
+	return nil
+}
+
 // start brings the lab up: network, relay, hosts, files for the user, and
 // waits for SSH everywhere.
 func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duration) error {
@@ -128,8 +149,8 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 		lab.HostKeys[h.Name] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(kp.Public)))
 	}
 
-	pr.Printf("network: namespace %s with bridges %s, %s, %s", LabNetns, BridgePublic, BridgePrivate, BridgeMgmt)
-	if err := setupNetwork(ctx, lab.Hosts); err != nil {
+	pr.Printf("network: namespace %s with bridges %s, %s, %s", paths.Name, BridgePublic, BridgePrivate, BridgeMgmt)
+	if err := setupNetwork(ctx, paths.Name, lab.Hosts); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
 	relay, err := startRelay(ctx, paths)
@@ -224,7 +245,7 @@ func waitAll(ctx context.Context, lab *Lab, procs map[string]Proc, signer ssh.Si
 	g, gctx := errgroup.WithContext(ctx)
 	for _, h := range lab.Hosts {
 		g.Go(func() error {
-			d, err := waitSSH(gctx, h, procs[h.Name], signer, keys[h.Name].Public, lab.Paths.layout(h.Name).console)
+			d, err := waitSSH(gctx, lab.Paths.Name, h, procs[h.Name], signer, keys[h.Name].Public, lab.Paths.layout(h.Name).console)
 			if err != nil {
 				return err
 			}

@@ -17,15 +17,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Destroy stops the lab of this machine and removes everything it made
+// Destroy stops the default lab and removes everything it made
 // (processes, mounts, namespaces with their bridges and taps, the hosts'
 // layers); the caches and .lvslab (key, inventory) stay. It is idempotent,
 // and also cleans up after a crash that left no state file.
 func Destroy(ctx context.Context, progress io.Writer) error {
+	return DestroyNamed(ctx, DefaultName, progress)
+}
+
+// DestroyNamed is Destroy for the lab name.
+func DestroyNamed(ctx context.Context, name string, progress io.Writer) error {
 	if os.Geteuid() != 0 {
 		return ErrNoRoot
 	}
-	paths, pr := DefaultPaths(), newProgress(progress)
+	if err := checkName(name); err != nil {
+		return err
+	}
+	paths, pr := NamedPaths(name), newProgress(progress)
 	unlock, err := lockLab(ctx, paths, pr)
 	if err != nil {
 		return err
@@ -47,9 +55,10 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 	if lab != nil && lab.Paths.Data != "" {
 		data = lab.Paths.Data
 	}
-	namespaces := labNamespaces()
+	namespaces := labNamespaces(paths.Name)
 	mounts := mountsUnder(data)
-	if lab == nil && len(namespaces) == 0 && len(mounts) == 0 && len(cgroupPIDs()) == 0 {
+	if lab == nil && len(namespaces) == 0 && len(mounts) == 0 && len(cgroupPIDs(paths.Name)) == 0 &&
+		len(unixSocketPIDs(paths.RelaySocket())) == 0 {
 		if !quietIfNone {
 			pr.Printf("no lab to destroy")
 		}
@@ -67,14 +76,15 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 	for _, ns := range namespaces {
 		stray = append(stray, netnsPIDs(ctx, ns)...)
 	}
-	stray = append(stray, cgroupPIDs()...)
+	stray = append(stray, cgroupPIDs(paths.Name)...)
+	stray = append(stray, unixSocketPIDs(paths.RelaySocket())...)
 	for _, pid := range stray {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	for _, pid := range stray {
 		waitGone(Proc{PID: pid}, 5*time.Second)
 	}
-	removeCgroups()
+	removeCgroups(paths.Name)
 	if lab != nil {
 		mounts = append(mounts, lab.Mounts...)
 	}

@@ -14,7 +14,7 @@ type Site struct{ Name, Root string }
 var Sites = []Site{{"www.along.com", "/app/website1"}, {"www.along2.com", "/app/website2"}}
 
 // inventoryYAML renders the lab's Ansible YAML inventory. Hosts are reached
-// on their management addresses from LabNetns (lvslab_netns); the
+// on their management addresses from the lab's namespace (lvslab_netns); the
 // tutorial's addresses are in dip, rip and the group variables.
 func inventoryYAML(l *Lab) string {
 	var b strings.Builder
@@ -48,7 +48,7 @@ func inventoryYAML(l *Lab) string {
 		fmt.Fprintf(&b, "    %s:\n      hosts:\n", g)
 		for _, h := range l.Hosts {
 			if h.Group == g {
-				fmt.Fprintf(&b, "        %s: {%s}\n", h.Name, hostVars(h))
+				fmt.Fprintf(&b, "        %s: {%s}\n", h.Name, hostVars(p.Name, h))
 			}
 		}
 	}
@@ -56,8 +56,8 @@ func inventoryYAML(l *Lab) string {
 }
 
 // hostVars are a host's inventory variables, as a YAML flow mapping body.
-func hostVars(h Host) string {
-	kv := [][2]string{{"ansible_host", h.MgmtAddr()}, {"lvslab_netns", LabNetns}}
+func hostVars(labNetns string, h Host) string {
+	kv := [][2]string{{"ansible_host", h.MgmtAddr()}, {"lvslab_netns", labNetns}}
 	switch h.Group {
 	case GroupDirector:
 		kv = append(kv, [2]string{"dip", DIP}, [2]string{"vip_iface", nicOn(h, BridgePublic)}, [2]string{"dip_iface", nicOn(h, BridgePrivate)})

@@ -38,7 +38,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestTopologyDefault(t *testing.T) {
-	hosts, err := Topology(2, KindVM)
+	hosts, err := Topology(DefaultName, 2, KindVM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestTopologyDefault(t *testing.T) {
 }
 
 func TestTopologyManyRealServers(t *testing.T) {
-	hosts, err := Topology(MaxRealServers, KindContainer)
+	hosts, err := Topology(DefaultName, MaxRealServers, KindContainer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +95,11 @@ func TestTopologyManyRealServers(t *testing.T) {
 		}
 	}
 	for _, n := range []int{0, -1, MaxRealServers + 1} {
-		if _, err := Topology(n, KindVM); err == nil {
+		if _, err := Topology(DefaultName, n, KindVM); err == nil {
 			t.Errorf("Topology(%d) did not fail", n)
 		}
 	}
-	if _, err := Topology(2, "docker"); err == nil {
+	if _, err := Topology(DefaultName, 2, "docker"); err == nil {
 		t.Error("Topology with an unknown director kind did not fail")
 	}
 }
@@ -107,12 +107,12 @@ func TestTopologyManyRealServers(t *testing.T) {
 // testLab is a lab with fixed keys, paths and time, for golden files.
 func testLab(t *testing.T) (*Lab, map[string]keyPair) {
 	t.Helper()
-	hosts, err := Topology(2, KindVM)
+	hosts, err := Topology(DefaultName, 2, KindVM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &Lab{
-		Paths:    Paths{Dir: "/work/my lab/.lvslab", Cache: "/c", Data: "/d", Run: "/r"},
+		Paths:    Paths{Name: DefaultName, Dir: "/work/my lab/.lvslab", Cache: "/c", Data: "/d", Run: "/r"},
 		Director: KindVM, Hosts: hosts, HostKeys: map[string]string{},
 		Created: time.Date(2025, 5, 20, 10, 0, 0, 0, time.UTC),
 	}
@@ -163,7 +163,7 @@ func TestInventory(t *testing.T) {
 	}
 	for g, c := range doc.All.Children {
 		for name, hv := range c.Hosts {
-			if hv["lvslab_netns"] != LabNetns || hv["ansible_host"] == nil {
+			if hv["lvslab_netns"] != DefaultName || hv["ansible_host"] == nil {
 				t.Errorf("%s/%s: %v", g, name, hv)
 			}
 		}

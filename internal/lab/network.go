@@ -30,8 +30,8 @@ func inNetns(ns string, cmd ...string) []string {
 // setupNetwork creates the lab namespace with its bridges, one namespace
 // per container joined to the bridges by veth pairs, and the VM's taps.
 // The root namespace gets no lab address or route.
-func setupNetwork(ctx context.Context, hosts []Host) error {
-	if err := ip(ctx, "netns", "add", LabNetns); err != nil {
+func setupNetwork(ctx context.Context, labNetns string, hosts []Host) error {
+	if err := ip(ctx, "netns", "add", labNetns); err != nil {
 		return err
 	}
 	cmds := [][]string{{"link", "set", "lo", "up"}}
@@ -59,12 +59,12 @@ func setupNetwork(ctx context.Context, hosts []Host) error {
 			cmds = append(cmds, []string{"link", "set", n.Port, "master", n.Bridge, "up"})
 		}
 	}
-	if err := ipBatch(ctx, LabNetns, cmds); err != nil {
+	if err := ipBatch(ctx, labNetns, cmds); err != nil {
 		return err
 	}
 	// Route between the segments; nothing leaves the lab namespace, which
 	// has no link to the outside.
-	_, err := run(ctx, "nsenter", inNetns(LabNetns, "sysctl", "-qw", "net.ipv4.ip_forward=1")...)
+	_, err := run(ctx, "nsenter", inNetns(labNetns, "sysctl", "-qw", "net.ipv4.ip_forward=1")...)
 	return err
 }
 
@@ -84,13 +84,13 @@ func ipBatch(ctx context.Context, ns string, cmds [][]string) error {
 	return ip(ctx, "-n", ns, "-batch", f.Name())
 }
 
-// labNamespaces lists the existing namespaces of a lab: LabNetns and
-// LabNetns-*, found even without a state file (after a crash).
-func labNamespaces() []string {
+// labNamespaces lists the existing namespaces of the lab name: name and
+// name-*, found even without a state file (after a crash).
+func labNamespaces(name string) []string {
 	ents, _ := os.ReadDir("/run/netns")
 	var out []string
 	for _, e := range ents {
-		if n := e.Name(); n == LabNetns || strings.HasPrefix(n, LabNetns+"-") {
+		if n := e.Name(); n == name || strings.HasPrefix(n, name+"-") {
 			out = append(out, n)
 		}
 	}

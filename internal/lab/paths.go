@@ -5,8 +5,11 @@ import (
 	"path/filepath"
 )
 
-// Paths are where a lab keeps its files.
+// Paths name a lab and say where it keeps its files.
 type Paths struct {
+	// Name is the lab's name (DefaultName unless told otherwise): its
+	// network namespace, and the last element of Data and Run.
+	Name string `json:"name"`
 	// Dir is .lvslab in the working directory: the inventory, the lab's SSH
 	// key pair and known_hosts, everything the user points lvslab at.
 	Dir string `json:"dir"`
@@ -20,9 +23,14 @@ type Paths struct {
 	Run string `json:"run"`
 }
 
-// DefaultPaths are .lvslab in the working directory, $XDG_CACHE_HOME/lvslab
-// (default ~/.cache/lvslab), /var/lib/lvslab and /run/lvslab.
-func DefaultPaths() Paths {
+// DefaultPaths are the paths of the default lab: NamedPaths(DefaultName).
+func DefaultPaths() Paths { return NamedPaths(DefaultName) }
+
+// NamedPaths are the paths of the lab name: .lvslab in the working
+// directory (.lvslab/NAME for another than the default lab),
+// $XDG_CACHE_HOME/lvslab (default ~/.cache/lvslab, shared by all labs),
+// /var/lib/lvslab/NAME and /run/lvslab/NAME.
+func NamedPaths(name string) Paths {
 	wd, err := os.Getwd()
 	if err != nil {
 		wd = "."
@@ -35,11 +43,16 @@ func DefaultPaths() Paths {
 		}
 		cache = filepath.Join(home, ".cache")
 	}
+	dir := filepath.Join(wd, ".lvslab")
+	if name != DefaultName {
+		dir = filepath.Join(dir, name)
+	}
 	return Paths{
-		Dir:   filepath.Join(wd, ".lvslab"),
+		Name:  name,
+		Dir:   dir,
 		Cache: filepath.Join(cache, "lvslab"),
-		Data:  "/var/lib/lvslab",
-		Run:   "/run/lvslab",
+		Data:  filepath.Join("/var/lib/lvslab", name),
+		Run:   filepath.Join("/run/lvslab", name),
 	}
 }
 
@@ -61,6 +74,6 @@ func (p Paths) RelaySocket() string { return filepath.Join(p.Run, "apt.sock") }
 // HostDir is the directory of one host's files under Data.
 func (p Paths) HostDir(name string) string { return filepath.Join(p.Data, "hosts", name) }
 
-// InventoryPath is the inventory of the lab of the working directory,
-// .lvslab/inventory.yml, as an absolute path.
+// InventoryPath is the inventory of the default lab of the working
+// directory, .lvslab/inventory.yml, as an absolute path.
 func InventoryPath() string { return DefaultPaths().Inventory() }

@@ -105,3 +105,38 @@ func waitGone(p Proc, d time.Duration) bool {
 	}
 	return true
 }
+
+// unixSocketPIDs lists the processes holding a unix socket bound to path
+// (the relay's outer half, found even without a state file).
+func unixSocketPIDs(path string) []int {
+	b, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		return nil
+	}
+	inodes := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 8 && f[7] == path {
+			inodes["socket:["+f[6]+"]"] = true
+		}
+	}
+	if len(inodes) == 0 {
+		return nil
+	}
+	var pids []int
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, fd := range fds {
+			if t, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[t] {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}

@@ -35,7 +35,7 @@ func startRelay(ctx context.Context, paths Paths) ([]Proc, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	inner, err := spawn("relay", "", log, nil, "nsenter", inNetns(LabNetns, "socat",
+	inner, err := spawn("relay", "", log, nil, "nsenter", inNetns(paths.Name, "socat",
 		fmt.Sprintf("TCP-LISTEN:80,bind=%s,fork,reuseaddr", RouterMgmt), "UNIX-CONNECT:"+sock)...)
 	if err != nil {
 		return procs, err
@@ -43,7 +43,7 @@ func startRelay(ctx context.Context, paths Paths) ([]Proc, error) {
 	procs = append(procs, inner)
 	time.Sleep(100 * time.Millisecond)
 	if !inner.Alive() {
-		return procs, fmt.Errorf("apt relay: socat in namespace %s exited (log: %s)", LabNetns, log)
+		return procs, fmt.Errorf("apt relay: socat in namespace %s exited (log: %s)", paths.Name, log)
 	}
 	return procs, nil
 }

@@ -77,11 +77,11 @@ func sshProbe(ctx context.Context, ns, addr string, signer ssh.Signer, hostKey s
 
 // waitSSH probes h until it answers or ctx ends; it returns how long it
 // took. Early exit of the host's process ends the wait with its logs.
-func waitSSH(ctx context.Context, h Host, p Proc, signer ssh.Signer, hostKey ssh.PublicKey, console string) (time.Duration, error) {
+func waitSSH(ctx context.Context, labNetns string, h Host, p Proc, signer ssh.Signer, hostKey ssh.PublicKey, console string) (time.Duration, error) {
 	start := time.Now()
 	var last error
 	for {
-		if err := sshProbe(ctx, LabNetns, h.MgmtAddr(), signer, hostKey); err == nil {
+		if err := sshProbe(ctx, labNetns, h.MgmtAddr(), signer, hostKey); err == nil {
 			return time.Since(start), nil
 		} else {
 			last = err

@@ -75,14 +75,24 @@ func loadState(path string) (*Lab, error) {
 	return &l, nil
 }
 
-// lockLab takes the machine-wide lab lock (an flock on Run/lock), so that
-// two creates or a create and a destroy never interleave. It waits while
-// another lvslab holds it, until ctx ends.
+// lockLab takes the lab's lock (an flock on Run/lock), so that two
+// creates or a create and a destroy of one lab never interleave.
 func lockLab(ctx context.Context, paths Paths, pr *progress) (unlock func(), err error) {
-	if err := os.MkdirAll(paths.Run, 0o755); err != nil {
+	return flockWait(ctx, filepath.Join(paths.Run, "lock"), pr, "another lvslab lab command on lab "+paths.Name)
+}
+
+// lockCache takes the cache's lock while a lab builds or reads it.
+func lockCache(ctx context.Context, paths Paths, pr *progress) (unlock func(), err error) {
+	return flockWait(ctx, filepath.Join(paths.Cache, "lock"), pr, "another lvslab building the cache")
+}
+
+// flockWait takes an exclusive flock on path, waiting (and saying so once)
+// while another process holds it, until ctx ends.
+func flockWait(ctx context.Context, path string, pr *progress, holder string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(paths.Run, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +107,7 @@ func lockLab(ctx context.Context, paths Paths, pr *progress) (unlock func(), err
 			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 		}
 		if !told {
-			pr.Printf("waiting for another lvslab lab command to finish")
+			pr.Printf("waiting for %s to finish", holder)
 			told = true
 		}
 		select {

@@ -24,13 +24,19 @@ type Report struct {
 	Relay bool // both halves of the apt relay run
 }
 
-// Status reports the lab of this machine: every host's process and SSH.
-// It returns ErrNoLab when there is none.
-func Status(ctx context.Context) (*Report, error) {
+// Status reports the default lab: every host's process and SSH. It
+// returns ErrNoLab when there is none.
+func Status(ctx context.Context) (*Report, error) { return StatusNamed(ctx, DefaultName) }
+
+// StatusNamed reports the lab name.
+func StatusNamed(ctx context.Context, name string) (*Report, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNoRoot
 	}
-	lab, err := loadState(DefaultPaths().State())
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	lab, err := loadState(NamedPaths(name).State())
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func probeHost(ctx context.Context, lab *Lab, h Host, signer ssh.Signer) string 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := sshProbe(ctx, LabNetns, h.MgmtAddr(), signer, key); err != nil {
+	if err := sshProbe(ctx, lab.Paths.Name, h.MgmtAddr(), signer, key); err != nil {
 		return err.Error()
 	}
 	return ""

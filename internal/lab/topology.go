@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 )
 
 // Network names and addresses of the lab. They follow the tutorial the
@@ -10,9 +11,11 @@ import (
 // that no LVS mode (which moves default routes and VIPs around) can cut the
 // controller off a host.
 const (
-	// LabNetns is the network namespace holding the bridges; the controller
-	// dials every host from it.
-	LabNetns = "lvslab"
+	// DefaultName is the name of the lab unless told otherwise. A lab's name
+	// is also its network namespace, the one holding the bridges, from
+	// which the controller dials every host; each container's namespace is
+	// NAME-HOST.
+	DefaultName = "lvslab"
 
 	BridgePublic  = "lvs-pub"  // client and the director's VIP side
 	BridgePrivate = "lvs-priv" // the director's DIP side and the real servers
@@ -78,14 +81,14 @@ type Host struct {
 	Group string `json:"group"`
 	Kind  string `json:"kind"`
 	// Netns is the host's own network namespace (containers); empty for a VM,
-	// whose NICs are taps in LabNetns.
+	// whose NICs are taps in the lab's namespace.
 	Netns string `json:"netns,omitempty"`
 	NICs  []NIC  `json:"nics"`
 	// Weight is a real server's weight in the inventory.
 	Weight int `json:"weight,omitempty"`
 }
 
-// MgmtAddr is the address the controller dials, from LabNetns.
+// MgmtAddr is the address the controller dials, from the lab's namespace.
 func (h Host) MgmtAddr() string {
 	for _, n := range h.NICs {
 		if n.Bridge == BridgeMgmt {
@@ -127,28 +130,31 @@ func realServerOctet(i int) int {
 	}
 }
 
-// Topology returns the hosts of a lab with n real servers, the director
-// being a container or a VM (kind).
-func Topology(n int, directorKind string) ([]Host, error) {
+// Topology returns the hosts of the lab name with n real servers, the
+// director being a container or a VM (kind).
+func Topology(name string, n int, directorKind string) ([]Host, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
 	if n < 1 || n > MaxRealServers {
 		return nil, fmt.Errorf("--realservers %d: want 1 to %d", n, MaxRealServers)
 	}
 	if directorKind != KindContainer && directorKind != KindVM {
 		return nil, fmt.Errorf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
 	}
-	hosts := []Host{newHost(DirectorName, GroupDirector, directorKind, 6, []nicSpec{
+	hosts := []Host{newHost(name, DirectorName, GroupDirector, directorKind, 6, []nicSpec{
 		{BridgePublic, fmt.Sprintf("%s/%d", VIP, publicPrefix), RouterPublic},
 		{BridgePrivate, fmt.Sprintf("%s/%d", DIP, privatePrefix), ""},
 	})}
 	for i := 0; i < n; i++ {
 		o := realServerOctet(i)
-		h := newHost(fmt.Sprintf("rs%02d", i+1), GroupRealServers, KindContainer, o, []nicSpec{
+		h := newHost(name, fmt.Sprintf("rs%02d", i+1), GroupRealServers, KindContainer, o, []nicSpec{
 			{BridgePrivate, fmt.Sprintf("192.168.30.%d/%d", o, privatePrefix), RouterPrivate},
 		})
 		h.Weight = 1
 		hosts = append(hosts, h)
 	}
-	hosts = append(hosts, newHost(ClientName, GroupClients, KindContainer, 100, []nicSpec{
+	hosts = append(hosts, newHost(name, ClientName, GroupClients, KindContainer, 100, []nicSpec{
 		{BridgePublic, fmt.Sprintf("%s/%d", Client, publicPrefix), RouterPublic},
 	}))
 	return hosts, nil
@@ -158,11 +164,11 @@ type nicSpec struct{ bridge, addr, gw string }
 
 // newHost builds a host whose NICs are the given ones plus the management
 // leg (mgmtNet.octet) last, named eth0, eth1, ... in that order.
-func newHost(name, group, kind string, octet int, specs []nicSpec) Host {
+func newHost(lab, name, group, kind string, octet int, specs []nicSpec) Host {
 	specs = append(specs, nicSpec{BridgeMgmt, fmt.Sprintf("%s%d/%d", mgmtNet, octet, mgmtPrefix), ""})
 	h := Host{Name: name, Group: group, Kind: kind}
 	if kind == KindContainer {
-		h.Netns = LabNetns + "-" + name
+		h.Netns = lab + "-" + name
 	}
 	for i, s := range specs {
 		nic := NIC{
@@ -190,4 +196,15 @@ func portName(host, bridge string) string {
 		name = name[:15]
 	}
 	return name
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
+// checkName accepts lab names of lower-case letters and digits: no dash,
+// so that the namespaces NAME-HOST of one lab never match another's.
+func checkName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("lab name %q: want a lower-case letter, then up to 11 letters or digits", name)
+	}
+	return nil
 }

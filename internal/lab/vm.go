@@ -60,5 +60,5 @@ func startVM(paths Paths, h Host, files []file, machineID string) (Proc, error) 
 			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d,mac=%s", i, n.MAC))
 	}
 	os.Remove(l.console)
-	return spawn("vm", h.Name, filepath.Join(l.dir, "qemu.log"), nil, "nsenter", inNetns(LabNetns, args...)...)
+	return spawn("vm", h.Name, filepath.Join(l.dir, "qemu.log"), nil, "nsenter", inNetns(paths.Name, args...)...)
 }
