@@ -45,11 +45,11 @@ func statusCommand() *cli.Command {
 				return fmt.Errorf("%s: %w", cfg.Director, err)
 			}
 			w := os.Stdout
-			fmt.Fprintf(w, "IPVS on %s (inventory: %s mode, VIP %s)\n\n", cfg.Director, cfg.Mode, cfg.VIP)
 			if len(st.Services) == 0 {
-				fmt.Fprintln(w, "no virtual service")
+				fmt.Fprintf(w, "IPVS on %s: no virtual service\n", cfg.Director)
 				return nil
 			}
+			fmt.Fprintf(w, "IPVS on %s: %s mode (the inventory says %s)\n\n", cfg.Director, st.LiveMode(), cfg.Mode)
 			st.ServiceTable().WriteTo(w)
 			fmt.Fprintln(w, "\nrates")
 			st.RateTable().WriteTo(w)

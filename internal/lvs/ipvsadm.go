@@ -58,6 +58,27 @@ type Status struct {
 	Conns    []Conn
 }
 
+// LiveMode tells the LVS mode from the table: fwmark when there is a
+// firewall-mark service, else nat when a real server is masqueraded, else
+// dr when one is routed; "" for an empty table.
+func (st Status) LiveMode() string {
+	mode := ""
+	for _, s := range st.Services {
+		if s.Proto == "FWM" {
+			return "fwmark"
+		}
+		for _, d := range s.Dests {
+			switch {
+			case d.Forward == "Masq":
+				mode = "nat"
+			case d.Forward == "Route" && mode == "":
+				mode = "dr"
+			}
+		}
+	}
+	return mode
+}
+
 // Markers separate the listings of StatusCommand's output.
 const (
 	markStats = "@@lvslab-stats"

@@ -42,6 +42,15 @@ func TestParseStatus(t *testing.T) {
 	golden(t, "status-rates.golden", st.RateTable().String())
 	sum, entries := st.ConnTable(2)
 	golden(t, "status-conns.golden", sum.String()+"\n"+entries.String())
+	if m := st.LiveMode(); m != "fwmark" {
+		t.Errorf("LiveMode = %q", m)
+	}
+	if m := (Status{Services: st.Services[:1]}).LiveMode(); m != "nat" {
+		t.Errorf("LiveMode = %q", m)
+	}
+	if m := (Status{}).LiveMode(); m != "" {
+		t.Errorf("LiveMode of an empty table = %q", m)
+	}
 }
 
 func TestParseStatusIncomplete(t *testing.T) {

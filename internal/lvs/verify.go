@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"lvslab/internal/host"
 )
@@ -111,6 +112,11 @@ type Verifier struct {
 	From      string    // where the requests come from, for the report
 	Requests  int       // default 40
 	Tolerance float64   // percentage points; default 10
+	// Poll is how often the director's counters are read while they settle
+	// (default 500ms).
+	Poll time.Duration
+	// Settle bounds the wait for the counters (default 6s).
+	Settle time.Duration
 }
 
 var realServerLine = regexp.MustCompile(`^real server (\S+)$`)
@@ -154,9 +160,16 @@ func (v *Verifier) Run(ctx context.Context) (Report, error) {
 		counts[k] = x
 	}
 	r.Shares = Compare(r.Expectation, c.Servers, counts, n, n-answered(dist), tol)
-	r.Checks = append(r.Checks, Check{Name: fmt.Sprintf("shares (%d requests to port %d)", n, port), OK: r.Shares.OK(), Detail: detail(r.Shares.Failures, "within "+fmt.Sprintf("%.0f", tol)+" points of the prediction")})
+	okText := fmt.Sprintf("every share within %.0f points of the prediction", tol)
+	switch {
+	case r.Expectation.Persistent:
+		okText = "one server answered every request"
+	case !r.Expectation.Predicted:
+		okText = "every server with a weight answered"
+	}
+	r.Checks = append(r.Checks, Check{Name: fmt.Sprintf("shares (%d requests to port %d)", n, port), OK: r.Shares.OK(), Detail: detail(r.Shares.Failures, okText)})
 	if v.Director != nil {
-		after, err := v.stats(ctx)
+		after, err := v.settledStats(ctx, before, uint64(answered(dist)))
 		if err != nil {
 			return r, err
 		}
@@ -236,6 +249,50 @@ func (v *Verifier) stats(ctx context.Context) (Status, error) {
 		return Status{}, fmt.Errorf("director: %w", err)
 	}
 	return Status{Services: svcs}, nil
+}
+
+// statsLag is how long the kernel may take to show new counters: IPVS sums
+// its per-CPU counters in the rate estimator, every 2 seconds.
+const statsLag = 2 * time.Second
+
+// settledStats reads the director's counters until the mode's services show
+// want more connections than before, or Settle (default twice statsLag and
+// a second) has passed.
+func (v *Verifier) settledStats(ctx context.Context, before Status, want uint64) (Status, error) {
+	wait := v.Settle
+	if wait <= 0 {
+		wait = 2*statsLag + 2*time.Second
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		after, err := v.stats(ctx)
+		if err != nil || v.conns(after)-min(v.conns(before), v.conns(after)) >= want || time.Now().After(deadline) {
+			return after, err
+		}
+		select {
+		case <-ctx.Done():
+			return after, ctx.Err()
+		case <-time.After(v.poll()):
+		}
+	}
+}
+
+func (v *Verifier) poll() time.Duration {
+	if v.Poll > 0 {
+		return v.Poll
+	}
+	return 500 * time.Millisecond
+}
+
+// conns sums the connection counters of the mode's services.
+func (v *Verifier) conns(st Status) uint64 {
+	var n uint64
+	for _, key := range v.Config.serviceKeys() {
+		if s, ok := find(st.Services, key); ok {
+			n += s.Stats[Conns]
+		}
+	}
+	return n
 }
 
 // serviceKeys are the ipvsadm keys of the configuration's virtual services.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"lvslab/internal/host"
 	"lvslab/internal/host/hosttest"
@@ -65,13 +66,15 @@ func director(key string, in, out uint64) *hosttest.Fake {
 	calls := uint64(0)
 	return hosttest.New().OnFunc("ipvsadm -Ln --stats", func(string) (host.Result, error) {
 		calls++
-		return host.Result{Stdout: fmt.Sprintf("Prot LocalAddress:Port Conns InPkts OutPkts InBytes OutBytes\n  -> RemoteAddress:Port\n%s %d %d %d 0 0\n", key, calls*40, calls*in, calls*out)}, nil
+		// The counters show up one reading late, as the kernel's estimator does.
+		seen := calls / 2
+		return host.Result{Stdout: fmt.Sprintf("Prot LocalAddress:Port Conns InPkts OutPkts InBytes OutBytes\n  -> RemoteAddress:Port\n%s %d %d %d 0 0\n", key, seen*40, seen*in, seen*out)}, nil
 	})
 }
 
 func TestVerifyNATWeighted(t *testing.T) {
 	lab := &fakeLab{order: []string{"rs01", "rs01", "rs01", "rs02"}}
-	v := &Verifier{Config: labConfig("nat", 3, 1), HTTP: lab.check, Director: director("TCP  172.17.1.6:80", 200, 160), From: "client", Requests: 40}
+	v := &Verifier{Config: labConfig("nat", 3, 1), HTTP: lab.check, Poll: time.Millisecond, Settle: 50 * time.Millisecond, Director: director("TCP  172.17.1.6:80", 200, 160), From: "client", Requests: 40}
 	rep, err := v.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +109,7 @@ func TestVerifyShareOffFails(t *testing.T) {
 func TestVerifyDRReplyPath(t *testing.T) {
 	cfg := labConfig("dr", 1, 1)
 	lab := &fakeLab{order: []string{"rs01", "rs02"}}
-	ok := &Verifier{Config: cfg, HTTP: lab.check, Director: director("TCP  172.17.1.6:80", 200, 0)}
+	ok := &Verifier{Config: cfg, HTTP: lab.check, Poll: time.Millisecond, Settle: 50 * time.Millisecond, Director: director("TCP  172.17.1.6:80", 200, 0)}
 	rep, err := ok.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +117,12 @@ func TestVerifyDRReplyPath(t *testing.T) {
 	if f := rep.Failures(); len(f) > 0 {
 		t.Fatalf("failures: %v", f)
 	}
-	bad := &Verifier{Config: cfg, HTTP: lab.check, Director: director("TCP  172.17.1.6:80", 200, 150)}
+	bad := &Verifier{Config: cfg, HTTP: lab.check, Poll: time.Millisecond, Settle: 50 * time.Millisecond, Director: director("TCP  172.17.1.6:80", 200, 150)}
 	rep, _ = bad.Run(context.Background())
 	if f := strings.Join(rep.Failures(), "\n"); !strings.Contains(f, "replies pass the director") {
 		t.Fatalf("want a reply path failure, got %q", f)
 	}
-	missing := &Verifier{Config: cfg, HTTP: lab.check, Director: director("TCP  10.0.0.1:80", 200, 0)}
+	missing := &Verifier{Config: cfg, HTTP: lab.check, Poll: time.Millisecond, Settle: 50 * time.Millisecond, Director: director("TCP  10.0.0.1:80", 200, 0)}
 	rep, _ = missing.Run(context.Background())
 	if f := strings.Join(rep.Failures(), "\n"); !strings.Contains(f, "no virtual service TCP 172.17.1.6:80") {
 		t.Fatalf("want a missing service failure, got %q", f)
@@ -129,7 +132,7 @@ func TestVerifyDRReplyPath(t *testing.T) {
 func TestVerifyFwmarkPersistenceAndSNI(t *testing.T) {
 	cfg := labConfig("fwmark", 1, 1)
 	lab := &fakeLab{sticky: "rs02", certNames: map[string]string{"www.along.com": "www.along.com", "www.along2.com": "www.along2.com"}}
-	v := &Verifier{Config: cfg, HTTP: lab.check, Director: director("FWM  99", 200, 0)}
+	v := &Verifier{Config: cfg, HTTP: lab.check, Poll: time.Millisecond, Settle: 50 * time.Millisecond, Director: director("FWM  99", 200, 0)}
 	rep, err := v.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
