@@ -59,6 +59,9 @@ func labCreate(c *cli.Context) error {
 		Director:    c.String("director"),
 		KeepOnError: c.Bool("keep-on-error"),
 	}, os.Stderr)
+	if errors.Is(err, lab.ErrInvalid) {
+		return badInput(fmt.Errorf("lab create: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("lab create: %w", err)
 	}
@@ -70,7 +73,11 @@ func labCreate(c *cli.Context) error {
 
 func labDestroy(c *cli.Context) error {
 	ctx := c.Context
-	if err := lab.DestroyNamed(ctx, c.String("name"), os.Stderr); err != nil {
+	err := lab.DestroyNamed(ctx, c.String("name"), os.Stderr)
+	if errors.Is(err, lab.ErrInvalid) {
+		return badInput(fmt.Errorf("lab destroy: %w", err))
+	}
+	if err != nil {
 		return fmt.Errorf("lab destroy: %w", err)
 	}
 	return nil
@@ -79,8 +86,8 @@ func labDestroy(c *cli.Context) error {
 func labStatus(c *cli.Context) error {
 	ctx := c.Context
 	r, err := lab.StatusNamed(ctx, c.String("name"))
-	if errors.Is(err, lab.ErrNoLab) {
-		return &exitError{code: exitBadInput, err: err}
+	if errors.Is(err, lab.ErrNoLab) || errors.Is(err, lab.ErrInvalid) {
+		return badInput(fmt.Errorf("lab status: %w", err))
 	}
 	if err != nil {
 		return fmt.Errorf("lab status: %w", err)

@@ -59,7 +59,10 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	}
 	kind := opts.Director
 	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
-		return nil, fmt.Errorf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
+		return nil, invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
+	}
+	if _, err := Topology(opts.Name, opts.RealServers, KindVM); err != nil {
+		return nil, err
 	}
 	if err := checkPrereqs(kind); err != nil {
 		return nil, err

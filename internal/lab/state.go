@@ -28,7 +28,7 @@ type Lab struct {
 }
 
 // ErrNoLab is returned by Status when no lab is running.
-var ErrNoLab = errors.New("no local lab: create one with `lvslab lab create`")
+var ErrNoLab = errors.New("no such local lab")
 
 // Host returns the host named name.
 func (l *Lab) Host(name string) (Host, bool) {

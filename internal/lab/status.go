@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -41,7 +42,11 @@ func StatusNamed(ctx context.Context, name string) (*Report, error) {
 		return nil, err
 	}
 	if lab == nil {
-		return nil, ErrNoLab
+		flag := ""
+		if name != DefaultName {
+			flag = " --name " + name
+		}
+		return nil, fmt.Errorf("lab %s: %w (create it with `lvslab lab create%s`)", name, ErrNoLab, flag)
 	}
 	r := &Report{Lab: lab, Relay: true}
 	relays := 0

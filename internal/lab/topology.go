@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -137,10 +138,10 @@ func Topology(name string, n int, directorKind string) ([]Host, error) {
 		return nil, err
 	}
 	if n < 1 || n > MaxRealServers {
-		return nil, fmt.Errorf("--realservers %d: want 1 to %d", n, MaxRealServers)
+		return nil, invalidf("--realservers %d: want 1 to %d", n, MaxRealServers)
 	}
 	if directorKind != KindContainer && directorKind != KindVM {
-		return nil, fmt.Errorf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
+		return nil, invalidf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
 	}
 	hosts := []Host{newHost(name, DirectorName, GroupDirector, directorKind, 6, []nicSpec{
 		{BridgePublic, fmt.Sprintf("%s/%d", VIP, publicPrefix), RouterPublic},
@@ -204,7 +205,18 @@ var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
 // so that the namespaces NAME-HOST of one lab never match another's.
 func checkName(name string) error {
 	if !nameRE.MatchString(name) {
-		return fmt.Errorf("lab name %q: want a lower-case letter, then up to 11 letters or digits", name)
+		return invalidf("lab name %q: want a lower-case letter, then up to 11 letters or digits", name)
 	}
 	return nil
 }
+
+// ErrInvalid marks a bad option (lab name, number of real servers,
+// director kind): errors.Is(err, ErrInvalid) holds for them.
+var ErrInvalid = errors.New("invalid lab option")
+
+type invalidError string
+
+func (e invalidError) Error() string        { return string(e) }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error { return invalidError(fmt.Sprintf(format, args...)) }
