@@ -51,7 +51,9 @@ type Result struct {
 }
 
 // FileOpts tunes one upload. A zero Owner/Group leaves ownership to the
-// uploading user (root when becoming root).
+// uploading user (root when becoming root). A zero Mode means 0644; Mode
+// takes set-id and sticky bits as fs.ModeSetuid etc. or as raw octal
+// (fs.FileMode(0o4755)), and is set exactly whatever the remote umask.
 type FileOpts struct {
 	Mode   fs.FileMode
 	Owner  string

@@ -32,6 +32,8 @@ type HostKeyError struct {
 	Revoked     bool   // the key is marked @revoked
 }
 
+// Error says what is wrong with the key, in OpenSSH's words where it has
+// some, and for a changed key how to remove the old one.
 func (e *HostKeyError) Error() string {
 	switch {
 	case e.Revoked:

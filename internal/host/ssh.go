@@ -83,6 +83,10 @@ func (s *SSH) Client() *ssh.Client { return s.client }
 // no password. Without a password it is "sudo -n", which fails rather than
 // prompts. The password is never in argv or the environment. When the
 // connecting user is the become user, cmd runs as is.
+//
+// The login shell must be a POSIX shell: exec prefixes every command with
+// "echo lvslab-pid:$$ >&2; " to learn the process group that a cancelled
+// command is stopped by (see exec); that line never reaches Result.Stderr.
 func (s *SSH) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
 	var stdout, stderr bytes.Buffer
 	code, err := s.exec(ctx, cmd, s.sudoAs(opts.Become), opts.Stdin, &stdout, &stderr)
@@ -292,6 +296,7 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 	go func() { done <- sess.Wait() }()
 	select {
 	case err = <-done:
+		abortOnce.Do(func() {}) // waits for an abort under way
 	case <-ctx.Done():
 		abort()
 		return 0, fmt.Errorf("command interrupted: %w", ctx.Err())

@@ -155,7 +155,7 @@ func TestKeepAliveDetectsFrozenHost(t *testing.T) {
 	t.Parallel()
 	srv := sshtest.Start(t, sshtest.Options{})
 	cfg := srv.SSHConfig()
-	cfg.KeepAlive = 100 * time.Millisecond
+	cfg.KeepAlive = 200 * time.Millisecond
 	h := dial(t, cfg)
 	run(t, h, "true")
 	srv.Freeze()

@@ -205,9 +205,15 @@ func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst s
 // uploadScript is the shell upload: it takes exactly size bytes of stdin.
 func uploadScript(dst string, size int64, mode fs.FileMode, owner string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "set -e; umask 077; t=$(mktemp %s)\n", Quote(path.Join(path.Dir(dst), ".lvslab-tmp-XXXXXX")))
-	b.WriteString("trap 'rm -f \"$t\"' EXIT; trap 'exit 129' HUP INT TERM PIPE\n")
-	fmt.Fprintf(&b, "head -c %d > \"$t\"\n", size)
+	// The name is known before the file exists and the traps are set before
+	// it is created, so a signal at any point leaves nothing behind. The
+	// clean-up ignores signals (they go to the whole process group, rm
+	// included) and runs from the signal trap too, in case one interrupts
+	// the exit trap.
+	fmt.Fprintf(&b, "set -e; umask 077; t=%s\n", Quote(path.Join(path.Dir(dst), ".lvslab-tmp-"+randHex(8))))
+	b.WriteString("lvslab_clean() { trap '' HUP INT TERM PIPE; rm -f \"$t\"; }\n")
+	b.WriteString("trap lvslab_clean EXIT; trap 'lvslab_clean; exit 129' HUP INT TERM PIPE\n")
+	fmt.Fprintf(&b, "set -C; : > \"$t\"; set +C; head -c %d >> \"$t\"\n", size)
 	fmt.Fprintf(&b, "n=$(wc -c < \"$t\"); [ $n -eq %d ] || { echo \"lvslab: got $n of %d bytes\" >&2; exit 1; }\n", size, size)
 	if owner != "" {
 		fmt.Fprintf(&b, "chown -- %s \"$t\"\n", Quote(owner))
