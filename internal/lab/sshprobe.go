@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -95,6 +96,9 @@ func waitSSH(ctx context.Context, labNetns string, h Host, p Proc, signer ssh.Si
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return 0, fmt.Errorf("%s: waiting for ssh: %w", h.Name, ctx.Err())
+			}
 			return 0, fmt.Errorf("%s: ssh not up at %s after %.0fs: %v%s", h.Name, h.MgmtAddr(), time.Since(start).Seconds(), last, logTail(console))
 		case <-time.After(500 * time.Millisecond):
 		}
