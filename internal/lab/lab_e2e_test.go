@@ -17,8 +17,8 @@ import (
 // nothing is left. It needs root, the lab's packages and network access
 // to deb.debian.org; run it with
 //
-//	LVSLAB_E2E=1 go test -run EndToEnd -v -timeout 30m ./internal/lab
-func TestLabEndToEnd(t *testing.T) {
+//	LVSLAB_E2E=1 go test -run LabE2E -v -timeout 30m ./internal/lab
+func TestLabE2E(t *testing.T) {
 	if os.Getenv("LVSLAB_E2E") != "1" {
 		t.Skip("set LVSLAB_E2E=1 to build a real lab (root, a few minutes)")
 	}
