@@ -6,23 +6,23 @@
 // namespace (its name, "lvslab" by default) holds three bridges and routes
 // between them (it is the segments' router, .254, which DR replies need):
 //
-//	                         client (container, ns lvslab-client)
-//	                           eth0 172.17.1.100/16
-//	                                   |
-//	  lvs-pub  ----------+-------------+---------------- 172.17.1.254 (lab ns)
-//	                     |
-//	               eth0 172.17.1.6/16  (VIP)
-//	          lvs-server: qemu VM (no IPVS in the host kernel, taps in the lab ns)
-//	                   or container (ns lvslab-lvs-server) where the kernel has IPVS
-//	               eth1 192.168.30.106/24 (DIP)
-//	                     |
-//	  lvs-priv ----------+-------------+---------------- 192.168.30.254 (lab ns)
-//	                     |             |                 vip_dr 192.168.30.100
-//	           rs01 192.168.30.107  rs02 192.168.30.7    (rs03 .108, rs04 .109 ...)
-//	           (containers, ns lvslab-rs01, lvslab-rs02)
+//	                       client (container, ns lvslab-client)
+//	                         eth0 172.17.1.100/16
+//	                                 |
+//	lvs-pub  ----------+-------------+---------------- 172.17.1.254 (lab ns)
+//	                   |
+//	             eth0 172.17.1.6/16  (VIP)
+//	        lvs-server: qemu VM (no IPVS in the host kernel, taps in the lab ns)
+//	                 or container (ns lvslab-lvs-server) where the kernel has IPVS
+//	             eth1 192.168.30.106/24 (DIP)
+//	                   |
+//	lvs-priv ----------+-------------+---------------- 192.168.30.254 (lab ns)
+//	                   |             |                 vip_dr 192.168.30.100
+//	         rs01 192.168.30.107  rs02 192.168.30.7    (rs03 .108, rs04 .109 ...)
+//	         (containers, ns lvslab-rs01, lvslab-rs02)
 //
-//	  lvs-mgmt: one more NIC on every host, 10.254.0.0/24 (director .6,
-//	  rs01 .107, rs02 .7, client .100; the lab ns .254, also the apt relay)
+//	lvs-mgmt: one more NIC on every host, 10.254.0.0/24 (director .6,
+//	rs01 .107, rs02 .7, client .100; the lab ns .254, also the apt relay)
 //
 // The controller dials every host on its management address from the lab's
 // namespace (inventory variable lvslab_netns), so no LVS mode, which moves
