@@ -37,7 +37,7 @@ func labCommand() *cli.Command {
 			},
 			{
 				Name:   "destroy",
-				Usage:  "stop the lab and remove everything it made (the cache and .lvslab stay)",
+				Usage:  "stop the lab and remove everything it made (the cache and the SSH key stay)",
 				Flags:  []cli.Flag{name},
 				Action: labDestroy,
 			},

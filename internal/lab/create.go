@@ -29,7 +29,8 @@ type Options struct {
 	// KeepOnError leaves a half-created lab in place for inspection; the
 	// next Create or Destroy removes it.
 	KeepOnError bool
-	// BootTimeout bounds the wait for SSH on every host; default 4 minutes.
+	// BootTimeout bounds the wait for SSH on every host; default 6 minutes
+	// (the VM needs 25-35 s on an idle 2-core machine, more under load).
 	BootTimeout time.Duration
 }
 
@@ -55,7 +56,7 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	}
 	opts.Paths.Name = opts.Name
 	if opts.BootTimeout == 0 {
-		opts.BootTimeout = 4 * time.Minute
+		opts.BootTimeout = 6 * time.Minute
 	}
 	kind := opts.Director
 	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {

@@ -19,8 +19,9 @@ import (
 
 // Destroy stops the default lab and removes everything it made
 // (processes, mounts, namespaces with their bridges and taps, the hosts'
-// layers); the caches and .lvslab (key, inventory) stay. It is idempotent,
-// and also cleans up after a crash that left no state file.
+// layers, the inventory and known_hosts); the caches and the lab's SSH key
+// stay. It is idempotent, and also cleans up after a crash that left no
+// state file.
 func Destroy(ctx context.Context, progress io.Writer) error {
 	return DestroyNamed(ctx, DefaultName, progress)
 }
@@ -104,6 +105,11 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 		}
 	}
 	os.Remove(paths.RelaySocket())
+	if lab != nil && lab.Paths.Dir != "" {
+		// They describe hosts that are gone; the key stays for the next lab.
+		os.Remove(lab.Paths.Inventory())
+		os.Remove(lab.Paths.KnownHosts())
+	}
 	if len(errs) == 0 {
 		if err := os.Remove(paths.State()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)

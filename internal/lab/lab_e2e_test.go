@@ -114,8 +114,10 @@ func TestLabE2E(t *testing.T) {
 			t.Errorf("%s %s (pid %d) still runs", p.Role, p.Host, p.PID)
 		}
 	}
-	if _, err := os.Stat(paths.State()); !os.IsNotExist(err) {
-		t.Errorf("state file left: %v", err)
+	for _, f := range []string{paths.State(), paths.Inventory(), paths.KnownHosts()} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left: %v", f, err)
+		}
 	}
 	// Destroy is idempotent.
 	if err := DestroyNamed(ctx, name, progress); err != nil {
