@@ -209,3 +209,36 @@ func TestE2EWeights(t *testing.T) {
 	}
 	mustOK(t, runLvslab(t, bin, "down", "-i", weighted), "down")
 }
+
+// TestE2EReboot brings fwmark with ssl up, reboots the director and the real
+// servers, and verifies again without running any playbook: the IPVS rules,
+// marks, addresses, routes and sysctls must come back by themselves.
+func TestE2EReboot(t *testing.T) {
+	inv := e2eInventory(t)
+	bin := e2eBinary(t)
+	mustOK(t, runLvslab(t, bin, "up", "-i", inv, "--mode", "fwmark", "--ssl", "--output", "json"), "up fwmark --ssl")
+	pb := filepath.Join(t.TempDir(), "reboot.yml")
+	reboot := `- name: reboot
+  hosts: director:realservers
+  gather_facts: false
+  tasks:
+    - name: reboot in two seconds, after this task returns
+      shell: 'nohup sh -c "sleep 2; systemctl reboot" >/dev/null 2>&1 &'
+`
+	if err := os.WriteFile(pb, []byte(reboot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, runLvslab(t, bin, "run", "-i", inv, pb), "reboot")
+	time.Sleep(20 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		r := runLvslab(t, bin, "verify", "-i", inv, "-T", "20s", "--output", "json")
+		if r.code == 0 && r.verify["ok"] == true {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("verify after the reboot: exit %d\n%s", r.code, tail(r.out, 4000))
+		}
+		time.Sleep(15 * time.Second)
+	}
+}

@@ -24,11 +24,7 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := lvs.NewConfig(s.inv, s.opts.ExtraVars)
-			if err != nil {
-				return badInput(err)
-			}
-			director, err := s.dial(c.Context, cfg.Director)
+			director, cfg, err := s.director(c.Context)
 			if err != nil {
 				return err
 			}
@@ -49,7 +45,7 @@ func statusCommand() *cli.Command {
 				fmt.Fprintf(w, "IPVS on %s: no virtual service\n", cfg.Director)
 				return nil
 			}
-			fmt.Fprintf(w, "IPVS on %s: %s mode (the inventory says %s)\n\n", cfg.Director, st.LiveMode(), cfg.Mode)
+			fmt.Fprintf(w, "IPVS on %s: %s mode (lvs_mode %s, ssl %v)\n\n", cfg.Director, st.LiveMode(), cfg.Mode, cfg.SSL)
 			st.ServiceTable().WriteTo(w)
 			fmt.Fprintln(w, "\nrates")
 			st.RateTable().WriteTo(w)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +29,7 @@ func upCommand() *cli.Command {
 			"lab's .lvslab/inventory.yml. A second `up` on a converged lab reports changed=0.",
 		Flags: append(append(connFlags(),
 			&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr or fwmark (default: the inventory's lvs_mode)"},
-			&cli.BoolFlag{Name: "ssl", Usage: "nginx listen 443 ssl with one certificate per site (--ssl=false turns it off; default: the inventory's ssl)"},
+			&cli.BoolFlag{Name: "ssl", Usage: "nginx listens 443 with one certificate per site (--ssl=false: off; default: the inventory's ssl)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not run verify after the playbooks"},
 			playbookFlag(),
 		), verifyFlags()...),
@@ -39,14 +38,8 @@ func upCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if m := c.String("mode"); m != "" {
-				if !slices.Contains(lvs.Modes, m) {
-					return badInput(fmt.Errorf("--mode must be nat, dr or fwmark, not %q", m))
-				}
-				s.opts.ExtraVars["lvs_mode"] = m
-			}
-			if c.IsSet("ssl") {
-				s.opts.ExtraVars["ssl"] = c.Bool("ssl")
+			if err := s.applyModeFlags(c); err != nil {
+				return err
 			}
 			cfg, err := lvs.NewConfig(s.inv, s.opts.ExtraVars)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -35,10 +36,13 @@ func verifyCommand() *cli.Command {
 			"certificate names it when asked by SNI; /lnmp.php prints MariaDB's version; and from the\n" +
 			"director's IPVS counters, that replies come back through it in NAT and bypass it in DR and\n" +
 			"fwmark. Exits 2 when a check fails, 3 when the client or the director is unreachable.",
-		Flags: append(connFlags(), verifyFlags()...),
+		Flags: append(append(connFlags(), verifyFlags()...), modeFlags()...),
 		Action: func(c *cli.Context) error {
 			s, err := newSession(c, false, false)
 			if err != nil {
+				return err
+			}
+			if err := s.applyModeFlags(c); err != nil {
 				return err
 			}
 			return s.verify(c)
@@ -46,14 +50,62 @@ func verifyCommand() *cli.Command {
 	}
 }
 
-// verify runs the checks and prints the report.
-func (s *session) verify(c *cli.Context) error {
+// modeFlags say which mode to expect (verify) or bring up (up).
+func modeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr or fwmark (default: the mode the director records as up, else the inventory's lvs_mode)"},
+		&cli.BoolFlag{Name: "ssl", Usage: "nginx listens 443 with one certificate per site (--ssl=false: off; default: as recorded on the director, else the inventory's ssl)"},
+	}
+}
+
+// applyModeFlags puts --mode and --ssl among the extra variables.
+func (s *session) applyModeFlags(c *cli.Context) error {
+	if m := c.String("mode"); m != "" {
+		if !slices.Contains(lvs.Modes, m) {
+			return badInput(fmt.Errorf("--mode must be nat, dr or fwmark, not %q", m))
+		}
+		s.opts.ExtraVars["lvs_mode"] = m
+	}
+	if c.IsSet("ssl") {
+		s.opts.ExtraVars["ssl"] = c.Bool("ssl")
+	}
+	return nil
+}
+
+// director connects to the director and returns it with the lab's
+// configuration: the inventory, then what the director records as up (for
+// lvs_mode and ssl, unless -e or a flag gave them).
+func (s *session) director(ctx context.Context) (host.Executor, lvs.Config, error) {
+	names, err := s.inv.Match("director")
+	if err != nil || len(names) == 0 {
+		return nil, lvs.Config{}, badInput(errors.New("the inventory has no director group (with one host)"))
+	}
+	d, err := s.dial(ctx, names[0])
+	if err != nil {
+		return nil, lvs.Config{}, err
+	}
+	res, err := d.Run(ctx, lvs.StateCommand, host.RunOpts{})
+	if err != nil {
+		d.Close()
+		return nil, lvs.Config{}, s.hostErr(ctx, err)
+	}
+	for k, v := range lvs.ParseState(res.Stdout) {
+		if _, given := s.opts.ExtraVars[k]; !given {
+			s.opts.ExtraVars[k] = v
+		}
+	}
 	cfg, err := lvs.NewConfig(s.inv, s.opts.ExtraVars)
 	if err != nil {
-		return badInput(err)
+		d.Close()
+		return nil, cfg, badInput(err)
 	}
+	return d, cfg, nil
+}
+
+// verify runs the checks and prints the report.
+func (s *session) verify(c *cli.Context) error {
 	ctx := c.Context
-	director, err := s.dial(ctx, cfg.Director)
+	director, cfg, err := s.director(ctx)
 	if err != nil {
 		return err
 	}

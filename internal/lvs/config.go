@@ -117,6 +117,30 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// StateFile is where the director records the mode that is up
+// (tasks/lab-state.yml); StateCommand prints it.
+const (
+	StateFile    = "/var/lib/lvslab/lab-state"
+	StateCommand = "cat " + StateFile + " 2>/dev/null; true"
+)
+
+// ParseState reads the director's record of what is up: lvs_mode and ssl,
+// as variables; nothing when there is no record.
+func ParseState(out string) map[string]any {
+	vars := map[string]any{}
+	for _, line := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		switch {
+		case !ok || strings.HasPrefix(k, "#"):
+		case k == "lvs_mode" && slices.Contains(Modes, v):
+			vars[k] = v
+		case k == "ssl":
+			vars[k] = truthy(v)
+		}
+	}
+	return vars
+}
+
 // Expect is what the configuration's scheduler and weights predict for one
 // client's requests.
 func (c Config) Expect() Expectation { return Expect(c.Scheduler, c.Persistence, c.Servers) }

@@ -82,3 +82,16 @@ func TestNewConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseState(t *testing.T) {
+	got := ParseState("# Written by lvslab\nlvs_mode=fwmark\nssl=true\nother=x\n")
+	if !reflect.DeepEqual(got, map[string]any{"lvs_mode": "fwmark", "ssl": true}) {
+		t.Errorf("state %v", got)
+	}
+	if got := ParseState("lvs_mode=tun\n"); len(got) != 0 {
+		t.Errorf("a bad mode is not a state: %v", got)
+	}
+	if got := ParseState(""); len(got) != 0 {
+		t.Errorf("no record: %v", got)
+	}
+}
