@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,8 +11,10 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 )
 
 // errNoSFTP says the host has no sftp subsystem; files go through the shell.
@@ -26,9 +29,11 @@ const spoolInMemory = 16 << 20
 //
 // Without escalation, or when the connecting user is the become user, the
 // data goes over SFTP into dst's directory as .lvslab-tmp-RANDOM (mode 0600
-// until complete), is fsynced, chowned (one chown command, only when
-// opts.Owner or opts.Group is set), chmodded and renamed over dst with
-// posix-rename. Otherwise one sudo'd shell command receives exactly the
+// until complete), is fsynced, chmodded and renamed over dst with
+// posix-rename. The temporary file is made (and chowned, when opts.Owner or
+// opts.Group is set) by a guard shell in a session beside the SFTP one, which
+// removes it when the upload ends, however it ends: SFTP alone cannot clean
+// up after a dropped connection. Otherwise one sudo'd shell command receives exactly the
 // data's length on stdin, checks that it got all of it before renaming, and
 // removes its temporary file on any failure, so a dropped connection never
 // renames a short file; the same command serves hosts without SFTP.
@@ -154,7 +159,12 @@ func (s *SSH) sftpClient(ctx context.Context) (*sftp.Client, error) {
 func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst string, mode fs.FileMode, owner string) (err error) {
 	op := "upload " + dst
 	tmp := path.Join(path.Dir(dst), ".lvslab-tmp-"+randHex(8))
-	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	done, err := s.guardTemp(ctx, tmp, owner)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer done()
+	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC)
 	if err != nil {
 		return s.opErr(ctx, op, err)
 	}
@@ -164,42 +174,137 @@ func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst s
 			return
 		}
 		_ = f.Close()
-		_ = c.Remove(tmp)
+		_ = c.Remove(tmp) // the guard removes it too, even when this cannot
 		if rerr := src.failed(); rerr != nil && ctx.Err() == nil {
 			err = fmt.Errorf("%s: read source: %w", op, rerr)
 		}
 	}()
-	// The file is empty until it has its final mode: 0600 for the data.
-	if err = f.Chmod(0o600); err != nil {
-		return s.opErr(ctx, op, err)
-	}
 	if _, err = f.ReadFromWithConcurrency(src, 0); err != nil {
-		return s.opErr(ctx, op, err)
+		return s.opErr(ctx, op, noSpace(c, path.Dir(dst), err))
 	}
-	if err = f.Sync(); err != nil && !errors.Is(err, sftp.ErrSSHFxOpUnsupported) {
-		return s.opErr(ctx, op, err)
+	if err = f.Sync(); err != nil && !isFx(err, sftp.ErrSSHFxOpUnsupported) {
+		return s.opErr(ctx, op, noSpace(c, path.Dir(dst), err))
 	}
-	if owner != "" {
-		var stderr bytes.Buffer
-		code, err := s.exec(ctx, "chown -- "+Quote(owner)+" "+Quote(tmp), nil, nil, io.Discard, &stderr)
-		if err == nil && code != 0 {
-			err = fmt.Errorf("%s: chown %s: %s", op, owner, strings.TrimSpace(stderr.String()))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	// After chown, which may clear set-id bits.
+	// After the guard's chown, which may clear set-id bits.
 	if err = f.Chmod(mode); err != nil {
 		return s.opErr(ctx, op, err)
 	}
 	if err = f.Close(); err != nil {
-		return s.opErr(ctx, op, err)
+		return s.opErr(ctx, op, noSpace(c, path.Dir(dst), err))
 	}
 	if err = c.PosixRename(tmp, dst); err != nil {
 		return s.opErr(ctx, op, err)
 	}
 	return nil
+}
+
+// guardReady is what the guard prints once the temporary file exists.
+const guardReady = "lvslab-guard-ready"
+
+// guardTemp starts the guard of an SFTP upload's temporary file tmp: a shell
+// in its own session that creates tmp (empty, mode 0600, failing if it
+// exists), chowns it to owner when set, and removes it when its stdin ends —
+// when done is called, or when the connection drops and sshd closes the
+// session's pipes. After a successful rename the removal finds nothing.
+func (s *SSH) guardTemp(ctx context.Context, tmp, owner string) (done func(), err error) {
+	sess, release, err := s.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (func(), error) {
+		_ = sess.Close()
+		release()
+		return nil, err
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return fail(s.opErr(ctx, "open stdin", err))
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		return fail(s.opErr(ctx, "open stdout", err))
+	}
+	var stderr bytes.Buffer // read only after Wait
+	sess.Stderr = &stderr
+	var b strings.Builder
+	fmt.Fprintf(&b, "umask 077; t=%s\n", Quote(tmp))
+	b.WriteString("trap 'rm -f -- \"$t\"' EXIT; trap 'rm -f -- \"$t\"; exit 129' HUP INT TERM PIPE\n")
+	b.WriteString("(set -C; : > \"$t\") || { trap - EXIT; exit 1; }\n")
+	if owner != "" {
+		fmt.Fprintf(&b, "chown -- %s \"$t\" || exit 1\n", Quote(owner))
+	}
+	b.WriteString("echo " + guardReady + "; cat > /dev/null")
+	if err := sess.Start(b.String()); err != nil {
+		return fail(s.opErr(ctx, "start temporary file guard", err))
+	}
+	ready := make(chan error, 1)
+	go func() {
+		line, rerr := bufio.NewReader(stdout).ReadString('\n')
+		if rerr == nil && line == guardReady+"\n" {
+			ready <- nil
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return
+		}
+		werr := sess.Wait()
+		var exit *ssh.ExitError
+		if errors.As(werr, &exit) {
+			ready <- fmt.Errorf("create %s: exit status %d: %s", tmp, exit.ExitStatus(), strings.TrimSpace(stderr.String()))
+			return
+		}
+		if werr == nil {
+			werr = rerr
+		}
+		ready <- s.opErr(ctx, "create "+tmp, werr)
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return fail(err)
+		}
+	case <-ctx.Done():
+		return fail(fmt.Errorf("interrupted: %w", ctx.Err()))
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			_ = stdin.Close()
+			go func() {
+				_ = sess.Wait()
+				_ = sess.Close()
+				release()
+			}()
+		})
+	}, nil
+}
+
+// isFx reports whether err is an SFTP status of code (sftp.ErrSSHFx...):
+// the client's *sftp.StatusError does not match them with errors.Is.
+func isFx(err, code error) bool {
+	var se *sftp.StatusError
+	if errors.As(err, &se) {
+		return error(se.FxCode()) == code
+	}
+	return errors.Is(err, code)
+}
+
+// noSpace adds to err, when the file system of dir is full, that it is:
+// OpenSSH's sftp-server reports ENOSPC as a bare "Failure".
+func noSpace(c *sftp.Client, dir string, err error) error {
+	if !isFx(err, sftp.ErrSSHFxFailure) {
+		return err
+	}
+	vfs, verr := c.StatVFS(dir)
+	if verr != nil {
+		return err
+	}
+	const low = 64 << 10
+	switch {
+	case vfs.Frsize*vfs.Bfree < low || vfs.Frsize*vfs.Bavail < low:
+		return fmt.Errorf("%w: no space left on device (%d bytes free on the file system of %s)", err, vfs.Frsize*vfs.Bavail, dir)
+	case vfs.Files > 0 && vfs.Ffree == 0:
+		return fmt.Errorf("%w: no inodes left on the file system of %s", err, dir)
+	}
+	return err
 }
 
 // uploadScript is the shell upload: it takes exactly size bytes of stdin.

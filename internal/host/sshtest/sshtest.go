@@ -281,6 +281,30 @@ func (s *Server) Freeze() { s.signalTree(syscall.SIGSTOP) }
 // Thaw continues (SIGCONT) what Freeze stopped.
 func (s *Server) Thaw() { s.signalTree(syscall.SIGCONT) }
 
+// DropConnections kills (SIGKILL) the sshd processes that serve the
+// current connections, as a network that drops them: each client sees its
+// connection end, while the commands those connections started (shells,
+// sftp-server) live on and see their input end, as they do when a real
+// connection drops. The server keeps listening. It returns how many sshd
+// processes it killed.
+func (s *Server) DropConnections() int {
+	n := 0
+	for _, pid := range descendants(s.cmd.Process.Pid)[1:] {
+		comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "sshd" {
+			continue
+		}
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Pids returns sshd's process id and those of every process it started,
+// parents first.
+func (s *Server) Pids() []int { return descendants(s.cmd.Process.Pid) }
+
 // signalTree sends sig to sshd's processes, children before their parent.
 func (s *Server) signalTree(sig syscall.Signal) {
 	pids := descendants(s.cmd.Process.Pid)
