@@ -102,5 +102,6 @@ func removeCgroups(lab string) {
 		for i := len(dirs) - 1; i >= 0; i-- {
 			syscall.Rmdir(dirs[i])
 		}
+		syscall.Rmdir(filepath.Join(m, cgroupRoot)) // when no other lab has cgroups there
 	}
 }

@@ -100,7 +100,7 @@ func destroyAt(ctx context.Context, paths Paths, pr *progress, quietIfNone bool)
 		}
 	}
 	if len(errs) == 0 {
-		if err := os.RemoveAll(filepath.Join(data, "hosts")); err != nil {
+		if err := os.RemoveAll(data); err != nil {
 			errs = append(errs, err)
 		}
 	}
