@@ -35,6 +35,11 @@ func DestroyNamed(ctx context.Context, name string, progress io.Writer) error {
 		return err
 	}
 	paths, pr := NamedPaths(name), newProgress(progress)
+	if _, err := os.Stat(paths.Run); errors.Is(err, os.ErrNotExist) && len(labNamespaces(name)) == 0 &&
+		len(mountsUnder(paths.Data)) == 0 && len(cgroupPIDs(name)) == 0 {
+		pr.Printf("no lab to destroy")
+		return nil
+	}
 	unlock, err := lockLab(ctx, paths, pr)
 	if err != nil {
 		return err
