@@ -63,8 +63,11 @@ func startContainer(paths Paths, h Host, root string) (Proc, error) {
 	if err != nil {
 		return Proc{}, fmt.Errorf("cgroups: %w", err)
 	}
-	// ... and make /proc/sys/net writable (sysctls such as arp_ignore).
-	env := []string{"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network", "LVSLAB_CGROUPS=" + strings.Join(cgroups, " ")}
+	env := []string{
+		// As for CAP_NET_ADMIN: /proc/sys/net writable (arp_ignore and such).
+		"SYSTEMD_NSPAWN_API_VFS_WRITABLE=network",
+		"LVSLAB_CGROUPS=" + strings.Join(cgroups, " "),
+	}
 	return spawn("container", h.Name, paths.layout(h.Name).console, env,
 		"/bin/sh", append([]string{"-c", nspawnLoop, "lvslab-" + h.Name}, args...)...)
 }
