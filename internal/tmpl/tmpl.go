@@ -107,6 +107,15 @@ func Value(name, text string, vars map[string]any) (any, error) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		return Render(name, text, vars)
 	}
+	if s != text {
+		// Whitespace around the action ("{{ .x }}\n") is part of a string:
+		// only a list or a mapping drops it.
+		switch v.(type) {
+		case []any, map[string]any:
+		default:
+			return Render(name, text, vars)
+		}
+	}
 	return normalizeJSON(v), nil
 }
 
