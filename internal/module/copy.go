@@ -41,6 +41,22 @@ func (c *Copy) Validate() error {
 	return joinErrs("copy", errs)
 }
 
+// Lint checks that src, when given, exists and can be read.
+func (c *Copy) Lint(baseDir string, _ func(name, text string) error) error {
+	if c.Src == "" {
+		return nil
+	}
+	p, err := findLocal(baseDir, c.Src, "files")
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // Apply converges dest.
 func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	var data []byte

@@ -30,6 +30,14 @@ type Validator interface {
 	Validate() error
 }
 
+// Linter is implemented by modules that read files on the controller (copy
+// and template src): Lint checks, before any connection, that the file is
+// there and, for a template, that it parses (with parse). baseDir is the
+// directory of the task's file, as Env.BaseDir.
+type Linter interface {
+	Lint(baseDir string, parse func(name, text string) error) error
+}
+
 // Env is what a module knows about the task and the host besides its arguments.
 type Env struct {
 	Check   bool           // change nothing, report what would change

@@ -33,6 +33,22 @@ func (t *Template) Validate() error {
 	return joinErrs("template", errs)
 }
 
+// Lint checks that src exists and parses as a template.
+func (t *Template) Lint(baseDir string, parse func(name, text string) error) error {
+	p, err := findLocal(baseDir, t.Src, "templates")
+	if err != nil {
+		return err
+	}
+	text, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if parse == nil {
+		return nil
+	}
+	return parse(p, string(text))
+}
+
 // Apply renders src and converges dest.
 func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	p, err := findLocal(env.BaseDir, t.Src, "templates")

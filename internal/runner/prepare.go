@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/tmpl"
 )
@@ -153,9 +154,30 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	if mentionsAny(t.Args, v.dynamic) {
 		return // rendered with run-time values missing; decoding would be guesswork
 	}
-	if _, err := v.r.opts.Modules.New(t.Module, args); err != nil {
+	m, err := v.r.opts.Modules.New(t.Module, args)
+	if err != nil {
 		v.add(t.Pos, fmt.Errorf("module %s: %w", t.Module, err))
+		return
 	}
+	if l, ok := m.(module.Linter); ok {
+		if err := l.Lint(t.Dir, tmpl.Parse); err != nil {
+			v.add(argPos(t, "src"), fmt.Errorf("module %s: src: %w", t.Module, err))
+		}
+	}
+}
+
+// argPos is the position of the value of a task's argument key, or the
+// task's when it has no such key.
+func argPos(t *playbook.Task, key string) playbook.Pos {
+	if t.Args != nil && t.Args.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(t.Args.Content); i += 2 {
+			if t.Args.Content[i].Value == key {
+				n := t.Args.Content[i+1]
+				return playbook.Pos{File: t.File, Line: n.Line, Col: n.Column}
+			}
+		}
+	}
+	return t.Pos
 }
 
 // resultNames are the fields of a task's own result, readable by
