@@ -64,6 +64,12 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 		if err := r.gatherFacts(ctx, hosts); err != nil {
 			return err
 		}
+		// Gathering facts is the play's first task: a host lost there
+		// counts for any_errors_fatal and max_fail_percentage.
+		if r.checkFailLimits(play, hosts) {
+			r.stopAll = true
+			return nil
+		}
 	}
 	for _, t := range play.Tasks {
 		if !r.started {
