@@ -4,7 +4,11 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,17 +72,46 @@ type Redactor struct {
 }
 
 // NewRedactor returns a Redactor for the given secrets; empty and very short
-// strings are ignored, to keep output readable.
+// strings are ignored, to keep output readable. Each secret is also hidden
+// in the forms it takes inside JSON, Go-quoted (%q) and shell-quoted text,
+// so that a message quoting a value does not give it away.
 func NewRedactor(secrets ...string) *Redactor {
 	r := &Redactor{}
+	seen := map[string]bool{}
 	for _, s := range secrets {
-		if len(s) >= 3 {
-			r.secrets = append(r.secrets, s)
+		if len(s) < 3 {
+			continue
+		}
+		for _, v := range escapedForms(s) {
+			if !seen[v] {
+				seen[v] = true
+				r.secrets = append(r.secrets, v)
+			}
 		}
 	}
 	// Longest first, so a secret containing another is hidden whole.
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 	return r
+}
+
+// escapedForms returns s as it is and as it appears inside a JSON string
+// (with and without HTML escaping), a Go-quoted string, and a single-quoted
+// shell word (either way of writing a quote in one).
+func escapedForms(s string) []string {
+	forms := []string{s}
+	inner := func(q string) string { return q[1 : len(q)-1] }
+	if b, err := json.Marshal(s); err == nil {
+		forms = append(forms, inner(string(b)))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) == nil {
+		forms = append(forms, inner(strings.TrimSuffix(buf.String(), "\n")))
+	}
+	forms = append(forms, inner(strconv.Quote(s)), inner(strconv.QuoteToASCII(s)),
+		strings.ReplaceAll(s, "'", `'\''`), strings.ReplaceAll(s, "'", `'"'"'`))
+	return forms
 }
 
 // String returns s with every secret replaced by ********.
@@ -118,6 +151,26 @@ func (r *Redactor) Value(v any) any {
 			out[k] = r.Value(e)
 		}
 		return out
+	case nil, bool, int, int64, float64:
+		return v
+	case []byte:
+		return r.String(string(x))
+	}
+	// Other shapes (map[string]string, []map[string]any, structs): their
+	// JSON form, redacted.
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.String:
+		return r.String(rv.String())
+	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct, reflect.Pointer, reflect.Interface:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "********"
+		}
+		var generic any
+		if err := json.Unmarshal(b, &generic); err != nil {
+			return "********"
+		}
+		return r.Value(generic)
 	}
 	return v
 }

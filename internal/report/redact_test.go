@@ -1,0 +1,108 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"lvslab/internal/module"
+)
+
+const redactCanary = `c4n"a'r$y*.[x]+<&>`
+
+// TestRedactorEscapedForms: a secret is hidden raw and as JSON, Go quoting
+// and shell quoting print it, so messages that quote values do not leak.
+func TestRedactorEscapedForms(t *testing.T) {
+	r := NewRedactor("pw-"+redactCanary, "ab", "")
+	j, _ := json.Marshal(map[string]string{"password": "pw-" + redactCanary})
+	var noHTML bytes.Buffer
+	enc := json.NewEncoder(&noHTML)
+	enc.SetEscapeHTML(false)
+	enc.Encode([]string{"pw-" + redactCanary})
+	for _, s := range []string{
+		"pw-" + redactCanary,
+		string(j),
+		noHTML.String(),
+		fmt.Sprintf("parsing %q: invalid syntax", "pw-"+redactCanary),
+		fmt.Sprintf("%+q", "pw-"+redactCanary),
+		"sh -c 'echo " + strings.ReplaceAll("pw-"+redactCanary, "'", `'\''`) + "'",
+		"sh -c 'echo " + strings.ReplaceAll("pw-"+redactCanary, "'", `'"'"'`) + "'",
+	} {
+		if got := r.String(s); strings.Contains(got, "c4n") || !strings.Contains(got, "********") {
+			t.Errorf("String(%s) = %s", s, got)
+		}
+	}
+	if got := r.String("ab"); got != "ab" {
+		t.Errorf("a two-letter secret is redacted: %q", got)
+	}
+}
+
+type wrapped struct{ Pass string }
+
+type label string
+
+// TestRedactorValueShapes: every shape a module's data takes is redacted,
+// not only strings, []any and map[string]any.
+func TestRedactorValueShapes(t *testing.T) {
+	sec := "pw-" + redactCanary
+	r := NewRedactor(sec)
+	for _, v := range []any{
+		sec,
+		[]string{sec},
+		map[string]string{"k": sec},
+		[]map[string]any{{"k": sec}},
+		map[string][]string{"k": {sec}},
+		wrapped{Pass: sec},
+		&wrapped{Pass: sec},
+		label(sec),
+		[]byte(sec),
+		[]any{map[string]any{"k": []any{sec}}},
+	} {
+		b, _ := json.Marshal(r.Value(v))
+		if strings.Contains(string(b), "c4n") {
+			t.Errorf("Value(%#v) = %s", v, b)
+		}
+	}
+	for _, v := range []any{nil, true, 3, 2.5, int64(4)} {
+		if got := r.Value(v); got != v {
+			t.Errorf("Value(%#v) = %#v", v, got)
+		}
+	}
+}
+
+// TestReportersHideEscapedSecrets: the text (every verbosity, with diffs)
+// and JSON reporters print no form of a secret held in messages, data,
+// loop items and diffs.
+func TestReportersHideEscapedSecrets(t *testing.T) {
+	sec := "pw-" + redactCanary
+	red := NewRedactor(sec)
+	q, _ := json.Marshal(map[string]string{"password": sec})
+	res := Result{Host: "h", Task: "t", Status: Failed, Err: "value " + string(q), HasItem: true,
+		Item: map[string]any{"pw": sec}, Result: module.Result{Msg: fmt.Sprintf("%q", sec),
+			Data: map[string]any{"cmd": []string{"echo", sec}, "env": map[string]string{"P": sec}, "stdout": sec},
+			Diff: []module.FileDiff{{Path: "/f", Before: "old\n", After: sec + "\n"}}}}
+	var outs []string
+	for v := range 4 {
+		var b bytes.Buffer
+		tx := NewText(&b, false, v, true, red)
+		tx.Result(res)
+		ok := res
+		ok.Status = Changed
+		tx.Result(ok)
+		tx.Warn(string(q))
+		tx.Running("h", sec, 0)
+		outs = append(outs, b.String())
+	}
+	var b bytes.Buffer
+	js := NewJSON(&b, red)
+	js.Result(res)
+	js.Warn(fmt.Sprintf("%q", sec))
+	outs = append(outs, b.String())
+	for i, out := range outs {
+		if strings.Contains(out, "c4n") {
+			t.Errorf("output %d holds the secret:\n%s", i, out)
+		}
+	}
+}
