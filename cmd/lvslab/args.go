@@ -8,7 +8,8 @@ import (
 
 // flagsFirst moves a command's flags in front of its positional arguments,
 // so that `lvslab run site.yml -i inv.yml --check` works as it does with
-// ansible-playbook (urfave/cli stops parsing flags at the first argument).
+// ansible-playbook (urfave/cli stops parsing flags at the first argument),
+// and spells -vv, -vvv as repeated -v.
 func flagsFirst(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -41,6 +42,13 @@ func flagsFirst(app *cli.App, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
+		if isVerbosity(a) {
+			// -vvv is -v -v -v: urfave/cli counts repeats, not letters.
+			for range len(a) - 1 {
+				flags = append(flags, "-v")
+			}
+			continue
+		}
 		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
 		if strings.Contains(name, "=") {
@@ -56,4 +64,9 @@ func flagsFirst(app *cli.App, args []string) []string {
 		out = append(append(out, "--"), pos...)
 	}
 	return out
+}
+
+// isVerbosity reports whether a is -v, -vv, -vvv ...
+func isVerbosity(a string) bool {
+	return len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == ""
 }
