@@ -19,7 +19,7 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit hosts to a `PATTERN` (rs01, realservers, 'a:!b', 'rs*')"},
 		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "hosts worked on in parallel", Value: 10},
 		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set `k=v` variables, or load them from @file.yml (highest precedence)"},
-		&cli.DurationFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout", Value: 10 * time.Second},
+		&cli.DurationFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout; also the keepalive interval (3 unanswered: unreachable)", Value: 10 * time.Second},
 		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` for host key checking", Value: "~/.ssh/known_hosts"},
 		&cli.StringFlag{Name: "host-key-checking", Usage: "strict (unknown keys fail), accept-new (record unknown keys; changed keys fail) or off", Value: "accept-new"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more output (-v results, -vv all data, -vvv connections)", Count: new(int)},

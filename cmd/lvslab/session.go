@@ -26,6 +26,7 @@ type session struct {
 	inv  *inventory.Inventory
 	reg  *module.Registry
 	rep  report.Reporter
+	red  *report.Redactor
 	opts runner.Options
 }
 
@@ -59,7 +60,7 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	default:
 		return nil, badInput(fmt.Errorf("--output must be text or json, not %q", c.String("output")))
 	}
-	s := &session{inv: inv, reg: registry(), rep: rep}
+	s := &session{inv: inv, reg: registry(), rep: rep, red: red}
 	s.opts = runner.Options{
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
@@ -157,9 +158,31 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return nil, badInput(errs)
+		return nil, s.redact(badInput(errs))
 	}
 	return pbs, nil
+}
+
+// redactedError hides the run's secrets in the message of err: an error
+// found in rendering may quote a value.
+type redactedError struct {
+	err error
+	red *report.Redactor
+}
+
+func (e *redactedError) Error() string { return e.red.String(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact wraps err (or, for an *exitError, its cause) so that its message
+// holds no secret.
+func (s *session) redact(err error) error {
+	if err == nil || s.red == nil {
+		return err
+	}
+	if ee, ok := err.(*exitError); ok {
+		return &exitError{code: ee.code, err: s.redact(ee.err)}
+	}
+	return &redactedError{err: err, red: s.red}
 }
 
 // checkConnVars validates every targeted host's connection variables.
@@ -188,7 +211,7 @@ func (s *session) run(ctx context.Context, pbs []*playbook.Playbook) error {
 	r.Close()
 	stats := r.Stats()
 	s.rep.Recap(stats)
-	return outcome(ctx, err, stats)
+	return s.redact(outcome(ctx, err, stats))
 }
 
 func outcome(ctx context.Context, err error, stats []report.Stats) error {
@@ -212,12 +235,16 @@ func outcome(ctx context.Context, err error, stats []report.Stats) error {
 }
 
 // applyFlags applies the command line's host key and timeout settings to a
-// host (and its jump hosts) unless the inventory set them for that host.
+// host (and its jump hosts) unless the inventory set them for that host. The
+// timeout also caps the keepalive interval (unless the inventory sets
+// ServerAliveInterval), so that a host that stops answering in the middle of
+// a task is given up after a few timeouts rather than minutes.
 func applyFlags(cfg *host.SSHConfig, vars map[string]any, known, checking string, timeout time.Duration) {
 	args := fmt.Sprint(vars["ansible_ssh_common_args"], " ", vars["ansible_ssh_extra_args"])
 	_, t1 := vars["ansible_ssh_timeout"]
 	_, t2 := vars["ansible_timeout"]
 	setTimeout := !t1 && !t2 && !strings.Contains(args, "ConnectTimeout")
+	setAlive := !strings.Contains(args, "ServerAliveInterval")
 	for c := cfg; c != nil; c = c.Jump {
 		if !strings.Contains(args, "UserKnownHostsFile") {
 			c.KnownHostsFile = known
@@ -227,6 +254,9 @@ func applyFlags(cfg *host.SSHConfig, vars map[string]any, known, checking string
 		}
 		if setTimeout {
 			c.Timeout = timeout
+		}
+		if setAlive && c.Timeout > 0 && (c.KeepAlive == 0 || c.KeepAlive > c.Timeout) {
+			c.KeepAlive = c.Timeout
 		}
 	}
 }
