@@ -300,24 +300,33 @@ func sameID(want string, have [2]string) bool {
 	return want == have[1]
 }
 
+// backupCmd copies dest to dest.YYYYMMDDhhmmss~ keeping its attributes,
+// or to dest.YYYYMMDDhhmmss.N~ when a backup of that second exists: a
+// backup never replaces another.
 func backupCmd(dest string) string {
 	q := host.Quote(dest)
-	return fmt.Sprintf("b=%s.\"$(date +%%Y%%m%%d%%H%%M%%S)\"~ && cp -p -- %s \"$b\" && echo \"backup_file=$b\"", q, q)
+	return fmt.Sprintf("{ s=%s.\"$(date +%%Y%%m%%d%%H%%M%%S)\"; b=\"$s~\"; i=1; "+
+		"while [ -e \"$b\" ] || [ -L \"$b\" ]; do b=\"$s.$i~\"; i=$((i+1)); done; } && "+
+		"cp -p -- %s \"$b\" && echo \"backup_file=$b\"", q, q)
 }
 
 // validateCmd runs validate on tmp; when it passes, prints validatedMark,
 // backs dest up if asked and renames tmp over dest; when it fails, removes tmp
-// and exits with validate's code.
+// and exits with validate's code. tmp is removed however the command ends
+// short of the rename: a failure, a signal, or the connection dropping (the
+// mark then cannot be written: SIGPIPE), so that dest is replaced only by a
+// file whose validation was reported.
 func validateCmd(validate, tmp, dest string, backup bool) string {
 	qt, qd := host.Quote(tmp), host.Quote(dest)
 	var b strings.Builder
+	fmt.Fprintf(&b, "trap 'rm -f -- %s' EXIT; trap 'rm -f -- %s; exit 129' HUP INT TERM PIPE\n", qt, qt)
 	fmt.Fprintf(&b, "( %s ); rc=$?\n", strings.ReplaceAll(validate, "%s", qt))
-	fmt.Fprintf(&b, "if [ $rc -ne 0 ]; then rm -f -- %s; exit $rc; fi\n", qt)
-	fmt.Fprintf(&b, "echo %s\n", validatedMark)
+	b.WriteString("if [ $rc -ne 0 ]; then exit $rc; fi\n")
+	fmt.Fprintf(&b, "echo %s || exit 1\n", validatedMark)
 	if backup {
-		b.WriteString(backupCmd(dest) + " || { rm -f -- " + qt + "; exit 1; }\n")
+		b.WriteString(backupCmd(dest) + " || exit 1\n")
 	}
-	fmt.Fprintf(&b, "mv -f -- %s %s || { rm -f -- %s; exit 1; }\n", qt, qd, qt)
+	fmt.Fprintf(&b, "mv -f -- %s %s || exit 1\n", qt, qd)
 	return b.String()
 }
 
