@@ -184,7 +184,9 @@ func (m *HTTPCheck) script() string {
 	b64 := "base64 | tr -d '\\n'"
 	s := []string{
 		"command -v curl >/dev/null 2>&1 || { echo lvslab-nocurl; exit 0; }",
-		"t=$(mktemp) || exit 1",
+		// A private directory (mktemp -d: random, 0700) for the body and
+		// curl's stderr: no name in /tmp another user could guess or link.
+		`d=$(mktemp -d) || exit 1; trap 'rm -rf -- "$d"' EXIT; t="$d/body"`,
 		"W='%{http_code}|%{remote_ip}|'",
 		`if curl -V | head -n1 | awk '{split($2,v,"."); exit !(v[1]>7 || (v[1]==7 && v[2]>=88))}'; then W="$W%{certs}"; fi`,
 		"i=0",
@@ -200,7 +202,7 @@ func (m *HTTPCheck) script() string {
 		s = append(s, "case \"$W\" in *certs*) ;; *) printf 'lvslab-cert|%s\\n' \"$(echo | openssl s_client -connect "+
 			host.Quote(c+":"+m.port)+" -servername "+host.Quote(m.name)+" 2>/dev/null | openssl x509 2>/dev/null | "+b64+")\";; esac")
 	}
-	s = append(s, `rm -f "$t" "$t.err"`)
+	s = append(s, `rm -rf -- "$d"`)
 	return strings.Join(s, "; ")
 }
 
