@@ -93,8 +93,23 @@ func syntaxError(file string, err error, errs *Errors) {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		if yamlParserError(msg) {
+			line++
+		}
 	}
 	errs.errorf(pos{file, line, 1}, "%s", msg)
+}
+
+// yamlParserError reports whether msg is one of yaml.v3's parser (not
+// scanner) errors, whose "line N" counts from 0.
+func yamlParserError(msg string) bool {
+	for _, p := range []string{"did not find expected ", "found duplicate %YAML directive",
+		"found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // group reads one group definition: null, or a mapping with hosts, vars

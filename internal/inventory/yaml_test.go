@@ -127,7 +127,7 @@ func TestYAMLErrors(t *testing.T) {
 		{"bad group name", "\"web servers\":\n  hosts: {a: }\n", []string{`e.yml:1:1: invalid group name "web servers": no whitespace, ':', ',', '[' or ']', and no leading '!', '&' or '~'`}},
 		{"vault", "all:\n  vars:\n    pw: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n", []string{`e.yml:3:9: vault-encrypted values are not supported`}},
 		{"priority", "web:\n  vars: {ansible_group_priority: high}\n", []string{`e.yml:2:34: ansible_group_priority of group "web" must be an integer, not high`}},
-		{"syntax", "web:\n  hosts: {a: }\n bad\n", []string{`e.yml:2:1: did not find expected key`}},
+		{"syntax", "web:\n  hosts: {a: }\n bad\n", []string{`e.yml:3:1: did not find expected key`}},
 		{"two documents", "web:\n---\ndb:\n", []string{`e.yml:2:1: a second YAML document; a file holds one`}},
 		{"collects all", "web:\n  hostz: {}\n  hosts: [x]\ndb:\n  vars: 3\n  children:\n    web:\n      foo: 1\n", []string{
 			`e.yml:2:3: unknown key "hostz" in group "web": want hosts, vars or children`,

@@ -81,10 +81,25 @@ func yamlError(path string, err error) error {
 		if num, tail, ok := strings.Cut(rest, ":"); ok {
 			if n, err := strconv.Atoi(num); err == nil {
 				line, msg = n, strings.TrimSpace(tail)
+				if yamlParserError(msg) {
+					line++
+				}
 			}
 		}
 	}
 	return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: msg}
+}
+
+// yamlParserError reports whether msg is one of yaml.v3's parser (not
+// scanner) errors, whose "line N" counts from 0.
+func yamlParserError(msg string) bool {
+	for _, p := range []string{"did not find expected ", "found duplicate %YAML directive",
+		"found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) errf(file string, n *yaml.Node, format string, args ...any) {
