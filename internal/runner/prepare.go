@@ -37,10 +37,13 @@ type validator struct {
 }
 
 func (v *validator) add(pos playbook.Pos, err error) {
-	e := &playbook.Error{Pos: pos, Msg: err.Error()}
+	var e error = &playbook.Error{Pos: pos, Msg: err.Error()}
 	var pe *playbook.Error
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
 		e = pe
+	case pos.File != "" && strings.HasPrefix(err.Error(), pos.File+":"):
+		e = err // placed more exactly already (a template's own file:line:col)
 	}
 	if key := e.Error(); !v.seen[key] {
 		v.seen[key] = true
@@ -90,6 +93,12 @@ func (v *validator) play(play *playbook.Play) {
 			continue
 		}
 		if err := v.r.loadPlayVars(hs, play); err != nil {
+			var pe *playbook.Error
+			if errors.As(err, &pe) && strings.HasPrefix(pe.Msg, "open ") {
+				// A vars file that cannot be read: blame the play naming
+				// it, not line 1 of a file that is not there.
+				err = fmt.Errorf("vars_files: %s", pe.Msg)
+			}
 			v.add(play.Pos, err)
 			continue
 		}
