@@ -6,6 +6,7 @@ package tmpl
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -74,6 +75,15 @@ func Render(name, text string, vars map[string]any) (string, error) {
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, vars); err != nil {
+		if t.Name() != name {
+			// The cache holds the text under the name it was first parsed
+			// with; the message must name this one.
+			if own, perr := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(text); perr == nil {
+				if oerr := own.Execute(io.Discard, vars); oerr != nil {
+					err = oerr
+				}
+			}
+		}
 		if m := missingKey.FindStringSubmatch(err.Error()); m != nil {
 			return "", &UndefinedError{Name: strings.TrimPrefix(m[1], "."), Template: name, Err: err}
 		}
