@@ -100,7 +100,18 @@ func (m *Cert) Apply(ctx context.Context, _ host.Executor, env *Env) (Result, er
 	data := map[string]any{"cert_path": certPath, "key_path": keyPath, "names": m.Names}
 	reason := m.needsRenewal(certPath, keyPath)
 	if reason == "" {
-		return Result{Data: data, Msg: "certificate valid"}, nil
+		// A valid pair whose key others can read is kept, the key made private.
+		fi, err := os.Stat(keyPath)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			return Result{Data: data, Msg: "certificate valid"}, nil
+		}
+		if env != nil && env.Check {
+			return Result{Changed: true, Data: data, Msg: fmt.Sprintf("would make the key private (mode %04o)", fi.Mode().Perm())}, nil
+		}
+		if err := os.Chmod(keyPath, 0o600); err != nil {
+			return Result{}, fmt.Errorf("make %s private: %w", keyPath, err)
+		}
+		return Result{Changed: true, Data: data, Msg: fmt.Sprintf("certificate valid; key mode %04o made 0600", fi.Mode().Perm())}, nil
 	}
 	data["reason"] = reason
 	if env.Check {
