@@ -35,7 +35,18 @@ const secretsYML = `- hosts: web
   vars:
     api_token: "nl-` + "c4n\\\"a'r$y*.[x]+" + `"
     nested: {user: admin, password: "{{ .db_password }}"}
+    app_secret: "as-` + "c4n\\\"a'r$y*.[x]+" + `"
   tasks:
+    - name: inventory, play and task secrets in a file
+      copy: {dest: "{{ .root }}/multi", content: "{{ .lnmp_db_password }}\n{{ .app_secret }}\n{{ .task_token }}\n"}
+      vars: {task_token: "tt-{{ .app_secret }}"}
+    - name: inventory, play and task secrets in a failing command
+      shell: "cat {{ .root }}/multi; exit 5"
+      ignore_errors: true
+    - name: a secret fact
+      set_fact: {new_password: "sf-{{ .app_secret }}"}
+    - name: show the fact
+      debug: {msg: "{{ .new_password }}"}
     - name: debug secrets
       debug: {msg: "pw={{ .ansible_password }} bp={{ .ansible_become_password }} db={{ .db_password }}"}
     - name: debug a structure holding one
@@ -89,6 +100,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	v := s.Vars()
 	v["ansible_password"] = "pw-" + canary
 	v["ansible_become_password"] = "bp-" + canary
+	v["lnmp_db_password"] = "lp-" + canary
 	writeInventory(t, dir, []invHost{{"rs01", v}})
 	writeFile(t, dir, "secrets.yml", secretsYML)
 	for _, args := range [][]string{

@@ -64,7 +64,7 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	s.opts = runner.Options{
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
-		Connect: connector(c, rep),
+		Connect: connector(c, rep), Secret: red.Add,
 	}
 	return s, nil
 }
@@ -72,20 +72,24 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 // registry lists every module lvslab knows; modules are registered here, not in init.
 func registry() *module.Registry { return module.Default() }
 
-// secrets are the values the reporter must never print.
+// secrets are the values the reporter must never print: those of every
+// inventory and extra variable whose name says it is a secret
+// (report.SecretName: ansible_password, ansible_become_pass, db_password,
+// api_token ...). The runner adds those of play, task and set_fact
+// variables as it renders them.
 func secrets(inv *inventory.Inventory, extra map[string]any) []string {
 	var out []string
-	keys := []string{"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
 	for _, h := range inv.Hosts() {
-		vars := inv.HostVars(h)
-		for _, k := range keys {
-			if s, ok := vars[k].(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
+		out = append(out, secretValues(inv.HostVars(h))...)
 	}
-	for k, v := range extra {
-		if s, ok := v.(string); ok && strings.Contains(strings.ToLower(k), "password") {
+	return append(out, secretValues(extra)...)
+}
+
+// secretValues returns the string values of vars with a secret's name.
+func secretValues(vars map[string]any) []string {
+	var out []string
+	for k, v := range vars {
+		if s, ok := v.(string); ok && s != "" && report.SecretName(k) {
 			out = append(out, s)
 		}
 	}

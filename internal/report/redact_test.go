@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"lvslab/internal/module"
@@ -103,6 +104,39 @@ func TestReportersHideEscapedSecrets(t *testing.T) {
 	for i, out := range outs {
 		if strings.Contains(out, "c4n") {
 			t.Errorf("output %d holds the secret:\n%s", i, out)
+		}
+	}
+}
+
+func TestSecretName(t *testing.T) {
+	for _, n := range []string{"ansible_password", "ansible_ssh_pass", "ansible_become_pass", "ansible_become_password",
+		"lnmp_db_password", "DB_PASSWD", "key_passphrase", "api_token", "app_secret", "db_pass", "admin-pw", "mysql.pwd"} {
+		if !SecretName(n) {
+			t.Errorf("%s is not a secret's name", n)
+		}
+	}
+	for _, n := range []string{"ansible_host", "ansible_ssh_private_key_file", "passive", "bypass_cache", "compass", "vip", "port"} {
+		if SecretName(n) {
+			t.Errorf("%s is a secret's name", n)
+		}
+	}
+}
+
+// TestRedactorAddConcurrently: secrets added while results are printed
+// (the runner adds play variables as it renders them) are hidden from then
+// on; -race checks the locking.
+func TestRedactorAddConcurrently(t *testing.T) {
+	r := NewRedactor()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() { defer wg.Done(); r.Add(fmt.Sprintf("secret-%d-%s", i, redactCanary)) }()
+		go func() { defer wg.Done(); _ = r.Value(map[string]any{"k": []any{"x"}}); _ = r.String("x") }()
+	}
+	wg.Wait()
+	for i := range 8 {
+		if got := r.String(fmt.Sprintf("a secret-%d-%s b", i, redactCanary)); got != "a ******** b" {
+			t.Errorf("%d: %q", i, got)
 		}
 	}
 }

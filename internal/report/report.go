@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"lvslab/internal/module"
@@ -66,9 +67,31 @@ type Reporter interface {
 }
 
 // Redactor hides secrets (passwords, become passwords) in every string that
-// is printed.
+// is printed. It is safe for concurrent use; Add adds secrets found during a
+// run.
 type Redactor struct {
+	mu      sync.RWMutex
+	seen    map[string]bool
 	secrets []string
+}
+
+// SecretName reports whether a variable of this name holds a secret whose
+// value must never be printed: names with password, passwd, passphrase,
+// secret or token in them, and pass as a word (ansible_ssh_pass,
+// ansible_become_pass, db_pass).
+func SecretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"password", "passwd", "passphrase", "secret", "token"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	for _, word := range strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if word == "pass" || word == "pw" || word == "pwd" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewRedactor returns a Redactor for the given secrets; empty and very short
@@ -76,22 +99,35 @@ type Redactor struct {
 // in the forms it takes inside JSON, Go-quoted (%q) and shell-quoted text,
 // so that a message quoting a value does not give it away.
 func NewRedactor(secrets ...string) *Redactor {
-	r := &Redactor{}
-	seen := map[string]bool{}
+	r := &Redactor{seen: map[string]bool{}}
+	r.Add(secrets...)
+	return r
+}
+
+// Add hides more secrets from now on.
+func (r *Redactor) Add(secrets ...string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	added := false
 	for _, s := range secrets {
 		if len(s) < 3 {
 			continue
 		}
 		for _, v := range escapedForms(s) {
-			if !seen[v] {
-				seen[v] = true
+			if !r.seen[v] {
+				r.seen[v] = true
 				r.secrets = append(r.secrets, v)
+				added = true
 			}
 		}
 	}
-	// Longest first, so a secret containing another is hidden whole.
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
-	return r
+	if added {
+		// Longest first, so a secret containing another is hidden whole.
+		sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	}
 }
 
 // escapedForms returns s as it is and as it appears inside a JSON string
@@ -119,15 +155,23 @@ func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	for _, sec := range r.secrets {
 		s = strings.ReplaceAll(s, sec, "********")
 	}
 	return s
 }
 
+func (r *Redactor) empty() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.secrets) == 0
+}
+
 // Value returns v with every string inside it redacted.
 func (r *Redactor) Value(v any) any {
-	if r == nil || len(r.secrets) == 0 {
+	if r == nil || r.empty() {
 		return v
 	}
 	switch x := v.(type) {

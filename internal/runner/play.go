@@ -150,6 +150,7 @@ func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play) error {
 			pv[k] = rv
 		}
 	}
+	r.secrets(pv)
 	hs.playVars = pv
 	return nil
 }

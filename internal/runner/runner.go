@@ -40,6 +40,10 @@ type Options struct {
 	Forks       int // default 10
 	ExtraVars   map[string]any
 	StartAtTask string
+	// Secret, when set, is given the values of play, task and set_fact
+	// variables whose names say they are secrets (report.SecretName), as
+	// they are rendered, so that the reporter can hide them.
+	Secret func(values ...string)
 }
 
 // ErrHostsFailed is returned when at least one host failed or was unreachable.
@@ -187,6 +191,23 @@ func (r *Runner) hostvarsSnapshot() map[string]any {
 		out[name] = m
 	}
 	return out
+}
+
+// secrets passes the string values of vars with a secret's name to
+// Options.Secret.
+func (r *Runner) secrets(vars map[string]any) {
+	if r.opts.Secret == nil {
+		return
+	}
+	var out []string
+	for k, v := range vars {
+		if s, ok := v.(string); ok && s != "" && report.SecretName(k) {
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 {
+		r.opts.Secret(out...)
+	}
 }
 
 func describe(err error) string {

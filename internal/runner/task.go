@@ -72,6 +72,9 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 			return nil, err
 		}
 		vars[k] = rv
+		if s, ok := rv.(string); ok && r.opts.Secret != nil && report.SecretName(k) {
+			r.opts.Secret(s)
+		}
 	}
 	hs.mu.Lock()
 	for k, v := range hs.dyn {
@@ -223,6 +226,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	var mr module.Result
 	for i := 1; ; i++ {
 		mr, err = m.Apply(ctx, becomeExecutor, env)
+		r.secrets(mr.Facts) // before the result is reported
 		if err != nil || t.Until == nil {
 			return mr, err
 		}
