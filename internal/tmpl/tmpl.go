@@ -33,8 +33,15 @@ func (e *UndefinedError) Unwrap() error { return e.Err }
 var funcs = func() template.FuncMap {
 	m := sprig.TxtFuncMap()
 	m["toYaml"] = toYAML
+	m["shquote"] = shquote
 	return m
 }()
+
+// shquote quotes a value as one word for a POSIX shell: `shell: "mysql
+// -p{{ .pw | shquote }}"` is safe whatever the password holds.
+func shquote(v any) string {
+	return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'"'"'`) + "'"
+}
 
 // cache holds parsed templates by their text; parsing dominates the cost of
 // rendering the short strings of task arguments.
