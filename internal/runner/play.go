@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
@@ -51,9 +52,6 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 			continue
 		}
 		hs.notified = map[string]bool{}
-		if err := r.loadPlayVars(hs, play); err != nil {
-			return err
-		}
 		hosts = append(hosts, hs)
 	}
 	if len(hosts) == 0 {
@@ -71,6 +69,12 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 			return nil
 		}
 	}
+	// Play vars are rendered once facts are known, so that they may use them.
+	for _, hs := range activeOf(hosts) {
+		if err := r.loadPlayVars(hs, play, nil); err != nil {
+			return err
+		}
+	}
 	for _, t := range play.Tasks {
 		if !r.started {
 			if t.Name != r.opts.StartAtTask {
@@ -85,7 +89,7 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 		if len(live) == 0 {
 			break
 		}
-		r.opts.Reporter.Task(t.DisplayName(), false)
+		r.opts.Reporter.Task(r.title(t, live[0]), false)
 		if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
 			return err
 		}
@@ -95,6 +99,24 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 		}
 	}
 	return r.runHandlers(ctx, play, activeOf(hosts))
+}
+
+// title is a task's name rendered with the first host's variables (as
+// Ansible does), or as written when it cannot be rendered.
+func (r *Runner) title(t *playbook.Task, hs *hostState) string {
+	name := t.DisplayName()
+	if !tmpl.Has(name) {
+		return name
+	}
+	vars, err := r.taskVars(hs, t, nil)
+	if err != nil {
+		return name
+	}
+	out, err := tmpl.Render(t.Pos.String()+" name", name, vars)
+	if err != nil {
+		return name
+	}
+	return out
 }
 
 func activeOf(hosts []*hostState) []*hostState {
@@ -130,8 +152,15 @@ func (r *Runner) checkFailLimits(play *playbook.Play, hosts []*hostState) bool {
 }
 
 // loadPlayVars renders the play's vars and vars_files for one host.
-func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play) error {
-	base := merge(hs.inv, r.opts.ExtraVars)
+// A value whose error tolerate accepts (lint: a variable that only exists
+// at run time) is kept unrendered.
+func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play, tolerate func(error) bool) error {
+	hs.mu.Lock()
+	base := merge(hs.inv, map[string]any{"facts": hs.facts}, r.opts.ExtraVars)
+	hs.mu.Unlock()
+	if base["facts"] == nil {
+		base["facts"] = map[string]any{}
+	}
 	pv := map[string]any{}
 	layers := []map[string]any{play.Vars}
 	for _, f := range play.VarsFiles {
@@ -142,8 +171,17 @@ func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play) error {
 		layers = append(layers, m)
 	}
 	for _, layer := range layers {
-		for k, v := range layer {
+		keys := make([]string, 0, len(layer))
+		for k := range layer {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // deterministic: a var may use one sorted before it
+		for _, k := range keys {
+			v := layer[k]
 			rv, err := tmpl.RenderValue(play.Pos.String()+" vars."+k, v, merge(base, pv))
+			if err != nil && tolerate != nil && tolerate(err) {
+				rv, err = v, nil
+			}
 			if err != nil {
 				return err
 			}

@@ -92,7 +92,7 @@ func (v *validator) play(play *playbook.Play) {
 			v.add(play.Pos, err)
 			continue
 		}
-		if err := v.r.loadPlayVars(hs, play); err != nil {
+		if err := v.r.loadPlayVars(hs, play, v.isDynamic); err != nil {
 			var pe *playbook.Error
 			if errors.As(err, &pe) && strings.HasPrefix(pe.Msg, "open ") {
 				// A vars file that cannot be read: blame the play naming
@@ -140,6 +140,9 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	delete(vars, "facts")
 	delete(vars, "hostvars")
 	v.exprNames(t.When, vars, hs, nil)
+	if t.Loop == nil && v.staticallyFalse(t, vars) {
+		return // skipped on this host: its arguments need not hold here
+	}
 	after := append(append([]playbook.Expr(nil), t.ChangedWhen...), t.FailedWhen...)
 	if t.Until != nil {
 		after = append(after, *t.Until)
@@ -187,6 +190,24 @@ func argPos(t *playbook.Task, key string) playbook.Pos {
 		}
 	}
 	return t.Pos
+}
+
+// staticallyFalse reports whether a task's when is known to be false before
+// the run (it reads no run-time variable and evaluates to false).
+func (v *validator) staticallyFalse(t *playbook.Task, vars map[string]any) bool {
+	for _, w := range t.When {
+		names, err := tmpl.Names(w.Src)
+		if err != nil {
+			return false
+		}
+		for _, n := range names {
+			if v.dynamic[n] {
+				return false
+			}
+		}
+	}
+	ok, err := v.r.when(t, vars)
+	return err == nil && !ok
 }
 
 // resultNames are the fields of a task's own result, readable by

@@ -97,6 +97,8 @@ func (r *Runner) finish(hs *hostState, t *playbook.Task, res *report.Result, var
 	if mr == nil && err == nil {
 		res.Status = report.Skipped
 		r.opts.Reporter.Result(*res)
+		// As in Ansible, a skipped task still registers (skipped: true).
+		r.record(hs, t, module.Result{Skipped: true, Msg: "conditional result was false"})
 		r.countTask(hs, t, report.Skipped, nil, nil)
 		return
 	}

@@ -457,3 +457,46 @@ func TestHostvarsReadsOtherHosts(t *testing.T) {
 		t.Fatalf("a ran %q", got)
 	}
 }
+
+func TestEngineSemantics(t *testing.T) {
+	// only_on_a exists on a only; b skips the task, so b need not have it.
+	f := newFixture(t, "a", "b")
+	f.inv.vars["a"]["only_on_a"] = "ran-on-a"
+	_, err := f.run(t, `
+- hosts: web
+  gather_facts: false
+  vars:
+    z_late: "{{ .a_early }}-z"
+    a_early: "{{ .port }}"
+  tasks:
+    - name: "collect on {{ .inventory_hostname }}"
+      set_fact:
+        seen: "{{ .item }}"
+      loop: [one, two]
+    - name: maybe
+      shell: maybe
+      register: maybe
+      when: inventory_hostname == "nobody"
+    - name: uses
+      shell: "got {{ .seen }} {{ .z_late }} {{ .maybe.skipped }} {{ .derived }}"
+      vars:
+        derived: "{{ .seen }}+"
+    - name: only where it holds
+      shell: "{{ .only_on_a }}"
+      when: inventory_hostname == "a"
+    - name: range over hostvars
+      shell: "{{ range $h := .groups_web }}{{ (index $.hostvars $h).port }} {{ end }}"
+      vars:
+        groups_web: [a, b]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "got two 80-z true two+|ran-on-a|80 80 "
+	if got := strings.Join(f.fakes["a"].Commands(), "|"); got != want {
+		t.Fatalf("a ran %q, want %q", got, want)
+	}
+	if !strings.Contains(strings.Join(f.rec.tasks, "|"), "collect on a") {
+		t.Fatalf("task names not rendered: %q", f.rec.tasks)
+	}
+}

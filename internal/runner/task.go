@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -65,25 +66,41 @@ func needsHostvars(t *playbook.Task) bool {
 func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]any) (map[string]any, error) {
 	hs.mu.Lock()
 	vars := merge(hs.inv, hs.playVars)
-	hs.mu.Unlock()
-	for k, v := range t.Vars {
-		rv, err := tmpl.RenderValue(t.Pos.String()+" vars."+k, v, vars)
-		if err != nil {
-			return nil, err
-		}
-		vars[k] = rv
-		if s, ok := rv.(string); ok && r.opts.Secret != nil && report.SecretName(k) {
-			r.opts.Secret(s)
-		}
-	}
-	hs.mu.Lock()
-	for k, v := range hs.dyn {
-		vars[k] = v
-	}
+	dyn := hs.dyn
 	if hs.facts != nil {
 		vars["facts"] = hs.facts
 	} else {
 		vars["facts"] = map[string]any{}
+	}
+	if len(t.Vars) > 0 {
+		// Task vars see everything, facts and registered results included.
+		names := make([]string, 0, len(t.Vars))
+		for k := range t.Vars {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		scope := merge(vars, dyn, r.opts.ExtraVars)
+		if hostvars != nil {
+			scope["hostvars"] = hostvars
+		}
+		rendered := make(map[string]any, len(names))
+		for _, k := range names {
+			rv, err := tmpl.RenderValue(t.Pos.String()+" vars."+k, t.Vars[k], scope)
+			if err != nil {
+				hs.mu.Unlock()
+				return nil, err
+			}
+			rendered[k], scope[k] = rv, rv
+			if s, ok := rv.(string); ok && r.opts.Secret != nil && report.SecretName(k) {
+				r.opts.Secret(s)
+			}
+		}
+		for k, v := range rendered {
+			vars[k] = v
+		}
+	}
+	for k, v := range dyn {
+		vars[k] = v
 	}
 	hs.mu.Unlock()
 	for k, v := range r.opts.ExtraVars {
@@ -167,6 +184,14 @@ func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Ta
 		reg[loopVar] = item
 		results = append(results, reg)
 		agg.Changed = agg.Changed || mr.Changed
+		for k, v := range mr.Facts {
+			if agg.Facts == nil {
+				agg.Facts = map[string]any{}
+			}
+			agg.Facts[k] = v
+			iv[k] = v
+			vars[k] = v // later items see earlier items' facts
+		}
 		if st == report.Unreachable {
 			r.countTask(hs, t, report.Unreachable, nil, err)
 			return

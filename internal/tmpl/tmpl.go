@@ -68,7 +68,7 @@ func parse(name, text string) (*template.Template, error) {
 	return t, nil
 }
 
-var missingKey = regexp.MustCompile(`at <(\.[^>]*)>: map has no entry for key "([^"]*)"`)
+var missingKey = regexp.MustCompile(`at <\$?[A-Za-z0-9_]*(\.[^>]*)>: map has no entry for key "([^"]*)"`)
 
 // Render executes text as a template over vars. An undefined variable is an
 // *UndefinedError naming the variable and name.
