@@ -70,6 +70,7 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 	writeFile(t, dir, "badinv2.yml", "all:\n  childs: {}\n  hosts:\n    rs01:\n      ansible_host: 127.0.0.1\n      ansible_host: twice\n")
 	writeFile(t, dir, "badinv.ini", "[web]\nrs01 ansible_host=127.0.0.1 \"unterminated\n[web:vars\n")
 	writeFile(t, dir, "badconn.yml", "all:\n  hosts:\n    rs01: {ansible_port: 70000, ansible_ssh_common_args: \"-J\", lvslab_netns: \"a/b\"}\n")
+	writeFile(t, dir, "badconn.ini", "[web]\nrs01 ansible_host=127.0.0.1 ansible_port=notaport\n")
 	writeFile(t, dir, "broken-vars.yml", "a: [\n")
 
 	for _, tc := range []struct {
@@ -101,8 +102,12 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 			`badinv2.yml:2:3: unknown key "childs"`, `badinv2.yml:6:7: duplicate key "ansible_host"`}},
 		{"INI inventory errors, every one", []string{"-i", "badinv.ini", "ok.yml"}, []string{
 			"badinv.ini:2:29: no closing quotation", `badinv.ini:3:1: invalid section header "[web:vars"`}},
-		{"connection variables, every one", []string{"-i", "badconn.yml", "ok.yml"}, []string{
-			"ansible_port: 70000 is not a port number", "-J needs a value", "lvslab_netns"}},
+		{"connection variables, every one, where they are set", []string{"-i", "badconn.yml", "ok.yml"}, []string{
+			"badconn.yml:3:26: host rs01: ansible_port: 70000 is not a port number",
+			"badconn.yml:3:58: host rs01: ansible_ssh_common_args: -J needs a value",
+			`badconn.yml:3:78: host rs01: lvslab_netns: "a/b"`}},
+		{"INI connection variables", []string{"-i", "badconn.ini", "ok.yml"}, []string{
+			"badconn.ini:2:42: host rs01: ansible_port: want a whole number, got notaport"}},
 		{"missing -e file", []string{"-i", "inv.yml", "ok.yml", "-e", "@missing.yml"}, []string{"missing.yml"}},
 		{"broken -e file", []string{"-i", "inv.yml", "ok.yml", "-e", "@broken-vars.yml"}, []string{"broken-vars.yml:"}},
 		{"broken -e mapping", []string{"-i", "inv.yml", "ok.yml", "-e", "{a: [}"}, []string{"-e {a: [}"}},

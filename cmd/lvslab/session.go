@@ -201,8 +201,23 @@ func (s *session) checkConnVars() error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		if _, err := host.ConfigFromVars(h, s.inv.HostVars(h)); err != nil {
-			errs = append(errs, err)
+		_, err := host.ConfigFromVars(h, s.inv.HostVars(h))
+		if err == nil {
+			continue
+		}
+		list := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			list = j.Unwrap()
+		}
+		for _, e := range list {
+			// Placed where the inventory sets the variable.
+			var ve *host.VarError
+			if errors.As(e, &ve) {
+				if at := s.inv.VarPos(h, ve.Var); at != "" {
+					e = fmt.Errorf("%s: %w", at, e)
+				}
+			}
+			errs = append(errs, e)
 		}
 	}
 	return errors.Join(errs...)

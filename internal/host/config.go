@@ -77,7 +77,8 @@ type SSHConfig struct {
 // StrictHostKeyChecking, UserKnownHostsFile, ConnectTimeout,
 // ServerAliveInterval; other options are ignored) and lvslab_netns. Scalars
 // may be strings, numbers or booleans as YAML gives them. Every problem is
-// reported, each naming the host and the variable; defaults are filled in.
+// reported, each a *VarError naming the host and the variable; defaults are
+// filled in.
 func ConfigFromVars(name string, vars map[string]any) (SSHConfig, error) {
 	p := varParser{host: name, vars: vars}
 	cfg := SSHConfig{Name: name, Addr: name, UseAgent: os.Getenv("SSH_AUTH_SOCK") != ""}
@@ -230,8 +231,17 @@ type varParser struct {
 	errs []error
 }
 
+// VarError is a host's connection variable that is wrong.
+type VarError struct {
+	Host string // inventory name
+	Var  string // the variable
+	Msg  string
+}
+
+func (e *VarError) Error() string { return fmt.Sprintf("host %s: %s: %s", e.Host, e.Var, e.Msg) }
+
 func (p *varParser) errorf(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("host %s: %s: %s", p.host, key, fmt.Sprintf(format, args...)))
+	p.errs = append(p.errs, &VarError{Host: p.host, Var: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // lookup returns the first of keys that is set and not nil.

@@ -92,6 +92,7 @@ func (inv *Inventory) addChild(parent, child *group, p pos, errs *Errors) {
 func setGroupVar(g *group, key string, value any, p pos, errs *Errors) {
 	if key != "ansible_group_priority" {
 		g.vars[key] = value
+		setPos(&g.varPos, key, p)
 		return
 	}
 	switch v := value.(type) {

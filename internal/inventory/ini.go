@@ -143,6 +143,7 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 		return
 	}
 	vars := map[string]any{}
+	places := map[string]pos{}
 	bad := false
 	for _, t := range toks[1:] {
 		k, v, ok := strings.Cut(t.s, "=")
@@ -155,6 +156,7 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 			bad = true
 		default:
 			vars[k] = parseLiteral(v)
+			places[k] = pos{at.file, at.line, t.col + len(k) + 1}
 		}
 	}
 	if bad {
@@ -162,6 +164,7 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	}
 	if port != 0 {
 		vars["ansible_port"] = port
+		places["ansible_port"] = pos{at.file, at.line, toks[0].col}
 	}
 	if !p.inv.roomFor(g, names, pos{at.file, at.line, toks[0].col}, p.errs) {
 		return
@@ -169,6 +172,9 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	for _, name := range names {
 		h := p.inv.addHost(g, name, p.file)
 		mergeVars(h.vars, vars)
+		for k, q := range places {
+			setPos(&h.varPos, k, q)
+		}
 	}
 }
 

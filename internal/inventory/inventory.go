@@ -52,6 +52,7 @@ type host struct {
 	vars     map[string]any // from the inventory
 	fileVars map[string]any // from host_vars
 	source   string         // the inventory file that first named it
+	varPos   map[string]pos // where each of vars and fileVars was set
 }
 
 type group struct {
@@ -66,6 +67,8 @@ type group struct {
 	edgePos  map[string]pos // child → where the parent-child link was made
 	depth    int
 	pos      pos
+	varPos   map[string]pos // where each of vars was set
+	filePos  map[string]pos // where each of fileVars was set
 }
 
 // Hosts returns every host name, in inventory order.
@@ -162,6 +165,54 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 	}
 	out["groups"] = groups
 	return out
+}
+
+// VarPos says where the value HostVars gives the host for the variable
+// key was set: "file:line:col" in an inventory, or the group_vars or
+// host_vars file; "" when the variable is not set or its place unknown.
+func (inv *Inventory) VarPos(name, key string) string {
+	h, ok := inv.hostIdx[name]
+	if !ok {
+		return ""
+	}
+	// HostVars' layers, highest first.
+	type layer struct {
+		vars map[string]any
+		pos  map[string]pos
+	}
+	all := inv.groupIdx["all"]
+	gs := inv.hostGroups[h]
+	layers := []layer{{h.fileVars, h.varPos}, {h.vars, h.varPos}}
+	for i := len(gs) - 1; i >= 0; i-- {
+		layers = append(layers, layer{gs[i].fileVars, gs[i].filePos})
+	}
+	layers = append(layers, layer{all.fileVars, all.filePos})
+	for i := len(gs) - 1; i >= 0; i-- {
+		layers = append(layers, layer{gs[i].vars, gs[i].varPos})
+	}
+	layers = append(layers, layer{all.vars, all.varPos})
+	for _, l := range layers {
+		if _, ok := l.vars[key]; !ok {
+			continue
+		}
+		p, ok := l.pos[key]
+		switch {
+		case !ok || p.file == "":
+			return ""
+		case p.line == 0:
+			return p.file
+		}
+		return p.String()
+	}
+	return ""
+}
+
+// setPos records where key was set in m, creating m.
+func setPos(m *map[string]pos, key string, p pos) {
+	if *m == nil {
+		*m = map[string]pos{}
+	}
+	(*m)[key] = p
 }
 
 // mergeVars sets every key of src in dst, replacing whole values, as deep

@@ -206,7 +206,11 @@ func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
 			if g.fileVars == nil {
 				g.fileVars = map[string]any{}
 			}
-			mergeVars(g.fileVars, readVarsFile(f, errs))
+			vars := readVarsFile(f, errs)
+			mergeVars(g.fileVars, vars)
+			for k := range vars {
+				setPos(&g.filePos, k, pos{file: f})
+			}
 		}
 	}
 	for _, h := range inv.hosts {
@@ -214,7 +218,11 @@ func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
 			if h.fileVars == nil {
 				h.fileVars = map[string]any{}
 			}
-			mergeVars(h.fileVars, readVarsFile(f, errs))
+			vars := readVarsFile(f, errs)
+			mergeVars(h.fileVars, vars)
+			for k := range vars {
+				setPos(&h.varPos, k, pos{file: f})
+			}
 		}
 	}
 }

@@ -184,15 +184,36 @@ func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 		if !p.inv.roomFor(g, names, p.at(e.k), p.errs) {
 			return
 		}
+		places := p.keyPositions(e.v, p.at(e.k))
 		for _, name := range names {
 			h := p.inv.addHost(g, name, p.file)
 			for k, v := range vars {
 				h.vars[k] = deepCopy(v)
+				setPos(&h.varPos, k, places(k))
 			}
 			if port != 0 {
 				h.vars["ansible_port"] = port
+				setPos(&h.varPos, "ansible_port", p.at(e.k))
 			}
 		}
+	}
+}
+
+// keyPositions returns where each key of the mapping n sets its value (the
+// value's position), falling back to def for keys it does not hold itself
+// (merged with <<).
+func (p *yamlParser) keyPositions(n *yaml.Node, def pos) func(string) pos {
+	at := map[string]pos{}
+	if n = p.deref(n); n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			at[n.Content[i].Value] = p.at(n.Content[i+1])
+		}
+	}
+	return func(k string) pos {
+		if q, ok := at[k]; ok {
+			return q
+		}
+		return def
 	}
 }
 
