@@ -282,3 +282,32 @@ func TestBecomePasswordOverStdin(t *testing.T) {
 		t.Errorf("the become upload: %v %v", fi, err)
 	}
 }
+
+// TestWrongBecomePassword: a wrong become password fails the task promptly
+// (exit 2) saying sudo refused it, and prints neither password.
+func TestWrongBecomePassword(t *testing.T) {
+	t.Parallel()
+	user := sudoUser(t, `right-w9q"x'$*.[x]+`)
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	v := s.Vars()
+	v["ansible_user"] = user
+	v["ansible_become_password"] = `wrong-w9q"x'$*.[x]+`
+	writeInventory(t, dir, []invHost{{"rs01", v}})
+	writeFile(t, dir, "become.yml", "- hosts: web\n  gather_facts: false\n  become: true\n  tasks:\n    - command: id -u\n    - command: \"true\"\n")
+	for _, o := range []string{"text", "json"} {
+		out, stderr, code, took := bounded(t, 60*time.Second, dir, "run", "-i", "inv.yml", "become.yml", "-vvv", "-o", o)
+		if code != 2 {
+			t.Fatalf("exit %d, want 2\n%s\n%s", code, out, stderr)
+		}
+		if !strings.Contains(strings.ToLower(out), "sudo") {
+			t.Errorf("the failure does not name sudo:\n%s", out)
+		}
+		if strings.Contains(out+stderr, "w9q") {
+			t.Errorf("a password was printed:\n%s", out)
+		}
+		if took > 30*time.Second {
+			t.Errorf("a wrong become password took %s", took)
+		}
+	}
+}
