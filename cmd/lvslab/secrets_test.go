@@ -119,6 +119,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			if !strings.Contains(out, "********") {
 				t.Errorf("%v: nothing redacted, so nothing was tested:\n%s", args, out)
 			}
+			if text, vvv := !strings.Contains(strings.Join(args, " "), "json"), strings.Contains(strings.Join(args, " "), "-vvv"); text &&
+				vvv != strings.Contains(out, "<rs01> SSH root@127.0.0.1:") {
+				t.Errorf("%v: connection shown %v, want %v:\n%s", args, !vvv, vvv, out)
+			}
 		}
 	}
 	// The secrets did reach the host.

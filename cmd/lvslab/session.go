@@ -110,7 +110,23 @@ func connector(c *cli.Context, rep report.Reporter) runner.Connector {
 		if cfg.HostKeyChecking == "off" {
 			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
 		}
+		start := time.Now()
 		h, err := host.Dial(ctx, cfg)
+		if c, ok := rep.(interface{ Connection(host, msg string) }); ok {
+			via := ""
+			for j := cfg.Jump; j != nil; j = j.Jump {
+				via += fmt.Sprintf(" via %s@%s:%d", j.User, j.Addr, j.Port)
+			}
+			if cfg.Netns != "" {
+				via += " from network namespace " + cfg.Netns
+			}
+			what := fmt.Sprintf("SSH %s@%s:%d%s, host key checking %s", cfg.User, cfg.Addr, cfg.Port, via, cfg.HostKeyChecking)
+			if err != nil {
+				c.Connection(name, what+": "+err.Error())
+			} else {
+				c.Connection(name, what+fmt.Sprintf(": connected in %s", time.Since(start).Round(time.Millisecond)))
+			}
+		}
 		if err != nil {
 			return nil, err // not a typed nil
 		}

@@ -171,6 +171,13 @@ func (t *Text) Running(host, task string, elapsed time.Duration) {
 	t.printf("%s\n", t.paint(cyan, fmt.Sprintf("  ... [%s] still running %q (%s)", host, task, elapsed.Round(time.Second))))
 }
 
+// Connection prints, from -vvv on, what a connection to a host did.
+func (t *Text) Connection(host, msg string) {
+	if t.verbosity >= 3 {
+		t.printf("%s\n", t.paint(cyan, "<"+host+"> "+msg))
+	}
+}
+
 // Warn prints a warning.
 func (t *Text) Warn(msg string) { t.printf("%s\n", t.paint(purple, "[WARNING]: "+msg)) }
 
