@@ -155,25 +155,8 @@ func hostVars(inv Inventory, name string, extra map[string]any) (map[string]any,
 	for k, v := range extra {
 		vars[k] = v
 	}
-	for pass := 0; pass < 4; pass++ {
-		pending := false
-		for k, v := range vars {
-			s, ok := v.(string)
-			if !ok || !tmpl.Has(s) {
-				continue
-			}
-			r, err := tmpl.Value("variable "+k+" of "+name, s, vars)
-			if err != nil {
-				return nil, err
-			}
-			vars[k] = r
-			if rs, ok := r.(string); ok && tmpl.Has(rs) {
-				pending = true
-			}
-		}
-		if !pending {
-			break
-		}
+	if err := tmpl.Resolve(name, vars); err != nil {
+		return nil, err
 	}
 	return vars, nil
 }
