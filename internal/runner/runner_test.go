@@ -500,3 +500,24 @@ func TestEngineSemantics(t *testing.T) {
 		t.Fatalf("task names not rendered: %q", f.rec.tasks)
 	}
 }
+
+func TestStartAtTaskAndSkipTags(t *testing.T) {
+	f := newFixture(t, "a")
+	f.opts.StartAtTask = "second"
+	f.opts.SkipTags = []string{"slow"}
+	_, err := f.run(t, `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: first, shell: one}
+    - {name: second, shell: two}
+    - {name: third, shell: three, tags: [slow]}
+    - {name: fourth, shell: four}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.fakes["a"].Commands(), "|"); got != "two|four" {
+		t.Fatalf("ran %q", got)
+	}
+}
