@@ -57,7 +57,7 @@ func labSnapshot(t *testing.T, inv *inventory.Inventory, hosts []string) map[str
 // files of every host are identical before and after. It never changes the
 // lab: LVSLAB_E2E=1 and a lab inventory are needed. LVSLAB_E2E_LIMIT
 // (a host pattern) limits it to some of the lab's hosts.
-func TestLabCheckModeChangesNothing(t *testing.T) {
+func TestE2ECheckModeChangesNothing(t *testing.T) {
 	invPath := e2eInventory(t)
 	inv, err := inventory.Load(invPath)
 	if err != nil {
