@@ -51,7 +51,7 @@ func labSnapshot(t *testing.T, inv *inventory.Inventory, hosts []string) map[str
 	return out
 }
 
-// TestLabCheckModeChangesNothing runs the bring-up playbook in check mode
+// TestE2ECheckModeChangesNothing runs the bring-up playbook in check mode
 // on the live lab, for the mode that is up and for each other mode (what a
 // switch would do): the IPVS table, iptables, sysctls, addresses, routes and
 // files of every host are identical before and after. It never changes the
