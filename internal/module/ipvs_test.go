@@ -164,6 +164,21 @@ func TestIPVSFailures(t *testing.T) {
 	}
 }
 
+func TestIPVSCheckModeBeforeIpvsadmIsInstalled(t *testing.T) {
+	missing := ipvsHost{table: "sh: 1: ipvsadm: not found", tableRC: 127}
+	env := labEnv("Debian")
+	env.Check = true
+	f := labFake(missing.stdout())
+	res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, env)
+	if res.Failed || !res.Changed || len(f.Calls) != 1 {
+		t.Fatalf("check mode without ipvsadm: failed=%v changed=%v msg=%q calls=%q", res.Failed, res.Changed, res.Msg, f.Calls)
+	}
+	f = labFake(missing.stdout())
+	if res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, labEnv("Debian")); !res.Failed {
+		t.Fatal("a real run without ipvsadm must fail")
+	}
+}
+
 func TestIPVSValidate(t *testing.T) {
 	for args, want := range map[string]string{
 		"{address: 1.2.3.4, port: 80, realservers: [{address: 5.6.7.8, port: 8080, forwarding: dr}]}":   "takes the service port 80",
