@@ -255,6 +255,11 @@ func (m *IPTables) Apply(ctx context.Context, h host.Executor, env *Env) (Result
 		return Result{}, err
 	}
 	rc, ran := p.rc["check"]
+	if ran && rc == 127 && env.Check {
+		// In check mode an earlier task may only have reported that it
+		// would install iptables: no rule exists yet.
+		rc = 1
+	}
 	if !ran || rc > 1 {
 		return Result{Failed: true, Msg: fmt.Sprintf("iptables -C failed (rc %d): %s", rc, p.text("check"))}, nil
 	}

@@ -75,6 +75,19 @@ func TestIPTablesCheckError(t *testing.T) {
 	}
 }
 
+func TestIPTablesCheckModeBeforeIptablesIsInstalled(t *testing.T) {
+	env := labEnv("Debian")
+	env.Check = true
+	f := labFake(iptStdout(127, "", "", 0, "Debian"))
+	if res := labApply(t, labNew(t, "iptables", iptMarkArgs), f, env); res.Failed || !res.Changed || len(f.Calls) != 1 {
+		t.Fatalf("check mode without iptables: failed=%v changed=%v calls=%d", res.Failed, res.Changed, len(f.Calls))
+	}
+	f = labFake(iptStdout(127, "", "", 0, "Debian"))
+	if res := labApply(t, labNew(t, "iptables", iptMarkArgs), f, labEnv("Debian")); !res.Failed {
+		t.Fatal("a real run without iptables must fail")
+	}
+}
+
 func TestIPTablesRuleSpec(t *testing.T) {
 	m := labNew(t, "iptables", "{chain: INPUT, protocol: tcp, source: '!10.0.0.0/8', destination_port: 443, comment: \"it's https\", jump: ACCEPT}").(*IPTables)
 	if got := m.cmd("-C"); got != `iptables -t filter -C INPUT -p tcp '!' -s 10.0.0.0/8 --dport 443 -m comment --comment 'it'"'"'s https' -j ACCEPT` {
