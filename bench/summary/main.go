@@ -100,7 +100,12 @@ func labRows(groups map[key]*group) []row {
 			out = append(out, g.rows...)
 		}
 	}
-	slices.SortFunc(out, func(a, b row) int { return a.run - b.run })
+	slices.SortFunc(out, func(a, b row) int {
+		if a.run != b.run {
+			return a.run - b.run
+		}
+		return strings.Compare(a.variant, b.variant)
+	})
 	return out
 }
 
