@@ -42,6 +42,7 @@ type floorRun struct {
 	WallMS         float64 `json:"wall_ms"`
 	HandshakeMedMS float64 `json:"handshake_median_ms"`
 	SessionMedMS   float64 `json:"session_median_ms"`
+	HostsCPU       float64 `json:"hosts_cpu_s"` // CPU of the hosts' sshd processes during the run
 	Uploads        []struct {
 		Packet      int     `json:"packet"`
 		Concurrency int     `json:"concurrency"`

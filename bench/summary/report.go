@@ -166,21 +166,28 @@ func (d *data) perTaskTable(p func(string, ...any)) {
 	p("Per task = (20-task rerun − 1-task run) / 19: process start, parsing and the handshakes cancel out; the floor's is the same difference for the floor program. ")
 	p("\"true\": the same for 40 tasks of `command: true` (bench/lvslab/true40.yml, (40-task − 1-task) / 39), which do nothing but the round trip: ")
 	p("lvslab's own cost per task (runner, transport, report) against the floor's bare session. The 20-task mix also pays for the work its tasks do on the host (stat, sha256sum, the commands).\n\n")
-	p("| hosts | tool | 20 tasks | 1 task | per task | floor per task | ratio | per true | floor per true | ratio | floor handshake median |\n")
-	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("Hosts CPU per task: the same differences of the hosts' CPU (sshd, the shells and everything they start), the hosts being on the controller's CPUs.\n\n")
+	p("| hosts | tool | 20 tasks | 1 task | per task | floor per task | ratio | per true | floor per true | ratio | hosts CPU per task | floor's | floor handshake median |\n")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range d.sizes {
 		for _, v := range d.lvs {
 			pt := d.perTask(v, n)
-			p("| %d | %s | %s | %s | %.1f ms | %.1f ms | %.2f | %.1f ms | %.1f ms | %.2f | %.0f ms |\n", n, lvName(v),
+			hcpu := func(r row) float64 { return r.hostCPU }
+			lvCPU := (medOr(d.get("tasks20", "lvslab", v, "rerun", n), hcpu) - medOr(d.get("one", "lvslab", v, "rerun", n), hcpu)) * 1000 / 19 / float64(n)
+			fCPU := (d.floor("tasks20", n, func(f floorRun) float64 { return f.HostsCPU }) -
+				d.floor("tasks1", n, func(f floorRun) float64 { return f.HostsCPU })) * 1000 / 19 / float64(n)
+			p("| %d | %s | %s | %s | %.1f ms | %.1f ms | %.2f | %.1f ms | %.1f ms | %.2f | %.2f ms | %.2f ms | %.0f ms |\n", n, lvName(v),
 				medS(d.get("tasks20", "lvslab", v, "rerun", n)), medS(d.get("one", "lvslab", v, "rerun", n)),
-				pt.mix, pt.floorMix, pt.mix/pt.floorMix, pt.tru, pt.floorTrue, pt.tru/pt.floorTrue,
+				pt.mix, pt.floorMix, pt.mix/pt.floorMix, pt.tru, pt.floorTrue, pt.tru/pt.floorTrue, lvCPU, fCPU,
 				d.floor("tasks20", n, func(f floorRun) float64 { return f.HandshakeMedMS }))
 		}
 		af20, af1 := d.get("tasks20", "ansible", "fast", "rerun", n), d.get("one", "ansible", "fast", "rerun", n)
 		if af20 != nil && af1 != nil {
 			pt := d.perTask("-", n)
 			per := (medOr(af20, wall) - medOr(af1, wall)) * 1000 / 19
-			p("| %d | ansible fastest | %s | %s | %.0f ms | %.1f ms | %.0f | | | | |\n", n, medS(af20), medS(af1), per, pt.floorMix, per/pt.floorMix)
+			hcpu := func(r row) float64 { return r.hostCPU }
+			aCPU := (medOr(af20, hcpu) - medOr(af1, hcpu)) * 1000 / 19 / float64(n)
+			p("| %d | ansible fastest | %s | %s | %.0f ms | %.1f ms | %.0f | | | | %.1f ms | | |\n", n, medS(af20), medS(af1), per, pt.floorMix, per/pt.floorMix, aCPU)
 		}
 	}
 	p("\n")
