@@ -108,7 +108,11 @@ func run(work string, w io.Writer) error {
 	p("## Setup\n\n```\n%s```\n\n", meta)
 	p("Wall times are medians over the runs, with the best run in brackets; ratios are of medians. ")
 	p("\"first\" is a run on clean hosts, \"rerun\" the converged run right after it (nothing to change). ")
-	p("lvslab is this tree; lvslab+proposals is this tree with bench/proposals/*.patch applied (changes to internal/host and internal/module). ")
+	p("lvslab is this tree")
+	if len(d.lvs) > 1 {
+		p("; lvslab+proposals is this tree with bench/proposals/*.patch applied (changes to internal/host and internal/module)")
+	}
+	p(". ")
 	p("The floor is bench/floor, a Go program on x/crypto/ssh alone: one handshake per host (host key checked), ")
 	p("then one session running `true` per task, hosts in parallel, no barrier between tasks, no module logic; ")
 	p("\"floor+qa\" is the same with TCP_QUICKACK re-armed after every read. Floor runs are interleaved with the tools' runs.\n\n")
@@ -322,9 +326,9 @@ func (d *data) files(p func(string, ...any)) {
 		note := ""
 		switch c {
 		case cfg{32768, 64}:
-			note = "lvslab's (pkg/sftp's defaults with UseConcurrentWrites)"
+			note = "pkg/sftp's defaults with UseConcurrentWrites"
 		case cfg{261120, 4}:
-			note = "lvslab+proposals' (with OpenSSH servers)"
+			note = "lvslab's (with OpenSSH servers: internal/host/upload.go)"
 		}
 		p("| %d KiB | %d | %.0f | %s |\n", c.packet/1024, c.conc, median(rates[c]), note)
 	}

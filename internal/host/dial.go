@@ -82,6 +82,9 @@ func Dial(ctx context.Context, cfg SSHConfig) (*SSH, error) {
 		}
 	} else {
 		conn, err = dialTCP(dctx, cfg.Netns, addr)
+		if err == nil {
+			conn = withQuickAck(conn)
+		}
 	}
 	if err != nil {
 		closeJump(jump)

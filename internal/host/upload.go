@@ -20,6 +20,16 @@ import (
 // errNoSFTP says the host has no sftp subsystem; files go through the shell.
 var errNoSFTP = errors.New("the host has no sftp subsystem")
 
+// sftpMaxPacketOpenSSH is the SFTP read and write size with OpenSSH
+// servers, and sftpWritesInFlight how many writes an upload keeps in
+// flight: 64 MiB over loopback went at ~150-220 MiB/s with 32 KiB writes,
+// 64 in flight (pkg/sftp's defaults), at ~300-500 MiB/s with 255 KiB and 4
+// (bench/floor, bench/RESULTS.md).
+const (
+	sftpMaxPacketOpenSSH = 256<<10 - 1024
+	sftpWritesInFlight   = 4
+)
+
 // spoolInMemory is how much of a reader of unknown length the shell upload
 // keeps in memory before spooling the rest to a local temporary file.
 const spoolInMemory = 16 << 20
@@ -132,7 +142,14 @@ func (s *SSH) sftpClient(ctx context.Context) (*sftp.Client, error) {
 	case <-s.dead:
 		return nil, io.EOF
 	}
-	c, err := sftp.NewClient(s.client, sftp.UseConcurrentWrites(true))
+	opts := []sftp.ClientOption{sftp.UseConcurrentWrites(true)}
+	if strings.HasPrefix(string(s.client.ServerVersion()), "SSH-2.0-OpenSSH") {
+		// OpenSSH's sftp-server takes messages of up to 256 KiB (its
+		// limits@openssh.com says 256 KiB - 1024 of data per read or
+		// write): 8 times pkg/sftp's 32 KiB, a third of the requests.
+		opts = append(opts, sftp.MaxPacketUnchecked(sftpMaxPacketOpenSSH))
+	}
+	c, err := sftp.NewClient(s.client, opts...)
 	if err != nil {
 		<-s.sem
 		if strings.Contains(err.Error(), "subsystem request failed") {
@@ -179,7 +196,7 @@ func (s *SSH) uploadSFTP(ctx context.Context, c *sftp.Client, r io.Reader, dst s
 			err = fmt.Errorf("%s: read source: %w", op, rerr)
 		}
 	}()
-	if _, err = f.ReadFromWithConcurrency(src, 0); err != nil {
+	if _, err = f.ReadFromWithConcurrency(src, sftpWritesInFlight); err != nil {
 		return s.opErr(ctx, op, noSpace(c, path.Dir(dst), err))
 	}
 	if err = f.Sync(); err != nil && !isFx(err, sftp.ErrSSHFxOpUnsupported) {

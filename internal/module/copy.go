@@ -59,16 +59,18 @@ func (c *Copy) Lint(baseDir string, _ func(name, text string) error) error {
 
 // Apply converges dest.
 func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	var data []byte
+	var data payload
 	base := ""
 	if c.Content != nil {
-		data = []byte(*c.Content)
+		data = bytesPayload([]byte(*c.Content))
 	} else {
 		p, err := findLocal(env.BaseDir, c.Src, "files")
 		if err != nil {
 			return Result{}, fmt.Errorf("copy: %w", err)
 		}
-		if data, err = os.ReadFile(p); err != nil {
+		// Hashed once per run, streamed when sent: neither the memory
+		// nor the checksum of a large file is paid once per host.
+		if data, err = filePayload(p); err != nil {
 			return Result{}, fmt.Errorf("copy: %w", err)
 		}
 		base = filepath.Base(c.Src)
@@ -81,7 +83,7 @@ func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, er
 }
 
 // putFile is copy and template after the new content is known.
-func putFile(ctx context.Context, h host.Executor, env *Env, dest, base string, data []byte, a FileAttrs, force *bool) (Result, error) {
+func putFile(ctx context.Context, h host.Executor, env *Env, dest, base string, data payload, a FileAttrs, force *bool) (Result, error) {
 	st, err := probeFile(ctx, h, dest, probeOpts{Base: base, Content: env.Diff, Limit: diffLimit})
 	if err != nil {
 		return Result{}, err

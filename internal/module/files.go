@@ -76,17 +76,20 @@ func probeScript(p string, o probeOpts) string {
 		b.WriteString("if [ -L \"$d\" ]; then d=$(readlink -f -- \"$d\") || exit 1; fi\n")
 	}
 	b.WriteString("echo \"path=$d\"\n")
-	b.WriteString("[ -d \"$(dirname -- \"$d\")\" ] || echo nodir=1\n")
+	// The parent directory and the checksum without $(...), dirname or cut:
+	// every process the probe starts costs about a millisecond of the
+	// host's CPU, and a converged copy or template is nothing but this probe.
+	b.WriteString("q=${d%/*}; [ \"$q\" = \"$d\" ] && q=.; [ -d \"${q:-/}\" ] || echo nodir=1\n")
 	b.WriteString("if [ -f \"$d\" ] && [ ! -L \"$d\" ]; then\n")
 	b.WriteString("  stat -c 'stat=%a %u %U %g %G %s' -- \"$d\"\n")
 	switch {
 	case o.Content && o.Limit < 0:
 		fmt.Fprintf(&b, "  echo %s; cat -- \"$d\"\n", contentMark)
 	case o.Content:
-		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
+		b.WriteString("  printf sha=; sha256sum < \"$d\" || echo\n")
 		fmt.Fprintf(&b, "  if [ \"$(stat -c %%s -- \"$d\")\" -le %d ]; then echo %s; cat -- \"$d\"; fi\n", o.Limit, contentMark)
 	default:
-		b.WriteString("  echo \"sha=$(sha256sum < \"$d\" | cut -d ' ' -f 1)\"\n")
+		b.WriteString("  printf sha=; sha256sum < \"$d\" || echo\n")
 	}
 	b.WriteString("elif [ -e \"$d\" ] || [ -L \"$d\" ]; then\n")
 	b.WriteString("  echo \"other=$(stat -c %F -- \"$d\")\"\n")
@@ -98,7 +101,8 @@ func probeScript(p string, o probeOpts) string {
 // key=value lines, returned in Extra).
 func parseProbe(out string) (fileState, error) {
 	kv, rest, hasContent := parseKV(out, contentMark)
-	st := fileState{Path: kv["path"], Other: kv["other"], NoDir: kv["nodir"] == "1", Sum: kv["sha"], Extra: kv}
+	sum, _, _ := strings.Cut(kv["sha"], " ") // sha256sum prints "HEX  -"
+	st := fileState{Path: kv["path"], Other: kv["other"], NoDir: kv["nodir"] == "1", Sum: sum, Extra: kv}
 	if s, ok := kv["stat"]; ok {
 		f := strings.Fields(s)
 		if len(f) != 6 {
@@ -167,7 +171,7 @@ type writeOpts struct {
 // when it does already, an upload when the content differs (with backup and
 // validate), a chmod/chown when only attributes differ. In check mode it
 // only reports.
-func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o writeOpts, content []byte) (Result, error) {
+func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o writeOpts, content payload) (Result, error) {
 	dest := st.Path
 	res := Result{Data: map[string]any{"dest": dest}}
 	switch {
@@ -180,14 +184,13 @@ func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o w
 	case st.NoDir:
 		return failRes(res, "destination directory %s does not exist", path.Dir(dest)), nil
 	}
-	sum := sha256.Sum256(content)
-	res.Data["checksum"] = hex.EncodeToString(sum[:])
-	res.Data["size"] = len(content)
+	res.Data["checksum"] = content.sum
+	res.Data["size"] = int(content.size)
 	if st.Exists && o.Keep {
 		res.Msg = "file already exists"
 		return res, nil
 	}
-	contentChanged := !st.Exists || st.Sum != hex.EncodeToString(sum[:])
+	contentChanged := !st.Exists || st.Sum != content.sum
 	mode, owner, group := o.DefaultMode, o.Owner, o.Group
 	if mode == 0 {
 		mode = 0644
@@ -210,7 +213,7 @@ func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o w
 	}
 	res.Changed = true
 	if env.Diff {
-		res.Diff = []FileDiff{{Path: dest, Before: diffText(st), After: diffBytes(content)}}
+		res.Diff = []FileDiff{{Path: dest, Before: diffText(st), After: content.diffText()}}
 	}
 	if env.Check {
 		return res, nil
@@ -224,13 +227,13 @@ func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o w
 			}
 			res.Data["backup_file"] = strings.TrimPrefix(trimNL(out.Stdout), "backup_file=")
 		}
-		if err := h.Upload(ctx, bytes.NewReader(content), dest, fo); err != nil {
+		if err := upload(ctx, h, content, dest, fo); err != nil {
 			return res, fmt.Errorf("writing %s: %w", dest, err)
 		}
 		return res, nil
 	}
 	tmp := path.Join(path.Dir(dest), ".lvslab-"+tempName()+"-"+path.Base(dest))
-	if err := h.Upload(ctx, bytes.NewReader(content), tmp, fo); err != nil {
+	if err := upload(ctx, h, content, tmp, fo); err != nil {
 		return res, fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	out, err := h.Run(ctx, validateCmd(o.Validate, tmp, dest, o.Backup && st.Exists), host.RunOpts{})
@@ -251,6 +254,16 @@ func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o w
 		res.Data["backup_file"] = b
 	}
 	return res, nil
+}
+
+// upload sends content to dst.
+func upload(ctx context.Context, h host.Executor, content payload, dst string, fo host.FileOpts) error {
+	r, done, err := content.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	return h.Upload(ctx, r, dst, fo)
 }
 
 // fixAttrs sets mode, owner and group of an existing file whose content is

@@ -109,7 +109,7 @@ func (l *LineInFile) Apply(ctx context.Context, h host.Executor, env *Env) (Resu
 	if !st.Exists {
 		msg = "file created, " + msg
 	}
-	wres, err := writeFile(ctx, h, env, st, writeOpts{FileAttrs: l.FileAttrs}, []byte(content))
+	wres, err := writeFile(ctx, h, env, st, writeOpts{FileAttrs: l.FileAttrs}, bytesPayload([]byte(content)))
 	if wres.Changed && !wres.Failed && msg != "" {
 		wres.Msg = msg
 	}

@@ -99,7 +99,7 @@ func (s *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	newContent := sysctlEdit(content, s.Name, want, present)
 	var fileChanged bool
 	if newContent != content || (present && !st.Exists) {
-		wres, err := writeFile(ctx, h, env, st, writeOpts{DefaultMode: 0644}, []byte(newContent))
+		wres, err := writeFile(ctx, h, env, st, writeOpts{DefaultMode: 0644}, bytesPayload([]byte(newContent)))
 		if err != nil || wres.Failed {
 			wres.Data["name"] = s.Name
 			return wres, err

@@ -66,5 +66,5 @@ func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result
 	if err != nil {
 		return Result{}, fmt.Errorf("template: %w", err)
 	}
-	return putFile(ctx, h, env, t.Dest, filepath.Base(t.Src), []byte(out), t.FileAttrs, t.Force)
+	return putFile(ctx, h, env, t.Dest, filepath.Base(t.Src), bytesPayload([]byte(out)), t.FileAttrs, t.Force)
 }
