@@ -21,6 +21,7 @@ func connFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set `k=v` variables, or load them from @file.yml (highest precedence)"},
 		&cli.DurationFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout; also the keepalive interval (3 unanswered: unreachable)", Value: 10 * time.Second},
 		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` for host key checking", Value: "~/.ssh/known_hosts"},
+		&cli.BoolFlag{Name: "session-per-task", Usage: "run every remote command in an SSH session of its own, as Ansible does, instead of in one bash per host (slower; the host then needs no bash)"},
 		&cli.StringFlag{Name: "host-key-checking", Usage: "strict (unknown keys fail), accept-new (record unknown keys; changed keys fail) or off", Value: "accept-new"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more output (-v results, -vv all data, -vvv connections)", Count: new(int)},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "text, or json (one JSON object per event, for scripts)", Value: "text"},

@@ -101,12 +101,14 @@ func connector(c *cli.Context, rep report.Reporter) runner.Connector {
 	known := expandHome(c.String("known-hosts"))
 	checking := c.String("host-key-checking")
 	timeout := c.Duration("timeout")
+	perTask := c.Bool("session-per-task")
 	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
 		cfg, err := host.ConfigFromVars(name, vars)
 		if err != nil {
 			return nil, err
 		}
 		applyFlags(&cfg, vars, known, checking, timeout)
+		cfg.SessionPerCommand = perTask
 		if cfg.HostKeyChecking == "off" {
 			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
 		}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,9 +15,12 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "show the director's IPVS table: real servers, weights, connections, totals and rates",
+		Usage: "show the director's IPVS table (real servers, weights, connections, totals, rates) and whether each real server answers",
 		Description: "Reads `ipvsadm -Ln`, `ipvsadm -Ln --stats`, `ipvsadm -Ln --rate` and `ipvsadm -Lnc` on the\n" +
-			"director in one round trip and prints them as tables.",
+			"director in one round trip and prints them as tables. Then the director asks every real server\n" +
+			"directly (its rip, not the VIP) for `HEAD /` on each port of the mode, as IPVS would reach it,\n" +
+			"and prints which answer. Exits 2 when a real server does not answer (nginx stopped, say):\n" +
+			"IPVS keeps sending it its share.",
 		Flags: append(connFlags(),
 			&cli.IntFlag{Name: "connections", Value: 20, Usage: "connection entries to list after their summary (-1: all, 0: none)"},
 		),
@@ -43,22 +48,38 @@ func statusCommand() *cli.Command {
 			w := os.Stdout
 			if len(st.Services) == 0 {
 				fmt.Fprintf(w, "IPVS on %s: no virtual service\n", cfg.Director)
-				return nil
+			} else {
+				writeIPVS(w, st, cfg, c.Int("connections"))
 			}
-			fmt.Fprintf(w, "IPVS on %s: %s mode (lvs_mode %s, ssl %v)\n\n", cfg.Director, st.LiveMode(), cfg.Mode, cfg.SSL)
-			st.ServiceTable().WriteTo(w)
-			fmt.Fprintln(w, "\nrates")
-			st.RateTable().WriteTo(w)
-			sum, entries := st.ConnTable(c.Int("connections"))
-			fmt.Fprintf(w, "\nconnections: %d entries\n", len(st.Conns))
-			if sum.Len() > 0 {
-				sum.WriteTo(w)
+			res, err = director.Run(c.Context, lvs.HealthCommand(cfg.Servers, cfg.Ports), host.RunOpts{})
+			if err != nil {
+				return s.hostErr(c.Context, err)
 			}
-			if entries.Len() > 0 {
-				fmt.Fprintln(w)
-				entries.WriteTo(w)
+			health := lvs.ParseHealth(res.Stdout, cfg.Servers, cfg.Ports)
+			fmt.Fprintf(w, "\nreal servers, asked by %s\n", cfg.Director)
+			lvs.HealthTable(health).WriteTo(w)
+			if down := lvs.Down(health); len(down) > 0 {
+				fmt.Fprintf(os.Stderr, "lvslab: status: %d real server port(s) do not answer:\n  %s\n", len(down), strings.Join(down, "\n  "))
+				return &exitError{code: exitFailed, err: fmt.Errorf("status: %d real server port(s) down", len(down))}
 			}
 			return nil
 		},
+	}
+}
+
+// writeIPVS prints the director's virtual services, rates and connections.
+func writeIPVS(w io.Writer, st lvs.Status, cfg lvs.Config, conns int) {
+	fmt.Fprintf(w, "IPVS on %s: %s mode (lvs_mode %s, ssl %v)\n\n", cfg.Director, st.LiveMode(), cfg.Mode, cfg.SSL)
+	st.ServiceTable().WriteTo(w)
+	fmt.Fprintln(w, "\nrates")
+	st.RateTable().WriteTo(w)
+	sum, entries := st.ConnTable(conns)
+	fmt.Fprintf(w, "\nconnections: %d entries\n", len(st.Conns))
+	if sum.Len() > 0 {
+		sum.WriteTo(w)
+	}
+	if entries.Len() > 0 {
+		fmt.Fprintln(w)
+		entries.WriteTo(w)
 	}
 }

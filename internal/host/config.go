@@ -53,6 +53,10 @@ type SSHConfig struct {
 	KeepAlive   time.Duration // keepalive@openssh.com interval; default 15s, negative disables
 	MaxSessions int           // concurrent sessions on the connection; default 10
 
+	// SessionPerCommand runs every command in a session of its own, as
+	// Ansible does, instead of in the connection's worker shell (worker.go).
+	SessionPerCommand bool
+
 	// Jump is the ProxyJump host: the connection is tunnelled through it.
 	// Its own zero fields take their defaults, not this host's values.
 	Jump *SSHConfig

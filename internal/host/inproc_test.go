@@ -29,6 +29,7 @@ type inproc struct {
 	mu       sync.Mutex
 	commands []string
 	stdins   []string
+	env      []string // the commands' environment when set
 }
 
 func startInproc(t *testing.T, password string, keyboardOnly bool) *inproc {
@@ -108,15 +109,28 @@ func (s *inproc) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				continue
 			}
 			line := string(req.Payload[4:])
-			cmd = exec.Command("sh", "-c", line)
+			cmd = exec.Command("/bin/sh", "-c", line)
+			s.mu.Lock()
+			cmd.Env = s.env
+			s.mu.Unlock()
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-			var stdin strings.Builder
-			cmd.Stdin = io.TeeReader(ch, &stdin)
+			// Stdin through a pipe, so that the command's end does not
+			// wait for the client's EOF (as sshd).
+			stdin := &lockedBuilder{}
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				_ = req.Reply(false, nil)
+				return
+			}
 			cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
 			if err := cmd.Start(); err != nil {
 				_ = req.Reply(false, nil)
 				return
 			}
+			go func() {
+				_, _ = io.Copy(in, io.TeeReader(ch, stdin))
+				in.Close()
+			}()
 			_ = req.Reply(true, nil)
 			go func() {
 				_ = cmd.Wait()
@@ -137,6 +151,24 @@ func (s *inproc) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			_ = req.Reply(false, nil)
 		}
 	}
+}
+
+// lockedBuilder is a strings.Builder written and read by two goroutines.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (s *inproc) recorded() ([]string, []string) {
@@ -199,7 +231,8 @@ func TestBecomeStdinFeeding(t *testing.T) {
 	if err != nil || res.Stdout != "nobody\n" {
 		t.Errorf("become nobody: %+v, %v", res, err)
 	}
-	cfg.User = "root" // root's sudo takes no password: none is sent
+	cfg.User = "root"            // root's sudo takes no password: none is sent
+	cfg.SessionPerCommand = true // the exec requests show the wrapping
 	h = dial(t, cfg)
 	res, err = h.Run(context.Background(), "id -un", host.RunOpts{Become: host.Become{Enabled: true, User: "nobody"}})
 	if err != nil || res.Stdout != "nobody\n" {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -36,6 +37,8 @@ type SSH struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	wk workerSlot // the worker shell most commands run in (worker.go)
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -100,6 +103,7 @@ func (s *SSH) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error)
 func (s *SSH) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
+		s.closeWorker()
 		s.sftpMu.Lock()
 		if s.sftp != nil {
 			_ = s.sftp.Close()
@@ -177,7 +181,8 @@ func (s *SSH) connLost(err error) bool {
 	default:
 	}
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
-		!errors.Is(err, sftp.ErrSSHFxConnectionLost) && !errors.Is(err, net.ErrClosed) {
+		!errors.Is(err, sftp.ErrSSHFxConnectionLost) && !errors.Is(err, net.ErrClosed) &&
+		!errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 		return false
 	}
 	// The watcher may not have seen the end yet.
@@ -257,6 +262,11 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 			return 0, err
 		}
 	}
+	if stdin == nil {
+		if code, ok, err := s.runInWorker(ctx, line, as, stdout, stderr); ok {
+			return code, err
+		}
+	}
 	sess, release, err := s.session(ctx)
 	if err != nil {
 		return 0, err
@@ -269,7 +279,12 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 		abortOnce.Do(func() {
 			_ = sess.Signal(ssh.SIGTERM)
 			_ = sess.Close()
-			s.killGroup(errs, as)
+			select {
+			case <-errs.known:
+				s.killGroup(errs.pid, as)
+			case <-time.After(time.Second):
+			case <-s.dead:
+			}
 		})
 	}
 	out := &errWriter{w: stdout, onErr: abort}
@@ -319,17 +334,9 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 	}
 }
 
-// killGroup sends TERM to the process group of an aborted command from a
-// new session, as the command ran, waiting briefly for the command to have
-// reported its pid.
-func (s *SSH) killGroup(f *pidFilter, as *Become) {
-	select {
-	case <-f.known:
-	case <-time.After(time.Second):
-		return
-	case <-s.dead:
-		return
-	}
+// killGroup sends TERM to the process group pgid of an aborted command
+// from a new session, as the command ran.
+func (s *SSH) killGroup(pgid int, as *Become) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sess, release, err := s.session(ctx)
@@ -338,7 +345,7 @@ func (s *SSH) killGroup(f *pidFilter, as *Become) {
 	}
 	defer release()
 	defer sess.Close()
-	line, stdin := fmt.Sprintf("kill -TERM -%d 2>/dev/null; true", f.pid), io.Reader(nil)
+	line, stdin := fmt.Sprintf("kill -TERM -%d 2>/dev/null; true", pgid), io.Reader(nil)
 	if as != nil {
 		if line, stdin, err = sudoCommand(line, *as, nil); err != nil {
 			return

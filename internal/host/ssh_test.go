@@ -31,7 +31,7 @@ func TestRunOutputAndExitCode(t *testing.T) {
 	if res != (host.Result{Stdout: "out\n", Stderr: "err\n", ExitCode: 3}) {
 		t.Errorf("got %+v", res)
 	}
-	res, err = h.Run(context.Background(), "kill -KILL $$", host.RunOpts{})
+	res, err = h.Run(context.Background(), "sh -c 'kill -KILL $$'", host.RunOpts{})
 	if err != nil || res.ExitCode != 128+9 {
 		t.Errorf("killed command: %+v, %v; want exit 137", res, err)
 	}

@@ -289,7 +289,14 @@ func (s *Server) Thaw() { s.signalTree(syscall.SIGCONT) }
 // processes it killed.
 func (s *Server) DropConnections() int {
 	n := 0
-	for _, pid := range descendants(s.cmd.Process.Pid)[1:] {
+	pids := descendants(s.cmd.Process.Pid)[1:]
+	// Frozen (Freeze) commands must go on once orphaned, to see their end.
+	defer func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	for _, pid := range pids {
 		comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 		if err != nil || strings.TrimSpace(string(comm)) != "sshd" {
 			continue
