@@ -15,7 +15,7 @@ type data struct {
 	groups map[key]*group
 	floors []floorRun
 	sizes  []int    // host counts of the 20-task runs
-	lvs    []string // lvslab variants: "-" (this tree), "proposed"
+	lvs    []string // lvslab variants: "-" (this tree), "sessions", "proposed"
 }
 
 func (d *data) get(scen, tool, variant, phase string, n int) *group {
@@ -39,8 +39,11 @@ func floorWall(f floorRun) float64 { return f.WallMS / 1000 }
 
 // lvName names an lvslab variant in the tables.
 func lvName(v string) string {
-	if v == "proposed" {
+	switch v {
+	case "proposed":
 		return "lvslab+proposals"
+	case "sessions":
+		return "lvslab --session-per-task"
 	}
 	return "lvslab"
 }
@@ -109,7 +112,10 @@ func run(work string, w io.Writer) error {
 	p("Wall times are medians over the runs, with the best run in brackets; ratios are of medians. ")
 	p("\"first\" is a run on clean hosts, \"rerun\" the converged run right after it (nothing to change). ")
 	p("lvslab is this tree")
-	if len(d.lvs) > 1 {
+	if slices.Contains(d.lvs, "sessions") {
+		p("; lvslab --session-per-task is the same binary with a new SSH session for every command, as Ansible, instead of one bash per host that runs them")
+	}
+	if slices.Contains(d.lvs, "proposed") {
 		p("; lvslab+proposals is this tree with bench/proposals/*.patch applied (changes to internal/host and internal/module)")
 	}
 	p(". ")
