@@ -67,9 +67,9 @@ func TestE2EFaultsInUse(t *testing.T) {
       shell: |
         set -e
         p=$(command -v ipvsadm)
-        printf '#!/bin/sh\necho "ipvsadm: injected fault" >&2\nexit 1\n' > /run/ipvsadm-broken
-        chmod 755 /run/ipvsadm-broken
-        mount --bind /run/ipvsadm-broken "$p"
+        printf '#!/bin/sh\necho "ipvsadm: injected fault" >&2\nexit 1\n' > /root/.ipvsadm-broken
+        chmod 755 /root/.ipvsadm-broken
+        mount --bind /root/.ipvsadm-broken "$p"
 `)
 		repaired := false
 		repair := func() {
@@ -81,7 +81,7 @@ func TestE2EFaultsInUse(t *testing.T) {
   gather_facts: false
   tasks:
     - name: ipvsadm works again
-      shell: 'while mountpoint -q "$(command -v ipvsadm)"; do umount "$(command -v ipvsadm)"; done; rm -f /run/ipvsadm-broken'
+      shell: 'while mountpoint -q "$(command -v ipvsadm)"; do umount "$(command -v ipvsadm)"; done; rm -f /root/.ipvsadm-broken'
 `)
 		}
 		t.Cleanup(repair)

@@ -18,9 +18,9 @@ func statusCommand() *cli.Command {
 		Usage: "show the director's IPVS table (real servers, weights, connections, totals, rates) and whether each real server answers",
 		Description: "Reads `ipvsadm -Ln`, `ipvsadm -Ln --stats`, `ipvsadm -Ln --rate` and `ipvsadm -Lnc` on the\n" +
 			"director in one round trip and prints them as tables. Then the director asks every real server\n" +
-			"directly (its rip, not the VIP) for `HEAD /` on each port of the mode, as IPVS would reach it,\n" +
-			"and prints which answer. Exits 2 when a real server does not answer (nginx stopped, say):\n" +
-			"IPVS keeps sending it its share.",
+			"directly (its rip, not the VIP), as IPVS reaches it, for `HEAD /` on each port nginx serves\n" +
+			"there (vip_ports; 443 only with ssl), and prints which answer. Exits 2 when a real server\n" +
+			"does not answer (nginx stopped, say): IPVS keeps sending it its share.",
 		Flags: append(connFlags(),
 			&cli.IntFlag{Name: "connections", Value: 20, Usage: "connection entries to list after their summary (-1: all, 0: none)"},
 		),
@@ -51,11 +51,12 @@ func statusCommand() *cli.Command {
 			} else {
 				writeIPVS(w, st, cfg, c.Int("connections"))
 			}
-			res, err = director.Run(c.Context, lvs.HealthCommand(cfg.Servers, cfg.Ports), host.RunOpts{})
+			ports := cfg.ServedPorts()
+			res, err = director.Run(c.Context, lvs.HealthCommand(cfg.Servers, ports), host.RunOpts{})
 			if err != nil {
 				return s.hostErr(c.Context, err)
 			}
-			health := lvs.ParseHealth(res.Stdout, cfg.Servers, cfg.Ports)
+			health := lvs.ParseHealth(res.Stdout, cfg.Servers, ports)
 			fmt.Fprintf(w, "\nreal servers, asked by %s\n", cfg.Director)
 			lvs.HealthTable(health).WriteTo(w)
 			if down := lvs.Down(health); len(down) > 0 {

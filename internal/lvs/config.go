@@ -117,6 +117,18 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// ServedPorts are the VIP's ports that nginx serves on the real servers:
+// vip_ports, but 443 only with ssl (nginx listens there only then).
+func (c Config) ServedPorts() []int {
+	var ports []int
+	for _, p := range c.Ports {
+		if p != 443 || c.SSL {
+			ports = append(ports, p)
+		}
+	}
+	return ports
+}
+
 // StateFile is where the director records the mode that is up
 // (tasks/lab-state.yml); StateCommand prints it.
 const (

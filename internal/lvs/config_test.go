@@ -3,6 +3,7 @@ package lvs
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,20 @@ func TestParseState(t *testing.T) {
 	}
 	if got := ParseState(""); len(got) != 0 {
 		t.Errorf("no record: %v", got)
+	}
+}
+
+func TestServedPorts(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want []int
+	}{
+		{Config{Ports: []int{80, 443}, SSL: false}, []int{80}},
+		{Config{Ports: []int{80, 443}, SSL: true}, []int{80, 443}},
+		{Config{Ports: []int{80, 8080}}, []int{80, 8080}},
+	} {
+		if got := c.cfg.ServedPorts(); !slices.Equal(got, c.want) {
+			t.Errorf("ports %v ssl %v: served %v, want %v", c.cfg.Ports, c.cfg.SSL, got, c.want)
+		}
 	}
 }

@@ -105,7 +105,7 @@ func probeResult(rc int, out string) Health {
 
 // HealthTable renders the probes.
 func HealthTable(hs []Health) *Table {
-	t := NewTable("REAL SERVER", "ADDRESS", "PORT", "STATE", "ANSWER")
+	t := NewTable("real server", "address", "port", "state", "answer")
 	t.AlignRight(2)
 	for _, h := range hs {
 		state := "up"
