@@ -33,6 +33,16 @@ func labProbe(name, cmd string) string {
 	return fmt.Sprintf("echo '%s%s'; { %s; }; printf '\\n%src %s %%s\\n' \"$?\"", labMarker, name, cmd, labMarker, name)
 }
 
+// labCat is cat of one regular file, byte for byte (a last line without a
+// newline too), done by the shell's read and printf: a probe then starts no
+// process, tens of milliseconds each on a slow host such as the lab's
+// emulated director. It fails, printing nothing, when file is no regular
+// file or cannot be read.
+func labCat(file string) string {
+	f := host.Quote(file)
+	return "[ -f " + f + " ] && { while IFS= read -r l; do printf '%s\\n' \"$l\"; done; printf '%s' \"$l\"; } 2>/dev/null <" + f
+}
+
 // labProbes joins probes into one inspect command.
 func labProbes(probes ...string) string { return strings.Join(probes, "; ") }
 

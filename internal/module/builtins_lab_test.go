@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -180,6 +181,32 @@ func TestLabValidationReportsEverything(t *testing.T) {
 		for _, w := range strings.Split(c.want, "|") {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q lacks %q", name, err, w)
+			}
+		}
+	}
+}
+
+// TestLabCatIsExact runs labCat in bash and in sh: the output is the file,
+// byte for byte, and it fails for a missing file and a directory.
+func TestLabCatIsExact(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{"", "\n", "a", "a\n", "a\nb", "a\n\nb\n\n", " lead\\ing \t\\n $x `y` %s\n" + strings.Repeat("long line ", 500)} {
+		f := filepath.Join(dir, "f")
+		if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range []string{"bash", "sh"} {
+			out, err := exec.Command(sh, "-c", labCat(f)).Output()
+			if err != nil || string(out) != content {
+				t.Errorf("%s: %q: got %q, %v", sh, content, out, err)
+			}
+		}
+	}
+	for _, p := range []string{filepath.Join(dir, "missing"), dir} {
+		for _, sh := range []string{"bash", "sh"} {
+			out, err := exec.Command(sh, "-c", labCat(p)).CombinedOutput()
+			if err == nil || len(out) != 0 {
+				t.Errorf("%s: %s: got %q, %v; want a failure and no output", sh, p, out, err)
 			}
 		}
 	}

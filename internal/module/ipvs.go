@@ -165,7 +165,7 @@ func (m *IPVS) dest(rs IPVSRealServer, s IPVSService) (IPVSDest, error) {
 // Apply converges the service: one inspect command, then at most one command
 // with every ipvsadm change and the save.
 func (m *IPVS) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	p, err := labInspect(ctx, h, "ipvs", m.inspectCmd())
+	p, err := labInspect(ctx, h, "ipvs", m.inspectCmd(env))
 	if err != nil {
 		return Result{}, err
 	}
@@ -210,19 +210,19 @@ func (m *IPVS) Apply(ctx context.Context, h host.Executor, env *Env) (Result, er
 	return res, nil
 }
 
-func (m *IPVS) inspectCmd() string {
+func (m *IPVS) inspectCmd(env *Env) string {
 	svc := ipvsShellArgs(m.want.ServiceArgs())
 	probes := []string{
-		"modprobe ip_vs 2>/dev/null",
+		"[ -e /proc/net/ip_vs ] || modprobe ip_vs 2>/dev/null",
 		labProbe("table", "ipvsadm -S -n 2>&1"),
-		labProbe("sysctl", "sysctl -n net.ipv4.vs.expire_nodest_conn 2>/dev/null"),
+		labProbe("sysctl", "{ read -r v </proc/sys/net/ipv4/vs/expire_nodest_conn; } 2>/dev/null && echo \"$v\""),
 		labProbe("family", labFamilyProbe),
 	}
 	if m.Drain {
 		probes = append(probes, labProbe("conns", "ipvsadm -L -n "+svc+" 2>/dev/null"))
 	}
 	if labBool(m.Save, true) {
-		probes = append(probes, ipvsPersistProbes...)
+		probes = append(probes, ipvsPersistProbes(labFamily(env, ""), env != nil && env.Facts["os_family"] != nil)...)
 	}
 	return labProbes(probes...)
 }

@@ -25,14 +25,23 @@ const (
 	ipvsAutoLine    = `AUTO="true"`
 )
 
-// ipvsPersistProbes inspect the saved state on either family.
-var ipvsPersistProbes = []string{
-	labProbe("rules_debian", "cat "+ipvsRulesDebian+" 2>/dev/null"),
-	labProbe("auto_debian", "grep '^AUTO=' "+ipvsDefaultDebian+" 2>/dev/null"),
-	labProbe("rules_redhat", "cat "+ipvsRulesRedHat+" 2>/dev/null"),
-	labProbe("enabled_redhat", "systemctl is-enabled ipvsadm 2>/dev/null"),
-	labProbe("sysctl_file", "cat "+ipvsSysctlFile+" 2>/dev/null"),
-	labProbe("modules_file", "cat "+ipvsModulesFile+" 2>/dev/null"),
+// ipvsPersistProbes inspect the saved state: of family when known (from
+// the facts), else of either family. Neither starts systemctl or grep.
+func ipvsPersistProbes(family string, known bool) []string {
+	var probes []string
+	if !known || family != "RedHat" {
+		probes = append(probes,
+			labProbe("rules_debian", labCat(ipvsRulesDebian)),
+			labProbe("auto_debian", "while IFS= read -r l; do case $l in AUTO=*) echo \"$l\";; esac; done <"+ipvsDefaultDebian+" 2>/dev/null"))
+	}
+	if !known || family == "RedHat" {
+		probes = append(probes,
+			labProbe("rules_redhat", labCat(ipvsRulesRedHat)),
+			labProbe("enabled_redhat", "[ -L /etc/systemd/system/multi-user.target.wants/ipvsadm.service ] && echo enabled"))
+	}
+	return append(probes,
+		labProbe("sysctl_file", labCat(ipvsSysctlFile)),
+		labProbe("modules_file", labCat(ipvsModulesFile)))
 }
 
 // ipvsPersist works out the steps that make the runtime settings and the

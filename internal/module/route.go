@@ -186,7 +186,7 @@ func routeReplaceArgs(line string) string {
 func (m *Route) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	probes := []string{labProbe("routes", m.ip()+"show exact "+host.Quote(m.destArg())+" 2>&1")}
 	if m.dest.Bits() == 0 {
-		probes = append(probes, labProbe("prev", "cat "+host.Quote(m.prevFile)+" 2>/dev/null"))
+		probes = append(probes, labProbe("prev", labCat(m.prevFile)))
 	}
 	p, err := labInspect(ctx, h, "route", labProbes(append(probes, labUnitProbes(m.Unit())...)...))
 	if err != nil {
