@@ -1,6 +1,11 @@
 package facts
 
-import "testing"
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
 
 const debianOut = `id=debian
 id_like=
@@ -43,5 +48,50 @@ func TestParseRocky(t *testing.T) {
 	f := Parse("id=rocky\nid_like=rhel centos fedora\nversion_id=9.3\npkg=dnf\nsvc=systemd\nipvs=false\n")
 	if f["os_family"] != "RedHat" || f["pkg_mgr"] != "dnf" || f["distribution_major_version"] != "9" || f["ipvs"] != false {
 		t.Errorf("facts = %v", f)
+	}
+}
+
+// TestScriptAsIpPrintsIt runs Script on this machine: its one ip -batch
+// must yield exactly the lines of the three ip commands run one by one.
+func TestScriptAsIpPrintsIt(t *testing.T) {
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("no ip command")
+	}
+	out, err := exec.Command("sh", "-c", Script).Output()
+	if err != nil {
+		t.Fatalf("Script: %v", err)
+	}
+	lines := func(prefix string, args ...string) []string {
+		b, err := exec.Command("ip", args...).Output()
+		if err != nil {
+			t.Fatalf("ip %v: %v", args, err)
+		}
+		var l []string
+		for _, s := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if s != "" {
+				l = append(l, prefix+s)
+			}
+		}
+		return l
+	}
+	want := lines("addr=", "-o", "-4", "addr", "show")
+	want = append(want, lines("link=", "-o", "link", "show")...)
+	if r := lines("route=", "-o", "-4", "route", "show", "default"); len(r) > 0 {
+		want = append(want, r[0])
+	}
+	var got []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "addr=") || strings.HasPrefix(l, "link=") || strings.HasPrefix(l, "route=") {
+			got = append(got, l)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("Script's network lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	f := Parse(string(out))
+	if f["kernel"] == "" || f["hostname"] == "" || f["architecture"] == "" {
+		t.Errorf("kernel, hostname or architecture missing: %v", f)
 	}
 }

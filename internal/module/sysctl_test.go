@@ -1,6 +1,7 @@
 package module
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -135,5 +136,35 @@ func TestSysctlUnknownKeyInCheckModeIsAChange(t *testing.T) {
 	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1"), f, env)
 	if res.Failed || !res.Changed || !strings.Contains(res.Msg, "runtime (not available) -> 1") {
 		t.Fatalf("res %+v", res)
+	}
+}
+
+// TestSysctlReadAsSysctl runs sysctlRead in sh and bash on this machine:
+// the value and status are those of sysctl -n, read from /proc/sys or not.
+func TestSysctlReadAsSysctl(t *testing.T) {
+	if _, err := exec.LookPath("sysctl"); err != nil {
+		t.Skip("no sysctl")
+	}
+	for _, key := range []string{"net.ipv4.ip_forward", "net.ipv4.tcp_rmem", "kernel.ostype", "net/ipv4/ip_forward", "net.ipv4.no_such_key"} {
+		ref, err := exec.Command("sysctl", "-n", key).CombinedOutput()
+		wantRC := "0"
+		if err != nil {
+			wantRC = "nonzero"
+		}
+		want := sysctlValue(string(ref))
+		for _, sh := range []string{"sh", "bash"} {
+			out, err := exec.Command(sh, "-c", sysctlRead(key)).Output()
+			if err != nil {
+				t.Fatalf("%s %s: %v", sh, key, err)
+			}
+			kv, _, _ := parseKV(string(out), contentMark)
+			rc := kv["sysctl_rc"]
+			if rc != "0" {
+				rc = "nonzero"
+			}
+			if rc != wantRC || (rc == "0" && sysctlValue(kv["sysctl_value"]) != want) {
+				t.Errorf("%s %s: rc %s value %q; sysctl -n: rc %s value %q", sh, key, kv["sysctl_rc"], kv["sysctl_value"], wantRC, want)
+			}
+		}
 	}
 }
