@@ -45,6 +45,14 @@ func (p *pool) get(ctx context.Context, name string, vars map[string]any) (host.
 	return c.exec, c.err
 }
 
+// has reports whether name is connected or being connected.
+func (p *pool) has(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.conns[name]
+	return ok
+}
+
 // drop forgets a broken connection so that it is closed and never reused.
 func (p *pool) drop(name string) {
 	p.mu.Lock()

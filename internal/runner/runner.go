@@ -59,6 +59,9 @@ type Runner struct {
 	order   []string // hosts in the order they were first targeted
 	started bool     // --start-at-task reached
 	stopAll bool     // any_errors_fatal or max_fail_percentage ended the run
+
+	dials     sync.WaitGroup // preconnect's dials in flight
+	dialSlots chan struct{}  // at most Forks of them at a time
 }
 
 // New returns a Runner.
@@ -66,11 +69,16 @@ func New(opts Options) *Runner {
 	if opts.Forks <= 0 {
 		opts.Forks = 10
 	}
-	return &Runner{opts: opts, pool: newPool(opts.Connect), hosts: map[string]*hostState{}, started: opts.StartAtTask == ""}
+	return &Runner{opts: opts, pool: newPool(opts.Connect), hosts: map[string]*hostState{},
+		started: opts.StartAtTask == "", dialSlots: make(chan struct{}, opts.Forks)}
 }
 
-// Close closes every connection the run opened.
-func (r *Runner) Close() { r.pool.closeAll() }
+// Close closes every connection the run opened, once the dials under way
+// have ended.
+func (r *Runner) Close() {
+	r.dials.Wait()
+	r.pool.closeAll()
+}
 
 // Stats returns the recap counters, one per host that was targeted.
 func (r *Runner) Stats() []report.Stats {
@@ -91,7 +99,8 @@ func (r *Runner) Stats() []report.Stats {
 func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) error {
 	for _, pb := range pbs {
 		r.opts.Reporter.Playbook(pb.Path)
-		for _, play := range pb.Plays {
+		for i, play := range pb.Plays {
+			r.preconnect(ctx, play, pb.Plays[i+1:])
 			if err := r.runPlay(ctx, play); err != nil {
 				return err
 			}
@@ -106,6 +115,53 @@ func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) error {
 		}
 	}
 	return nil
+}
+
+// preconnect dials, in the background and at most Forks at a time, the
+// hosts that the plays after the current one target and that have no
+// connection yet: their handshakes and first sessions then overlap with the
+// current play instead of adding to the next one's. A failed dial is
+// reported, as before, when the host's first task needs the connection;
+// hosts never reached are never reported.
+func (r *Runner) preconnect(ctx context.Context, current *playbook.Play, later []*playbook.Play) {
+	now, _ := r.targets(current.Hosts)
+	skip := map[string]bool{}
+	for _, n := range now {
+		skip[n] = true // the current play dials its own hosts
+	}
+	for _, play := range later {
+		names, err := r.targets(play.Hosts)
+		if err != nil {
+			continue
+		}
+		for _, n := range names {
+			if skip[n] || r.pool.has(n) {
+				continue
+			}
+			skip[n] = true
+			r.mu.Lock()
+			hs, known := r.hosts[n]
+			r.mu.Unlock()
+			if known && !hs.active() {
+				continue
+			}
+			inv, err := resolveVars(n, r.opts.Inventory.HostVars(n))
+			if err != nil {
+				continue // reported when the host's play starts
+			}
+			r.dials.Add(1)
+			go func() {
+				defer r.dials.Done()
+				select {
+				case r.dialSlots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-r.dialSlots }()
+				_, _ = r.pool.get(ctx, n, inv)
+			}()
+		}
+	}
 }
 
 // targets resolves a play's hosts pattern, intersected with --limit.

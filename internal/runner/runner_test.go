@@ -521,3 +521,66 @@ func TestStartAtTaskAndSkipTags(t *testing.T) {
 		t.Fatalf("ran %q", got)
 	}
 }
+
+// TestPreconnectLaterPlays: the hosts of later plays are dialed while an
+// earlier play runs; a dial that failed is reported in the host's own play,
+// and a host whose play never runs is neither dialed twice nor in the recap.
+func TestPreconnectLaterPlays(t *testing.T) {
+	f := newFixture(t, "a", "b", "down", "never")
+	f.inv.groups["first"] = []string{"a"}
+	f.inv.groups["second"] = []string{"b", "down"}
+	f.inv.groups["third"] = []string{"never"}
+	dialed := make(chan struct{})
+	connect := f.opts.Connect
+	f.opts.Connect = func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+		if name == "b" {
+			defer close(dialed)
+		}
+		return connect(ctx, name, vars)
+	}
+	// Play 1's task returns only once b is connected: b was dialed during it.
+	f.fakes["a"].OnFunc("^wait-for-b$", func(string) (host.Result, error) {
+		select {
+		case <-dialed:
+			return host.Result{}, nil
+		case <-time.After(10 * time.Second):
+			return host.Result{ExitCode: 1, Stderr: "b was not dialed during play 1"}, nil
+		}
+	})
+	f.fakes["b"].On("^fail$", host.Result{ExitCode: 1})
+	r, err := f.run(t, `
+- hosts: first
+  gather_facts: false
+  tasks:
+    - name: one
+      shell: wait-for-b
+- hosts: second
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - name: two
+      shell: fail
+- hosts: third
+  gather_facts: false
+  tasks:
+    - name: three
+      shell: "true"
+`)
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatalf("run: %v", err)
+	}
+	if got := f.rec.status("a", "one"); len(got) != 1 || got[0] != report.Changed {
+		t.Errorf("a one: %v (b must be dialed while play 1 runs)", got)
+	}
+	if got := f.rec.status("down", "two"); len(got) != 1 || got[0] != report.Unreachable {
+		t.Errorf("down two: %v, want unreachable in its own play", got)
+	}
+	if f.dials["a"] != 1 || f.dials["b"] != 1 || f.dials["down"] != 1 {
+		t.Errorf("dials %v, want one per host", f.dials)
+	}
+	for _, s := range r.Stats() {
+		if s.Host == "never" {
+			t.Errorf("never's play did not run (any_errors_fatal), yet it is in the recap: %+v", s)
+		}
+	}
+}
