@@ -264,9 +264,14 @@ func (s *Server) Stop() {
 		return
 	default:
 	}
-	// Stopped first, nothing can report the end of its commands.
-	s.signalTree(syscall.SIGSTOP)
+	// Stopped first, nothing can report the end of its commands. A process
+	// whose parent was exiting meanwhile is no longer in the tree: it is
+	// killed by the pid it had when stopped, or it would stay stopped.
+	stopped := s.signalTree(syscall.SIGSTOP)
 	s.signalTree(syscall.SIGKILL)
+	for _, pid := range stopped {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
@@ -312,12 +317,14 @@ func (s *Server) DropConnections() int {
 // parents first.
 func (s *Server) Pids() []int { return descendants(s.cmd.Process.Pid) }
 
-// signalTree sends sig to sshd's processes, children before their parent.
-func (s *Server) signalTree(sig syscall.Signal) {
+// signalTree sends sig to sshd's processes, children before their parent,
+// and returns their pids.
+func (s *Server) signalTree(sig syscall.Signal) []int {
 	pids := descendants(s.cmd.Process.Pid)
 	for i := len(pids) - 1; i >= 0; i-- {
 		_ = syscall.Kill(pids[i], sig)
 	}
+	return pids
 }
 
 // descendants returns pid and its descendants, parents first.
