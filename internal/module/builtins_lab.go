@@ -132,6 +132,18 @@ func labScript(steps []string) string { return strings.Join(steps, " && ") }
 // whose facts were not gathered.
 const labFamilyProbe = "if [ -f /etc/debian_version ]; then echo Debian; elif [ -f /etc/redhat-release ]; then echo RedHat; else echo unknown; fi"
 
+// labProbeFamilies returns the families whose saved state an inspect
+// command probes: the gathered os_family when it is Debian or RedHat, else
+// both.
+func labProbeFamilies(env *Env) []string {
+	if env != nil {
+		if f, ok := env.Facts["os_family"].(string); ok && (f == "Debian" || f == "RedHat") {
+			return []string{f}
+		}
+	}
+	return []string{"Debian", "RedHat"}
+}
+
 // labFamily returns the host's os_family: the fact when gathered, else what
 // the family probe printed, else Debian.
 func labFamily(env *Env, probed string) string {

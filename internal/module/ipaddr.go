@@ -223,11 +223,15 @@ func labUnitText(desc, start, stop string) string {
 func labUnitProbes(unit string) []string {
 	return []string{
 		labProbe("unit", labCat(labUnitDir+unit)),
-		// systemctl is-enabled, without starting systemctl (a third of a
-		// second on a slow host): the unit is lvslab's, wanted by
-		// multi-user.target alone.
-		labProbe("enabled", "[ -L "+host.Quote(labUnitDir+"multi-user.target.wants/"+unit)+" ] && echo enabled"),
+		labProbe("enabled", labUnitEnabled(unit)),
 	}
+}
+
+// labUnitEnabled prints "enabled" when unit, wanted by multi-user.target,
+// is enabled: systemctl is-enabled without starting systemctl (a third of
+// a second on a slow host).
+func labUnitEnabled(unit string) string {
+	return "[ -L " + host.Quote(labUnitDir+"multi-user.target.wants/"+unit) + " ] && echo enabled"
 }
 
 // labUnitSteps returns the steps that install and enable unit with content

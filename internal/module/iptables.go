@@ -240,12 +240,13 @@ func (m *IPTables) inspectCmd(env *Env) string {
 	return labProbes(probes...)
 }
 
-// families returns the families to probe: the gathered one, or both.
+// families returns the families to probe: the gathered one, or both; the
+// host's one alone when the rules file is given.
 func (m *IPTables) families(env *Env) []string {
-	if f, ok := env.Facts["os_family"].(string); ok && (f == "Debian" || f == "RedHat") || m.rulesPath != "" {
+	if m.rulesPath != "" {
 		return []string{labFamily(env, "")}
 	}
-	return []string{"Debian", "RedHat"}
+	return labProbeFamilies(env)
 }
 
 // Apply converges the rule: one inspect command, then at most one command.

@@ -222,7 +222,7 @@ func (m *IPVS) inspectCmd(env *Env) string {
 		probes = append(probes, labProbe("conns", "ipvsadm -L -n "+svc+" 2>/dev/null"))
 	}
 	if labBool(m.Save, true) {
-		probes = append(probes, ipvsPersistProbes(labFamily(env, ""), env != nil && env.Facts["os_family"] != nil)...)
+		probes = append(probes, ipvsPersistProbes(labProbeFamilies(env))...)
 	}
 	return labProbes(probes...)
 }

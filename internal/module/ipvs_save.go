@@ -25,19 +25,19 @@ const (
 	ipvsAutoLine    = `AUTO="true"`
 )
 
-// ipvsPersistProbes inspect the saved state: of family when known (from
-// the facts), else of either family. Neither starts systemctl or grep.
-func ipvsPersistProbes(family string, known bool) []string {
+// ipvsPersistProbes inspect the saved state of families (labProbeFamilies).
+// None starts systemctl or grep.
+func ipvsPersistProbes(families []string) []string {
 	var probes []string
-	if !known || family != "RedHat" {
+	if slices.Contains(families, "Debian") {
 		probes = append(probes,
 			labProbe("rules_debian", labCat(ipvsRulesDebian)),
 			labProbe("auto_debian", "while IFS= read -r l; do case $l in AUTO=*) echo \"$l\";; esac; done <"+ipvsDefaultDebian+" 2>/dev/null"))
 	}
-	if !known || family == "RedHat" {
+	if slices.Contains(families, "RedHat") {
 		probes = append(probes,
 			labProbe("rules_redhat", labCat(ipvsRulesRedHat)),
-			labProbe("enabled_redhat", "[ -L /etc/systemd/system/multi-user.target.wants/ipvsadm.service ] && echo enabled"))
+			labProbe("enabled_redhat", labUnitEnabled("ipvsadm.service")))
 	}
 	return append(probes,
 		labProbe("sysctl_file", labCat(ipvsSysctlFile)),
