@@ -41,6 +41,11 @@ type Become struct {
 type RunOpts struct {
 	Stdin  io.Reader // optional
 	Become Become
+	// Stdout, when set, receives the command's standard output as it
+	// arrives, instead of Result.Stdout (for long commands that report as
+	// they go, such as the load agent); the command then runs in a session
+	// of its own.
+	Stdout io.Writer
 }
 
 // Result is what a finished command reported.

@@ -92,7 +92,11 @@ func (s *SSH) Client() *ssh.Client { return s.client }
 // command is stopped by (see exec); that line never reaches Result.Stderr.
 func (s *SSH) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
 	var stdout, stderr bytes.Buffer
-	code, err := s.exec(ctx, cmd, s.sudoAs(opts.Become), opts.Stdin, &stdout, &stderr)
+	var out io.Writer = &stdout
+	if opts.Stdout != nil {
+		out = opts.Stdout
+	}
+	code, err := s.exec(ctx, cmd, s.sudoAs(opts.Become), opts.Stdin, opts.Stdout == nil, out, &stderr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -254,7 +258,7 @@ func (s *SSH) session(ctx context.Context) (*ssh.Session, func(), error) {
 // the child's children). The login shell reports its pid, the group's id,
 // on a first stderr line that exec takes out. An error reading stdin aborts
 // the same way, so the command never sees a short input end normally.
-func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader, useWorker bool, stdout, stderr io.Writer) (int, error) {
 	line := cmd
 	if as != nil {
 		var err error
@@ -262,7 +266,7 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 			return 0, err
 		}
 	}
-	if stdin == nil {
+	if stdin == nil && useWorker {
 		if code, ok, err := s.runInWorker(ctx, line, as, stdout, stderr); ok {
 			return code, err
 		}

@@ -70,7 +70,7 @@ func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts
 	defer cleanup()
 	var stderr bytes.Buffer
 	script := uploadScript(dst, size, mode, chownSpec(opts.Owner, opts.Group))
-	code, err := s.exec(ctx, script, as, body, io.Discard, &stderr)
+	code, err := s.exec(ctx, script, as, body, true, io.Discard, &stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -109,7 +109,7 @@ func (s *SSH) Download(ctx context.Context, src string, w io.Writer, become Beco
 		}
 	}
 	var stderr bytes.Buffer
-	code, err := s.exec(ctx, "cat -- "+Quote(src), as, nil, w, &stderr)
+	code, err := s.exec(ctx, "cat -- "+Quote(src), as, nil, true, w, &stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
