@@ -145,7 +145,7 @@ func (v *Verifier) Run(ctx context.Context) (Report, error) {
 	}
 	var before Status
 	if v.Director != nil {
-		s, err := v.stats(ctx)
+		s, err := ReadStats(ctx, v.Director)
 		if err != nil {
 			return r, err
 		}
@@ -169,7 +169,7 @@ func (v *Verifier) Run(ctx context.Context) (Report, error) {
 	}
 	r.Checks = append(r.Checks, Check{Name: fmt.Sprintf("shares (%d requests to port %d)", n, port), OK: r.Shares.OK(), Detail: detail(r.Shares.Failures, okText)})
 	if v.Director != nil {
-		after, err := v.settledStats(ctx, before, uint64(answered(dist)))
+		after, err := SettledStats(ctx, v.Director, c.ServiceKeys(), before, uint64(answered(dist)), v.Settle, v.Poll)
 		if err != nil {
 			return r, err
 		}
@@ -236,77 +236,6 @@ func detail(failures []string, okText string) string {
 	return strings.Join(failures, "; ")
 }
 
-func (v *Verifier) stats(ctx context.Context) (Status, error) {
-	res, err := v.Director.Run(ctx, StatsCommand, host.RunOpts{})
-	if err != nil {
-		return Status{}, fmt.Errorf("director: %w", err)
-	}
-	if res.ExitCode != 0 {
-		return Status{}, nil // reported by replyPath as missing counters
-	}
-	svcs, err := ParseStats(res.Stdout)
-	if err != nil {
-		return Status{}, fmt.Errorf("director: %w", err)
-	}
-	return Status{Services: svcs}, nil
-}
-
-// statsLag is how long the kernel may take to show new counters: IPVS sums
-// its per-CPU counters in the rate estimator, every 2 seconds.
-const statsLag = 2 * time.Second
-
-// settledStats reads the director's counters until the mode's services show
-// want more connections than before, or Settle (default twice statsLag and
-// a second) has passed.
-func (v *Verifier) settledStats(ctx context.Context, before Status, want uint64) (Status, error) {
-	wait := v.Settle
-	if wait <= 0 {
-		wait = 2*statsLag + 2*time.Second
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		after, err := v.stats(ctx)
-		if err != nil || v.conns(after)-min(v.conns(before), v.conns(after)) >= want || time.Now().After(deadline) {
-			return after, err
-		}
-		select {
-		case <-ctx.Done():
-			return after, ctx.Err()
-		case <-time.After(v.poll()):
-		}
-	}
-}
-
-func (v *Verifier) poll() time.Duration {
-	if v.Poll > 0 {
-		return v.Poll
-	}
-	return 500 * time.Millisecond
-}
-
-// conns sums the connection counters of the mode's services.
-func (v *Verifier) conns(st Status) uint64 {
-	var n uint64
-	for _, key := range v.Config.serviceKeys() {
-		if s, ok := find(st.Services, key); ok {
-			n += s.Stats[Conns]
-		}
-	}
-	return n
-}
-
-// serviceKeys are the ipvsadm keys of the configuration's virtual services.
-func (c Config) serviceKeys() []string {
-	if c.Mode == "fwmark" {
-		return []string{fmt.Sprintf("FWM %d", c.FWMark)}
-	}
-	var keys []string
-	for _, p := range c.Ports {
-		keys = append(keys, fmt.Sprintf("TCP %s:%d", c.VIP, p))
-	}
-	return keys
-}
-
 // replyPath compares the director's counters of the mode's virtual services
 // before and after the requests. IPVS counts the packets it handles in each
 // direction: in NAT the replies come back through the director, which
@@ -316,22 +245,12 @@ func (c Config) serviceKeys() []string {
 // while InPkts and Conns grow.
 func (v *Verifier) replyPath(before, after Status) Check {
 	c := v.Config
-	var in, out, conns uint64
-	found := false
-	for _, key := range c.serviceKeys() {
-		a, ok := find(after.Services, key)
-		if !ok {
-			continue
-		}
-		found = true
-		b, _ := find(before.Services, key)
-		in += a.Stats[InPkts] - min(b.Stats[InPkts], a.Stats[InPkts])
-		out += a.Stats[OutPkts] - min(b.Stats[OutPkts], a.Stats[OutPkts])
-		conns += a.Stats[Conns] - min(b.Stats[Conns], a.Stats[Conns])
-	}
+	deltas := Delta(before, after, c.ServiceKeys())
+	sum := Sum(deltas)
+	conns, in, out := sum[Conns], sum[InPkts], sum[OutPkts]
 	name := "reply path"
-	if !found {
-		return Check{Name: name, Detail: fmt.Sprintf("the director has no virtual service %s (ipvsadm -Ln --stats)", strings.Join(c.serviceKeys(), ", "))}
+	if len(deltas) == 0 {
+		return Check{Name: name, Detail: fmt.Sprintf("the director has no virtual service %s (ipvsadm -Ln --stats)", strings.Join(c.ServiceKeys(), ", "))}
 	}
 	got := fmt.Sprintf("the director counted %d connections, %d packets in, %d out", conns, in, out)
 	switch {

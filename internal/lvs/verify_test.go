@@ -168,11 +168,11 @@ func TestVerifyFwmarkPersistenceAndSNI(t *testing.T) {
 func TestServiceKeys(t *testing.T) {
 	c := labConfig("dr", 1)
 	c.Ports = []int{80, 443}
-	if got := strings.Join(c.serviceKeys(), ","); got != "TCP 172.17.1.6:80,TCP 172.17.1.6:443" {
+	if got := strings.Join(c.ServiceKeys(), ","); got != "TCP 172.17.1.6:80,TCP 172.17.1.6:443" {
 		t.Errorf("keys %s", got)
 	}
 	c.Mode = "fwmark"
-	if got := strings.Join(c.serviceKeys(), ","); got != "FWM 99" {
+	if got := strings.Join(c.ServiceKeys(), ","); got != "FWM 99" {
 		t.Errorf("keys %s", got)
 	}
 }
