@@ -17,9 +17,12 @@ import (
 func labCommand() *cli.Command {
 	name := &cli.StringFlag{Name: "name", Value: lab.DefaultName,
 		Usage: "the lab's name (its network namespace); labs of different names run side by side"}
+	rsCPU := &cli.IntFlag{Name: "rs-cpu", Value: 0,
+		Usage: "cap each real server's CPU at `PCT` percent of one CPU (10: a tenth of a core; up to 100 x CPUs; 0: no cap), " +
+			"so that one real server saturates at a known rate and N of them carry about N times as much"}
 	return &cli.Command{
 		Name:  "lab",
-		Usage: "create, destroy or inspect the built-in local lab",
+		Usage: "create, change, destroy or inspect the built-in local lab",
 		Description: "Real hosts on this machine: the real servers and the client are systemd-nspawn\n" +
 			"containers, the director a container where the kernel has IPVS, else a qemu VM.\n" +
 			"Everything lives in network namespaces; the inventory is " + ".lvslab/inventory.yml.",
@@ -32,8 +35,16 @@ func labCommand() *cli.Command {
 					&cli.IntFlag{Name: "realservers", Value: 2, Usage: "number of real servers"},
 					&cli.StringFlag{Name: "director", Value: lab.DirectorAuto, Usage: "auto, container or vm"},
 					&cli.BoolFlag{Name: "keep-on-error", Usage: "leave a failed lab in place for inspection"},
+					rsCPU,
 				},
 				Action: labCreate,
+			},
+			{
+				Name:      "set",
+				Usage:     "change a running lab: --rs-cpu sets every real server's CPU cap",
+				UsageText: "lvslab lab set --rs-cpu PCT [--name NAME]",
+				Flags:     []cli.Flag{name, rsCPU},
+				Action:    labSet,
 			},
 			{
 				Name:   "destroy",
@@ -57,6 +68,7 @@ func labCreate(c *cli.Context) error {
 		Name:        c.String("name"),
 		RealServers: c.Int("realservers"),
 		Director:    c.String("director"),
+		RSCPU:       c.Int("rs-cpu"),
 		KeepOnError: c.Bool("keep-on-error"),
 	}, os.Stderr)
 	if errors.Is(err, lab.ErrInvalid) {
@@ -69,6 +81,38 @@ func labCreate(c *cli.Context) error {
 	fmt.Printf("try:       ip netns exec %s ssh -i %s -o UserKnownHostsFile=%s root@%s\n",
 		l.Paths.Name, l.Paths.Key(), l.Paths.KnownHosts(), l.Hosts[0].MgmtAddr())
 	return nil
+}
+
+func labSet(c *cli.Context) error {
+	if !c.IsSet("rs-cpu") {
+		return badInput(errors.New("lab set: nothing to change: give --rs-cpu PCT"))
+	}
+	ch, err := lab.SetRSCPU(c.Context, c.String("name"), c.Int("rs-cpu"), os.Stderr)
+	if ch != nil {
+		for _, h := range ch.Hosts {
+			moved := ""
+			if h.Moved > 0 {
+				moved = fmt.Sprintf("; moved %d processes into %s", h.Moved, h.Cgroup)
+			}
+			fmt.Printf("%s: cpu cap %s (was %s)%s\n", h.Name, cpuCap(ch.To), cpuCap(h.Was), moved)
+		}
+	}
+	if errors.Is(err, lab.ErrNoLab) || errors.Is(err, lab.ErrInvalid) {
+		return badInput(fmt.Errorf("lab set: %w", err))
+	}
+	if err != nil {
+		return fmt.Errorf("lab set: %w", err)
+	}
+	fmt.Printf("lab %s: real servers' cpu cap %s (was %s)\n", ch.Lab, cpuCap(ch.To), cpuCap(ch.From))
+	return nil
+}
+
+// cpuCap shows a CPU cap in percent of one CPU; "-" for none.
+func cpuCap(pct int) string {
+	if pct == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", pct)
 }
 
 func labDestroy(c *cli.Context) error {
@@ -114,7 +158,7 @@ func printStatus(r *lab.Report) {
 		r.Lab.Created.Format("2006-01-02 15:04:05"), map[bool]string{true: "running", false: "DOWN"}[r.Relay])
 	fmt.Printf("inventory: %s (hosts dialled from netns %s)\n\n", r.Lab.Paths.Inventory(), r.Lab.Paths.Name)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tGROUP\tKIND\tSSH ADDRESS\tLAB ADDRESSES\tSTATE\tSSH")
+	fmt.Fprintln(tw, "HOST\tGROUP\tKIND\tCPU\tSSH ADDRESS\tLAB ADDRESSES\tSTATE\tSSH")
 	for _, h := range r.Hosts {
 		var addrs []string
 		for _, n := range h.NICs {
@@ -130,7 +174,7 @@ func printStatus(r *lab.Report) {
 		if !h.SSH {
 			ssh = "FAIL: " + h.SSHError
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Group, h.Kind, h.MgmtAddr(), strings.Join(addrs, ", "), state, ssh)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Group, h.Kind, cpuCap(h.CPU), h.MgmtAddr(), strings.Join(addrs, ", "), state, ssh)
 	}
 	tw.Flush()
 }

@@ -39,8 +39,9 @@ func mountOverlay(paths Paths, name string, files []file) (string, error) {
 	return l.root, nil
 }
 
-// startContainer boots the container h on the mounted root.
-func startContainer(paths Paths, h Host, root string) (Proc, error) {
+// startContainer boots the container h on the mounted root; a real
+// server's CPU is capped at rsCPU percent of one CPU (0: no cap).
+func startContainer(paths Paths, h Host, root string, rsCPU int) (Proc, error) {
 	if err := ensureNspawnDir(); err != nil {
 		return Proc{}, err
 	}
@@ -59,7 +60,7 @@ func startContainer(paths Paths, h Host, root string) (Proc, error) {
 		// modprobe inside needs to see them.
 		args = append(args, "--bind-ro=/lib/modules")
 	}
-	cgroups, err := hostCgroups(paths.Name, h.Name)
+	cgroups, err := sysCgroups().containerCgroups(paths.Name, h.Name, h.Group == GroupRealServers, rsCPU)
 	if err != nil {
 		return Proc{}, fmt.Errorf("cgroups: %w", err)
 	}

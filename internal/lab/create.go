@@ -32,6 +32,9 @@ type Options struct {
 	// BootTimeout bounds the wait for SSH on every host; default 6 minutes
 	// (the VM needs 25-35 s on an idle 2-core machine, more under load).
 	BootTimeout time.Duration
+	// RSCPU caps each real server's CPU at RSCPU percent of one CPU (10: a
+	// tenth of a core; up to 100 × CPUs); 0, the default, caps nothing.
+	RSCPU int
 }
 
 // Create builds the lab and returns when every host answers SSH. A lab
@@ -63,6 +66,9 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 		return nil, invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
 	}
 	if _, err := Topology(opts.Name, opts.RealServers, KindVM); err != nil {
+		return nil, err
+	}
+	if _, _, err := sysCgroups().checkRSCPU(opts.RSCPU); err != nil {
 		return nil, err
 	}
 	if err := checkPrereqs(kind); err != nil {
@@ -98,7 +104,7 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	}
 	os.WriteFile(filepath.Join(paths.Dir, ".gitignore"), []byte("# lvslab lab: generated, holds a private key\n*\n"), 0o644)
 
-	lab = &Lab{Paths: paths, Director: kind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}}
+	lab = &Lab{Paths: paths, Director: kind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}, RSCPU: opts.RSCPU}
 	defer func() {
 		if err != nil && !opts.KeepOnError {
 			pr.Printf("create failed; removing what was built")
@@ -190,7 +196,7 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 			root, err = mountOverlay(paths, h.Name, files)
 			if err == nil {
 				lab.Mounts = append(lab.Mounts, root)
-				p, err = startContainer(paths, h, root)
+				p, err = startContainer(paths, h, root, lab.RSCPU)
 				pr.Printf("%s: container booting (%s)", h.Name, h.NICs[0].Addr)
 			}
 		}

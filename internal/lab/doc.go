@@ -41,4 +41,8 @@
 // kernel, initrd, image) are under $XDG_CACHE_HOME/lvslab; the state of a
 // running lab (processes by PID and start time, mounts) is in
 // /run/lvslab/NAME/state.json. Labs of different names run side by side.
+//
+// A real server's CPU can be capped (Options.RSCPU, SetRSCPU: percent of
+// one CPU), by the quota of its cgroup of the cpu controller, v1 or v2;
+// see cpu.go.
 package lab

@@ -13,8 +13,9 @@ import (
 // TestLabEndToEnd builds a real lab (named "e2e", beside any default lab
 // in use), logs in to every host with OpenSSH from the lab's namespace
 // using the generated key and known_hosts, checks IPVS on the director and
-// the apt relay on every host, then destroys the lab and checks that
-// nothing is left. It needs root, the lab's packages and network access
+// the apt relay on every host and, where the machine has a cpu controller,
+// the real servers' CPU cap (created at 50 %, lifted by SetRSCPU), then
+// destroys the lab and checks that nothing is left. It needs root, the lab's packages and network access
 // to deb.debian.org; run it with
 //
 //	LVSLAB_E2E=1 go test -run LabE2E -v -timeout 30m ./internal/lab
@@ -32,8 +33,12 @@ func TestLabE2E(t *testing.T) {
 	paths.Dir = t.TempDir()
 	progress := &testWriter{t: t}
 
+	rsCPU := 0
+	if _, ok := sysCgroups().cpuController(); ok {
+		rsCPU = 50
+	}
 	start := time.Now()
-	l, err := Create(ctx, Options{Name: name, Paths: paths}, progress)
+	l, err := Create(ctx, Options{Name: name, Paths: paths, RSCPU: rsCPU}, progress)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -94,6 +99,22 @@ func TestLabE2E(t *testing.T) {
 	}
 	if !r.Relay {
 		t.Error("status: relay down")
+	}
+	for _, h := range r.Hosts {
+		if want := map[bool]int{true: rsCPU}[h.Group == GroupRealServers]; h.CPU != want {
+			t.Errorf("status: %s has a cpu cap of %d%%, want %d%%", h.Name, h.CPU, want)
+		}
+	}
+	if rsCPU > 0 {
+		ch, err := SetRSCPU(ctx, name, 0, progress)
+		if err != nil {
+			t.Fatalf("set --rs-cpu 0: %v", err)
+		}
+		for _, h := range ch.Hosts {
+			if h.Was != rsCPU || h.Moved != 0 {
+				t.Errorf("set --rs-cpu 0: %+v, want it was %d%% with every process in its cgroup", h, rsCPU)
+			}
+		}
 	}
 
 	if err := DestroyNamed(ctx, name, progress); err != nil {

@@ -23,6 +23,9 @@ type Lab struct {
 	Procs    []Proc    `json:"procs"`
 	Mounts   []string  `json:"mounts"`
 	Created  time.Time `json:"created"`
+	// RSCPU is each real server's CPU cap, percent of one CPU; 0 none
+	// (lab create --rs-cpu, lab set --rs-cpu).
+	RSCPU int `json:"rs_cpu"`
 	// HostKeys are the hosts' public SSH keys, authorized_keys format.
 	HostKeys map[string]string `json:"host_keys"`
 }

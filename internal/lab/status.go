@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,6 +17,9 @@ type HostStatus struct {
 	Running  bool   // its container or VM process runs
 	SSH      bool   // it accepted the lab's key and ran a command
 	SSHError string // why not, when !SSH
+	// CPU is the CPU cap its cgroup has, as the kernel reports it, in
+	// percent of one CPU; 0 none (and for every host but a real server).
+	CPU int
 }
 
 // Report is the state of the lab.
@@ -37,16 +41,9 @@ func StatusNamed(ctx context.Context, name string) (*Report, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	lab, err := loadState(NamedPaths(name).State())
+	lab, err := runningLab(name)
 	if err != nil {
 		return nil, err
-	}
-	if lab == nil {
-		flag := ""
-		if name != DefaultName {
-			flag = " --name " + name
-		}
-		return nil, fmt.Errorf("lab %s: %w (create it with `lvslab lab create%s`)", name, ErrNoLab, flag)
 	}
 	r := &Report{Lab: lab, Relay: true}
 	relays := 0
@@ -62,9 +59,13 @@ func StatusNamed(ctx context.Context, name string) (*Report, error) {
 		signer, _ = ssh.ParsePrivateKey(b)
 	}
 	r.Hosts = make([]HostStatus, len(lab.Hosts))
+	cc, hasCPU := sysCgroups().cpuController()
 	var wg sync.WaitGroup
 	for i, h := range lab.Hosts {
 		r.Hosts[i].Host = h
+		if hasCPU && h.Group == GroupRealServers {
+			r.Hosts[i].CPU, _ = cc.capOf(filepath.Join(cc.mount, cgroupRel(name, h.Name)))
+		}
 		if p, ok := lab.proc(h.Kind, h.Name); ok {
 			r.Hosts[i].Running = p.Alive()
 		}
@@ -81,6 +82,19 @@ func StatusNamed(ctx context.Context, name string) (*Report, error) {
 	}
 	wg.Wait()
 	return r, nil
+}
+
+// runningLab reads the state of the lab name; ErrNoLab when there is none.
+func runningLab(name string) (*Lab, error) {
+	lab, err := loadState(NamedPaths(name).State())
+	if err != nil || lab != nil {
+		return lab, err
+	}
+	flag := ""
+	if name != DefaultName {
+		flag = " --name " + name
+	}
+	return nil, fmt.Errorf("lab %s: %w (create it with `lvslab lab create%s`)", name, ErrNoLab, flag)
 }
 
 // probeHost tries SSH on h; it returns "" or the reason of the failure.
