@@ -29,13 +29,26 @@ type conn struct {
 func newPool(c Connector) *pool { return &pool{connect: c, conns: map[string]*conn{}} }
 
 func (p *pool) get(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+	c, _ := p.entry(name)
+	return p.dial(ctx, c, name, vars)
+}
+
+// entry returns name's connection, creating an undialed one (and reporting
+// it as new) when there is none.
+func (p *pool) entry(name string) (c *conn, created bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	c, ok := p.conns[name]
 	if !ok {
 		c = &conn{}
 		p.conns[name] = c
 	}
-	p.mu.Unlock()
+	return c, !ok
+}
+
+// dial connects c on its first call; later calls wait for that one and
+// return its result.
+func (p *pool) dial(ctx context.Context, c *conn, name string, vars map[string]any) (host.Executor, error) {
 	c.once.Do(func() {
 		c.exec, c.err = p.connect(ctx, name, vars)
 		if c.err != nil {
@@ -43,14 +56,6 @@ func (p *pool) get(ctx context.Context, name string, vars map[string]any) (host.
 		}
 	})
 	return c.exec, c.err
-}
-
-// has reports whether name is connected or being connected.
-func (p *pool) has(name string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.conns[name]
-	return ok
 }
 
 // drop forgets a broken connection so that it is closed and never reused.

@@ -135,7 +135,7 @@ func (r *Runner) preconnect(ctx context.Context, current *playbook.Play, later [
 			continue
 		}
 		for _, n := range names {
-			if skip[n] || r.pool.has(n) {
+			if skip[n] {
 				continue
 			}
 			skip[n] = true
@@ -149,6 +149,14 @@ func (r *Runner) preconnect(ctx context.Context, current *playbook.Play, later [
 			if err != nil {
 				continue // reported when the host's play starts
 			}
+			// The entry is taken here, not in the goroutine: should the
+			// host's own play dial first, fail and drop the connection
+			// before the goroutine runs, the goroutine finds that entry
+			// dialed instead of making a fresh one and dialing again.
+			c, created := r.pool.entry(n)
+			if !created {
+				continue // connected or being connected
+			}
 			r.dials.Add(1)
 			go func() {
 				defer r.dials.Done()
@@ -158,7 +166,7 @@ func (r *Runner) preconnect(ctx context.Context, current *playbook.Play, later [
 					return
 				}
 				defer func() { <-r.dialSlots }()
-				_, _ = r.pool.get(ctx, n, inv)
+				_, _ = r.pool.dial(ctx, c, n, inv)
 			}()
 		}
 	}

@@ -141,6 +141,15 @@ func newFixture(t *testing.T, hosts ...string) *fixture {
 
 func (f *fixture) run(t *testing.T, yml string) (*Runner, error) {
 	t.Helper()
+	pb := f.load(t, yml)
+	r := New(f.opts)
+	defer r.Close()
+	return r, r.Run(context.Background(), []*playbook.Playbook{pb})
+}
+
+// load parses and prepares a playbook for the fixture's options.
+func (f *fixture) load(t *testing.T, yml string) *playbook.Playbook {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "play.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
@@ -153,9 +162,7 @@ func (f *fixture) run(t *testing.T, yml string) (*Runner, error) {
 	if err := Prepare([]*playbook.Playbook{pb}, f.opts); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
-	r := New(f.opts)
-	defer r.Close()
-	return r, r.Run(context.Background(), []*playbook.Playbook{pb})
+	return pb
 }
 
 func stats(r *Runner, host string) report.Stats {
@@ -582,5 +589,56 @@ func TestPreconnectLaterPlays(t *testing.T) {
 		if s.Host == "never" {
 			t.Errorf("never's play did not run (any_errors_fatal), yet it is in the recap: %+v", s)
 		}
+	}
+}
+
+// TestPreconnectLateDialNotRepeated: an early dial that only gets its turn
+// after the host's own play has dialed it, found it unreachable and dropped
+// the connection does not dial again (the race behind the flaky
+// TestPreconnectLaterPlays, made certain by holding every dial slot).
+func TestPreconnectLateDialNotRepeated(t *testing.T) {
+	f := newFixture(t, "a", "down")
+	f.inv.groups["first"] = []string{"a"}
+	f.inv.groups["second"] = []string{"down"}
+	pb := f.load(t, `
+- hosts: first
+  gather_facts: false
+  tasks:
+    - name: one
+      shell: "true"
+- hosts: second
+  gather_facts: false
+  tasks:
+    - name: two
+      shell: "true"
+`)
+	r := New(f.opts)
+	for range cap(r.dialSlots) {
+		r.dialSlots <- struct{}{} // the early dials wait until the run is over
+	}
+	err := r.Run(context.Background(), []*playbook.Playbook{pb})
+	dropped := func() bool { // the unreachable connection is dropped in the background
+		r.pool.mu.Lock()
+		defer r.pool.mu.Unlock()
+		_, ok := r.pool.conns["down"]
+		return !ok
+	}
+	for deadline := time.Now().Add(10 * time.Second); !dropped(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("down's connection was never dropped")
+		}
+	}
+	for range cap(r.dialSlots) {
+		<-r.dialSlots
+	}
+	r.Close() // waits for the early dials, now let through
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatalf("run: %v", err)
+	}
+	if got := f.rec.status("down", "two"); len(got) != 1 || got[0] != report.Unreachable {
+		t.Errorf("down two: %v, want unreachable in its own play", got)
+	}
+	if f.dials["a"] != 1 || f.dials["down"] != 1 {
+		t.Errorf("dials %v, want one per host", f.dials)
 	}
 }
