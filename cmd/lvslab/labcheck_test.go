@@ -30,7 +30,7 @@ func labSnapshot(t *testing.T, inv *inventory.Inventory, hosts []string) map[str
 	t.Helper()
 	out := map[string]string{}
 	for _, name := range hosts {
-		cfg, err := host.ConfigFromVars(name, inv.HostVars(name))
+		cfg, err := host.ConfigFromVars(name, inv.HostVars(name), host.Defaults{})
 		if err != nil {
 			t.Fatal(err)
 		}

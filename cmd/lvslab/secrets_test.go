@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -159,46 +158,6 @@ func TestSecretsInBadInputErrors(t *testing.T) {
 	}
 }
 
-// sudoUser adds a user that may sudo with password, and removes it when the
-// test ends. It skips the test where that cannot be done.
-func sudoUser(t *testing.T, password string) string {
-	t.Helper()
-	for _, tool := range []string{"useradd", "userdel", "chpasswd", "visudo", "sudo"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
-	}
-	name := fmt.Sprintf("lvslabc%d", time.Now().UnixNano()%1000000)
-	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("useradd: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
-		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v: %s", name, err, out)
-		}
-	})
-	setpw := exec.Command("chpasswd")
-	setpw.Stdin = strings.NewReader(name + ":" + password + "\n")
-	if out, err := setpw.CombinedOutput(); err != nil {
-		t.Fatalf("chpasswd: %v: %s", err, out)
-	}
-	rule := "Defaults:" + name + " !lecture, !mail_badpass, passwd_tries=1\n" + name + " ALL=(ALL:ALL) ALL\n"
-	tmp := filepath.Join(t.TempDir(), "sudoers")
-	if err := os.WriteFile(tmp, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("visudo", "-cf", tmp).CombinedOutput(); err != nil {
-		t.Fatalf("visudo: %v: %s", err, out)
-	}
-	file := "/etc/sudoers.d/lvslab-test-" + name
-	if err := os.WriteFile(file, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(file) })
-	return name
-}
-
 // procsHold reports whether any process's command line or environment holds s.
 func procsHold(s []byte) bool {
 	files, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -219,7 +178,7 @@ func procsHold(s []byte) bool {
 func TestBecomePasswordOverStdin(t *testing.T) {
 	t.Parallel()
 	password := `bp-s7d"o'$u*.[x]+`
-	user := sudoUser(t, password)
+	user := sshtest.SudoUser(t, password)
 	s := sshtest.Start(t, sshtest.Options{})
 	dir := t.TempDir()
 	v := s.Vars()
@@ -291,7 +250,7 @@ func TestBecomePasswordOverStdin(t *testing.T) {
 // (exit 2) saying sudo refused it, and prints neither password.
 func TestWrongBecomePassword(t *testing.T) {
 	t.Parallel()
-	user := sudoUser(t, `right-w9q"x'$*.[x]+`)
+	user := sshtest.SudoUser(t, `right-w9q"x'$*.[x]+`)
 	s := sshtest.Start(t, sshtest.Options{})
 	dir := t.TempDir()
 	v := s.Vars()

@@ -64,7 +64,7 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	s.opts = runner.Options{
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
-		Connect: connector(c, rep), Secret: red.Add,
+		Connect: connector(connDefaults(c), c.Bool("session-per-task"), rep), Secret: red.Add,
 	}
 	return s, nil
 }
@@ -96,18 +96,21 @@ func secretValues(vars map[string]any) []string {
 	return out
 }
 
-// connector dials hosts with the command line's host key and timeout settings.
-func connector(c *cli.Context, rep report.Reporter) runner.Connector {
-	known := expandHome(c.String("known-hosts"))
-	checking := c.String("host-key-checking")
-	timeout := c.Duration("timeout")
-	perTask := c.Bool("session-per-task")
+// connDefaults are the command line's host key and timeout settings, for
+// the hosts whose inventory does not set them.
+func connDefaults(c *cli.Context) host.Defaults {
+	return host.Defaults{KnownHostsFile: expandHome(c.String("known-hosts")),
+		HostKeyChecking: c.String("host-key-checking"), Timeout: c.Duration("timeout")}
+}
+
+// connector dials hosts with def where their inventory sets nothing, each
+// command in a session of its own with perTask.
+func connector(def host.Defaults, perTask bool, rep report.Reporter) runner.Connector {
 	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
-		cfg, err := host.ConfigFromVars(name, vars)
+		cfg, err := host.ConfigFromVars(name, vars, def)
 		if err != nil {
 			return nil, err
 		}
-		applyFlags(&cfg, vars, known, checking, timeout)
 		cfg.SessionPerCommand = perTask
 		if cfg.HostKeyChecking == "off" {
 			rep.Warn(fmt.Sprintf("host key checking is off for %s: the connection is not authenticated", name))
@@ -219,7 +222,7 @@ func (s *session) checkConnVars() error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		_, err := host.ConfigFromVars(h, s.inv.HostVars(h))
+		_, err := host.ConfigFromVars(h, s.inv.HostVars(h), host.Defaults{})
 		if err == nil {
 			continue
 		}
@@ -269,31 +272,4 @@ func outcome(ctx context.Context, err error, stats []report.Stats) error {
 		return err
 	}
 	return nil
-}
-
-// applyFlags applies the command line's host key and timeout settings to a
-// host (and its jump hosts) unless the inventory set them for that host. The
-// timeout also caps the keepalive interval (unless the inventory sets
-// ServerAliveInterval), so that a host that stops answering in the middle of
-// a task is given up after a few timeouts rather than minutes.
-func applyFlags(cfg *host.SSHConfig, vars map[string]any, known, checking string, timeout time.Duration) {
-	args := fmt.Sprint(vars["ansible_ssh_common_args"], " ", vars["ansible_ssh_extra_args"])
-	_, t1 := vars["ansible_ssh_timeout"]
-	_, t2 := vars["ansible_timeout"]
-	setTimeout := !t1 && !t2 && !strings.Contains(args, "ConnectTimeout")
-	setAlive := !strings.Contains(args, "ServerAliveInterval")
-	for c := cfg; c != nil; c = c.Jump {
-		if !strings.Contains(args, "UserKnownHostsFile") {
-			c.KnownHostsFile = known
-		}
-		if !strings.Contains(args, "StrictHostKeyChecking") {
-			c.HostKeyChecking = checking
-		}
-		if setTimeout {
-			c.Timeout = timeout
-		}
-		if setAlive && c.Timeout > 0 && (c.KeepAlive == 0 || c.KeepAlive > c.Timeout) {
-			c.KeepAlive = c.Timeout
-		}
-	}
 }

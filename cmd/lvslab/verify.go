@@ -162,23 +162,18 @@ func (s *session) dial(ctx context.Context, name string) (host.Executor, error) 
 	for k, v := range s.opts.ExtraVars {
 		vars[k] = v
 	}
+	b, err := host.BecomeFromVars(name, vars)
+	if err != nil {
+		return nil, badInput(err)
+	}
 	h, err := s.opts.Connect(ctx, name, vars)
 	if err != nil {
 		return nil, s.hostErr(ctx, err)
 	}
-	b := host.Become{Enabled: truthy(vars["ansible_become"]), User: "root"}
-	if p, ok := vars["ansible_become_password"].(string); ok {
-		b.Password = p
-	} else if p, ok := vars["ansible_become_pass"].(string); ok {
-		b.Password = p
-	}
-	if u, ok := vars["ansible_become_user"].(string); ok && u != "" {
-		b.User = u
-	}
 	if !b.Enabled {
 		return h, nil
 	}
-	return becomeExec{Executor: h, b: b}, nil
+	return host.WithBecome(h, b), nil
 }
 
 // hostErr maps a transport failure to exit 3 and an interruption to 130.
@@ -191,30 +186,4 @@ func (s *session) hostErr(ctx context.Context, err error) error {
 		return &exitError{code: exitUnreachable, err: err}
 	}
 	return err
-}
-
-// becomeExec runs every command of an executor with become.
-type becomeExec struct {
-	host.Executor
-	b host.Become
-}
-
-func (e becomeExec) Run(ctx context.Context, cmd string, opts host.RunOpts) (host.Result, error) {
-	opts.Become = e.b
-	return e.Executor.Run(ctx, cmd, opts)
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case int:
-		return x != 0
-	case string:
-		switch strings.ToLower(x) {
-		case "true", "yes", "on", "1":
-			return true
-		}
-	}
-	return false
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,63 +18,12 @@ import (
 
 func isRoot() bool { return os.Geteuid() == 0 }
 
-// testUser creates a throwaway login user with a sudoers rule (NOPASSWD
-// without a password) and removes both when the test ends. The sudoers
-// file is checked with visudo before it is installed.
-func testUser(t *testing.T, password string) string {
-	t.Helper()
-	for _, tool := range []string{"useradd", "userdel", "chpasswd", "visudo", "sudo"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
-	}
-	if _, err := os.Stat("/etc/sudoers.d"); err != nil {
-		t.Skip("no /etc/sudoers.d")
-	}
-	name := fmt.Sprintf("lvslabt%d", time.Now().UnixNano()%1000000)
-	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("useradd: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
-		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v: %s", name, err, out)
-		}
-	})
-	setpw := exec.Command("usermod", "-p", "*", name) // no password, not locked
-	if password != "" {
-		setpw = exec.Command("chpasswd")
-		setpw.Stdin = strings.NewReader(name + ":" + password + "\n")
-	}
-	if out, err := setpw.CombinedOutput(); err != nil {
-		t.Fatalf("set password: %v: %s", err, out)
-	}
-	rule := name + " ALL=(ALL:ALL) NOPASSWD: ALL\n"
-	if password != "" {
-		rule = name + " ALL=(ALL:ALL) ALL\n"
-	}
-	rule = "Defaults:" + name + " !lecture, !mail_badpass, passwd_tries=1\n" + rule
-	tmp := filepath.Join(t.TempDir(), "sudoers")
-	if err := os.WriteFile(tmp, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("visudo", "-cf", tmp).CombinedOutput(); err != nil {
-		t.Fatalf("visudo: %v: %s", err, out)
-	}
-	file := "/etc/sudoers.d/lvslab-test-" + name
-	if err := os.WriteFile(file, []byte(rule), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(file) })
-	return name
-}
-
 func TestBecomeRealSudo(t *testing.T) {
 	t.Parallel()
 	sshtest.Require(t)
 	const password = "Lvs-t3st 'pw'"
-	withPw := testUser(t, password)
-	noPw := testUser(t, "")
+	withPw := sshtest.SudoUser(t, password)
+	noPw := sshtest.SudoUser(t, "")
 	srv := sshtest.Start(t, sshtest.Options{})
 	cfgPw := srv.SSHConfig()
 	cfgPw.User = withPw
@@ -170,7 +118,7 @@ func TestBecomePasswordNotExposed(t *testing.T) {
 	t.Parallel()
 	sshtest.Require(t)
 	const password = "Sekr1t-lvslab-4711"
-	user := testUser(t, password)
+	user := sshtest.SudoUser(t, password)
 	srv := sshtest.Start(t, sshtest.Options{})
 	cfg := srv.SSHConfig()
 	cfg.User = user
@@ -212,7 +160,7 @@ func TestBecomeCancel(t *testing.T) {
 	t.Parallel()
 	sshtest.Require(t)
 	const password = "can-cel-pw"
-	user := testUser(t, password)
+	user := sshtest.SudoUser(t, password)
 	srv := sshtest.Start(t, sshtest.Options{})
 	cfg := srv.SSHConfig()
 	cfg.User = user

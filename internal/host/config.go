@@ -71,6 +71,20 @@ type SSHConfig struct {
 	Become Become
 }
 
+// Defaults are the connection settings of a host whose variables do not
+// set them: the command line's. Their zero fields leave the built-in
+// defaults.
+type Defaults struct {
+	KnownHostsFile  string // where no UserKnownHostsFile is given
+	HostKeyChecking string // where no StrictHostKeyChecking is given
+	// Timeout is where none of ansible_ssh_timeout, ansible_timeout and
+	// ConnectTimeout is given. Set, it also caps the keepalive interval
+	// where no ServerAliveInterval is given, so that a host that stops
+	// answering in the middle of a task is given up after a few timeouts
+	// rather than minutes.
+	Timeout time.Duration
+}
+
 // ConfigFromVars builds the connection settings of the inventory host name
 // from its Ansible connection variables: ansible_host, ansible_port,
 // ansible_user, ansible_ssh_private_key_file, ansible_password (or
@@ -81,11 +95,13 @@ type SSHConfig struct {
 // StrictHostKeyChecking, UserKnownHostsFile, ConnectTimeout,
 // ServerAliveInterval; other options are ignored) and lvslab_netns. Scalars
 // may be strings, numbers or booleans as YAML gives them. Every problem is
-// reported, each a *VarError naming the host and the variable; defaults are
-// filled in.
-func ConfigFromVars(name string, vars map[string]any) (SSHConfig, error) {
+// reported, each a *VarError naming the host and the variable; def, then
+// the built-in defaults are filled in where the variables set nothing (for
+// the host and its jump hosts).
+func ConfigFromVars(name string, vars map[string]any, def Defaults) (SSHConfig, error) {
 	p := varParser{host: name, vars: vars}
-	cfg := SSHConfig{Name: name, Addr: name, UseAgent: os.Getenv("SSH_AUTH_SOCK") != ""}
+	cfg := SSHConfig{Name: name, Addr: name, UseAgent: os.Getenv("SSH_AUTH_SOCK") != "",
+		KnownHostsFile: def.KnownHostsFile, HostKeyChecking: def.HostKeyChecking, Timeout: def.Timeout}
 	if s, ok := p.str("ansible_host"); ok {
 		cfg.Addr = s
 	}
@@ -102,14 +118,7 @@ func ConfigFromVars(name string, vars map[string]any) (SSHConfig, error) {
 		cfg.KeyFiles = append(cfg.KeyFiles, s)
 	}
 	cfg.Password, _ = p.str("ansible_password", "ansible_ssh_pass")
-	if b, ok := p.bool("ansible_become"); ok {
-		cfg.Become.Enabled = b
-	}
-	cfg.Become.User, _ = p.str("ansible_become_user")
-	cfg.Become.Password, _ = p.str("ansible_become_password", "ansible_become_pass")
-	if strings.ContainsAny(cfg.Become.Password, "\r\n") {
-		p.errorf("ansible_become_password", "must not contain a line break")
-	}
+	cfg.Become = p.become()
 	if n, ok := p.int("ansible_ssh_timeout", "ansible_timeout"); ok {
 		if n < 1 {
 			p.errorf("ansible_ssh_timeout", "%d is not a positive number of seconds", n)
@@ -135,7 +144,12 @@ func ConfigFromVars(name string, vars map[string]any) (SSHConfig, error) {
 	if err := errors.Join(p.errs...); err != nil {
 		return SSHConfig{}, err
 	}
-	return cfg.withDefaults()
+	capAlive := def.Timeout > 0 && cfg.KeepAlive == 0 // no ServerAliveInterval
+	cfg, err := cfg.withDefaults()
+	for c := &cfg; capAlive && c != nil; c = c.Jump {
+		c.KeepAlive = min(c.KeepAlive, c.Timeout)
+	}
+	return cfg, err
 }
 
 // withDefaults fills the zero fields, recursively for Jump.
@@ -307,20 +321,8 @@ func (p *varParser) bool(keys ...string) (bool, bool) {
 	if !ok {
 		return false, false
 	}
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case int:
-		if v == 0 || v == 1 {
-			return v == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "yes", "true", "on", "1", "y":
-			return true, true
-		case "no", "false", "off", "0", "n", "":
-			return false, true
-		}
+	if b, ok := ParseBool(v); ok {
+		return b, true
 	}
 	p.errorf(k, "want yes/no or true/false, got %v", v)
 	return false, false

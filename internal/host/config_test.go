@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,7 +27,7 @@ func TestConfigFromVars(t *testing.T) {
 		"ansible_ssh_common_args":      `-o StrictHostKeyChecking=no -o 'UserKnownHostsFile=/tmp/kh' -J admin@bastion:2200`,
 		"lvslab_netns":                 "lab",
 		"unrelated":                    []any{1, 2},
-	})
+	}, Defaults{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestConfigFromVars(t *testing.T) {
 
 func TestConfigFromVarsDefaults(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "/run/agent.sock")
-	cfg, err := ConfigFromVars("web1", map[string]any{"ansible_port": 22, "ansible_become": true, "ansible_password": nil})
+	cfg, err := ConfigFromVars("web1", map[string]any{"ansible_port": 22, "ansible_become": true, "ansible_password": nil}, Defaults{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestConfigFromVarsErrors(t *testing.T) {
 		"ansible_become_password": "a\nb",
 		"lvslab_netns":            "../etc",
 		"ansible_ssh_common_args": "-o ProxyCommand='nc %h %p' -o StrictHostKeyChecking=perhaps -J",
-	})
+	}, Defaults{})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -92,7 +93,7 @@ func TestConfigFromVarsErrors(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if _, err := ConfigFromVars("x", map[string]any{"ansible_port": 70000}); err == nil || !strings.Contains(err.Error(), "70000 is not a port number") {
+	if _, err := ConfigFromVars("x", map[string]any{"ansible_port": 70000}, Defaults{}); err == nil || !strings.Contains(err.Error(), "70000 is not a port number") {
 		t.Errorf("port 70000: %v", err)
 	}
 }
@@ -135,5 +136,99 @@ func TestShellSplit(t *testing.T) {
 		if _, err := shellSplit(bad); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for _, v := range []any{true, 1, int64(1), uint64(1), 1.0, "yes", "Yes", "TRUE", "true", "on", "ON", "y", "Y", "t", "1", " yes "} {
+		if b, ok := ParseBool(v); !b || !ok {
+			t.Errorf("ParseBool(%#v) = %v, %v; want true", v, b, ok)
+		}
+	}
+	for _, v := range []any{false, 0, int64(0), 0.0, "no", "No", "FALSE", "off", "Off", "n", "N", "f", "0", ""} {
+		if b, ok := ParseBool(v); b || !ok {
+			t.Errorf("ParseBool(%#v) = %v, %v; want false", v, b, ok)
+		}
+	}
+	for _, v := range []any{2, -1, 0.5, "maybe", "yess", nil, []any{true}} {
+		if b, ok := ParseBool(v); b || ok {
+			t.Errorf("ParseBool(%#v) = %v, %v; want not a boolean", v, b, ok)
+		}
+		if Truthy(v) {
+			t.Errorf("Truthy(%#v) is true", v)
+		}
+	}
+}
+
+// TestBecomeFromVars: the one reading of the become variables, the same in
+// ConfigFromVars (lint, the connection) as on its own (runner, verify).
+func TestBecomeFromVars(t *testing.T) {
+	cases := []struct {
+		vars map[string]any
+		want Become
+	}{
+		{map[string]any{}, Become{User: "root"}},
+		{map[string]any{"ansible_become": "on"}, Become{Enabled: true, User: "root"}},
+		{map[string]any{"ansible_become": "Yes", "ansible_become_user": "www-data"}, Become{Enabled: true, User: "www-data"}},
+		{map[string]any{"ansible_become": "TRUE", "ansible_become_pass": "p"}, Become{Enabled: true, User: "root", Password: "p"}},
+		{map[string]any{"ansible_become": "y", "ansible_become_password": "q", "ansible_become_pass": "p"}, Become{Enabled: true, User: "root", Password: "q"}},
+		{map[string]any{"ansible_become": "off"}, Become{User: "root"}},
+		{map[string]any{"ansible_become": 1, "ansible_become_password": 1234}, Become{Enabled: true, User: "root", Password: "1234"}},
+	}
+	for _, c := range cases {
+		got, err := BecomeFromVars("rs01", c.vars)
+		if err != nil || got != c.want {
+			t.Errorf("BecomeFromVars(%v) = %+v, %v; want %+v", c.vars, got, err, c.want)
+		}
+		cfg, err := ConfigFromVars("rs01", c.vars, Defaults{})
+		if err != nil || cfg.Become != c.want {
+			t.Errorf("ConfigFromVars(%v).Become = %+v, %v; want %+v", c.vars, cfg.Become, err, c.want)
+		}
+	}
+	_, err := BecomeFromVars("rs01", map[string]any{"ansible_become": "maybe", "ansible_become_pass": "a\nb"})
+	var ve *VarError
+	if err == nil || !errors.As(err, &ve) || !strings.Contains(err.Error(), "host rs01: ansible_become: want yes/no or true/false, got maybe") ||
+		!strings.Contains(err.Error(), "ansible_become_password: must not contain a line break") {
+		t.Errorf("bad become variables: %v", err)
+	}
+}
+
+// TestConfigFromVarsCommandLineDefaults: the command line's settings apply
+// where the inventory sets nothing, for the host and its jump hosts; an
+// option the inventory really sets wins, one only named inside another
+// option's value does not.
+func TestConfigFromVarsCommandLineDefaults(t *testing.T) {
+	def := Defaults{KnownHostsFile: "/cli/known_hosts", HostKeyChecking: HostKeyStrict, Timeout: 4 * time.Second}
+	cfg, err := ConfigFromVars("rs01", map[string]any{
+		"ansible_ssh_common_args": `-J bastion -o ProxyJump=none -o "IdentityFile=/k/StrictHostKeyChecking ConnectTimeout UserKnownHostsFile ServerAliveInterval"`,
+	}, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.KnownHostsFile != def.KnownHostsFile || cfg.HostKeyChecking != HostKeyStrict || cfg.Timeout != def.Timeout || cfg.KeepAlive != def.Timeout {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+	cfg, err = ConfigFromVars("rs01", map[string]any{
+		"ansible_ssh_common_args": `-J bastion -o StrictHostKeyChecking=no -o UserKnownHostsFile=/inv/kh`,
+		"ansible_ssh_extra_args":  `-o ConnectTimeout=30`,
+	}, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := &cfg; c != nil; c = c.Jump {
+		if c.KnownHostsFile != "/inv/kh" || c.HostKeyChecking != HostKeyOff || c.Timeout != 30*time.Second || c.KeepAlive != DefaultKeepAlive {
+			t.Errorf("%s: the inventory's settings do not win: %+v", c.Name, *c)
+		}
+	}
+	if cfg.Jump == nil {
+		t.Fatal("no jump host")
+	}
+	cfg, err = ConfigFromVars("rs01", map[string]any{"ansible_timeout": 2, "ansible_ssh_common_args": "-o ServerAliveInterval=9"}, def)
+	if err != nil || cfg.Timeout != 2*time.Second || cfg.KeepAlive != 9*time.Second {
+		t.Errorf("ansible_timeout, ServerAliveInterval: %+v, %v", cfg, err)
+	}
+	cfg, err = ConfigFromVars("rs01", map[string]any{"ansible_ssh_timeout": "3"}, def)
+	if err != nil || cfg.Timeout != 3*time.Second || cfg.KeepAlive != 3*time.Second {
+		t.Errorf("ansible_ssh_timeout: %+v, %v", cfg, err)
 	}
 }

@@ -40,7 +40,7 @@ func TestProxyJumpFromVars(t *testing.T) {
 	vars := target.Vars()
 	// The jump host takes the target's key file and known hosts policy.
 	vars["ansible_ssh_common_args"] = fmt.Sprintf("-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new -o ProxyJump=root@%s", kh, bastion.HostPort())
-	cfg, err := host.ConfigFromVars("rs01", vars)
+	cfg, err := host.ConfigFromVars("rs01", vars, host.Defaults{})
 	if err != nil {
 		t.Fatal(err)
 	}

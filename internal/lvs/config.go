@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"lvslab/internal/host"
 	"lvslab/internal/tmpl"
 )
 
@@ -76,7 +77,7 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 		errs = append(errs, errors.New("vip is not set"))
 	}
 	c.DIP = str(d["dip"], "")
-	c.SSL = truthy(d["ssl"])
+	c.SSL = host.Truthy(d["ssl"])
 	if c.Ports, err = ints(d["vip_ports"], []int{80}); err != nil {
 		errs = append(errs, fmt.Errorf("vip_ports: %w", err))
 	}
@@ -147,7 +148,7 @@ func ParseState(out string) map[string]any {
 		case k == "lvs_mode" && slices.Contains(Modes, v):
 			vars[k] = v
 		case k == "ssl":
-			vars[k] = truthy(v)
+			vars[k] = host.Truthy(v)
 		}
 	}
 	return vars
@@ -184,21 +185,6 @@ func str(v any, def string) string {
 		return x
 	}
 	return fmt.Sprint(v)
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case int:
-		return x != 0
-	case string:
-		switch strings.ToLower(x) {
-		case "true", "yes", "on", "1":
-			return true
-		}
-	}
-	return false
 }
 
 func integer(v any, def int) (int, error) {

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"io"
 	"sync"
 
 	"lvslab/internal/host"
@@ -81,32 +80,4 @@ func (p *pool) closeAll() {
 	}
 	wg.Wait()
 	p.conns = map[string]*conn{}
-}
-
-// becomeExec applies a task's become settings to every operation that does
-// not set its own.
-type becomeExec struct {
-	host.Executor
-	b host.Become
-}
-
-func (e becomeExec) Run(ctx context.Context, cmd string, opts host.RunOpts) (host.Result, error) {
-	if !opts.Become.Enabled {
-		opts.Become = e.b
-	}
-	return e.Executor.Run(ctx, cmd, opts)
-}
-
-func (e becomeExec) Upload(ctx context.Context, r io.Reader, dst string, opts host.FileOpts) error {
-	if !opts.Become.Enabled {
-		opts.Become = e.b
-	}
-	return e.Executor.Upload(ctx, r, dst, opts)
-}
-
-func (e becomeExec) Download(ctx context.Context, src string, w io.Writer, b host.Become) error {
-	if !b.Enabled {
-		b = e.b
-	}
-	return e.Executor.Download(ctx, src, w, b)
 }

@@ -87,7 +87,7 @@ func (f *fleet) run(t *testing.T, yml string, forks int) (*recorder, *Runner, er
 	rec := &recorder{}
 	opts := Options{Inventory: f.inv, Modules: reg, Reporter: rec, Forks: forks,
 		Connect: func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
-			cfg, err := host.ConfigFromVars(name, vars)
+			cfg, err := host.ConfigFromVars(name, vars, host.Defaults{})
 			if err != nil {
 				return nil, err
 			}

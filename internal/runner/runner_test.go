@@ -642,3 +642,43 @@ func TestPreconnectLateDialNotRepeated(t *testing.T) {
 		t.Errorf("dials %v, want one per host", f.dials)
 	}
 }
+
+// TestBecomeVariables: ansible_become as Ansible spells it escalates, as
+// host.ConfigFromVars (and so lint) reads it; play and task keywords
+// override it; a value that is no boolean fails the task.
+func TestBecomeVariables(t *testing.T) {
+	f := newFixture(t, "on", "Yes", "TRUE", "y", "off", "bad")
+	for _, h := range []string{"on", "Yes", "TRUE", "y", "off"} {
+		f.inv.vars[h]["ansible_become"] = h
+	}
+	f.inv.vars["bad"]["ansible_become"] = "maybe"
+	f.inv.vars["y"]["ansible_become_user"] = "www-data"
+	_, err := f.run(t, `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - name: inventory
+      shell: "true"
+    - name: task keyword
+      shell: "true"
+      become: false
+`)
+	if !errors.Is(err, ErrHostsFailed) {
+		t.Fatalf("run: %v", err)
+	}
+	for _, h := range []string{"on", "Yes", "TRUE", "y", "off"} {
+		want := host.Become{Enabled: h != "off", User: "root"}
+		if h == "y" {
+			want.User = "www-data"
+		}
+		if got := f.fakes[h].Becomes[0]; got != want {
+			t.Errorf("%s: became %+v, want %+v", h, got, want)
+		}
+		if got := f.fakes[h].Becomes[1]; got.Enabled {
+			t.Errorf("%s: became %+v with become: false", h, got)
+		}
+	}
+	if got := f.rec.status("bad", "inventory"); len(got) != 1 || got[0] != report.Failed {
+		t.Errorf("ansible_become: maybe: %v, want failed", got)
+	}
+}

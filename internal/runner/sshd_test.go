@@ -47,7 +47,7 @@ func (f *sshdFixture) run(t *testing.T, check bool) (*recorder, []report.Stats) 
 	rec := &recorder{}
 	opts := Options{Inventory: f.inv, Modules: reg, Reporter: rec, Check: check,
 		Connect: func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
-			cfg, err := host.ConfigFromVars(name, vars)
+			cfg, err := host.ConfigFromVars(name, vars, host.Defaults{})
 			if err != nil {
 				return nil, err
 			}

@@ -243,7 +243,11 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 		Render: func(name, text string) (string, error) { return tmpl.Render(name, text, vars) },
 		Eval:   func(src string) (any, error) { return tmpl.Eval(t.Pos.String(), src, vars) },
 	}
-	becomeExecutor := becomeExec{Executor: exec, b: r.become(play, t, vars)}
+	b, err := r.become(hs, play, t, vars)
+	if err != nil {
+		return module.Result{}, err
+	}
+	becomeExecutor := host.WithBecome(exec, b)
 	attempts := 1
 	if t.Until != nil {
 		attempts = t.Retries + 1
@@ -279,51 +283,26 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	}
 }
 
-// become works out escalation: task, then play, then inventory.
-func (r *Runner) become(play *playbook.Play, t *playbook.Task, vars map[string]any) host.Become {
-	b := host.Become{Enabled: truthy(vars["ansible_become"])}
+// become works out escalation: task, then play, then the variables
+// (host.BecomeFromVars).
+func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, vars map[string]any) (host.Become, error) {
+	b, err := host.BecomeFromVars(hs.name, vars)
+	if err != nil {
+		return b, err
+	}
 	if play.Become != nil {
 		b.Enabled = *play.Become
 	}
 	if t.Become != nil {
 		b.Enabled = *t.Become
 	}
-	for _, u := range []string{t.BecomeUser, play.BecomeUser, str(vars["ansible_become_user"])} {
+	for _, u := range []string{t.BecomeUser, play.BecomeUser} {
 		if u != "" {
 			b.User = u
 			break
 		}
 	}
-	if b.User == "" {
-		b.User = "root"
-	}
-	b.Password = str(vars["ansible_become_password"])
-	if b.Password == "" {
-		b.Password = str(vars["ansible_become_pass"])
-	}
-	return b
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case string:
-		return x == "true" || x == "yes" || x == "True" || x == "1"
-	case int:
-		return x != 0
-	}
-	return false
-}
-
-func str(v any) string {
-	if v == nil {
-		return ""
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprint(v)
+	return b, nil
 }
 
 // loopItems renders a task's loop into a list.

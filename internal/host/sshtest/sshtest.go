@@ -144,6 +144,68 @@ func Require(t testing.TB) {
 	}
 }
 
+// SudoUser creates a throwaway login user that may sudo (without a
+// password when password is empty, else with it) and removes the user,
+// its processes and its sudoers rule when the test ends. The rule is
+// checked with visudo before it is installed. It skips the test where
+// that cannot be done, saying why.
+func SudoUser(t testing.TB, password string) string {
+	t.Helper()
+	Require(t)
+	for _, tool := range []string{"useradd", "userdel", "usermod", "chpasswd", "visudo", "sudo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("sshtest: no %s for a sudo user", tool)
+		}
+	}
+	if _, err := os.Stat("/etc/sudoers.d"); err != nil {
+		t.Skip("sshtest: no /etc/sudoers.d for a sudo user")
+	}
+	userSeq.Lock()
+	userSeq.n++
+	name := fmt.Sprintf("lvslabt%d%c%d", os.Getpid()%100000, 'a'+userSeq.n%26, time.Now().UnixNano()%10000)
+	userSeq.Unlock()
+	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Skipf("sshtest: useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
+		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
+			t.Logf("userdel %s: %v: %s", name, err, out)
+		}
+	})
+	setpw := exec.Command("usermod", "-p", "*", name) // no password, not locked
+	rule := name + " ALL=(ALL:ALL) NOPASSWD: ALL\n"
+	if password != "" {
+		setpw = exec.Command("chpasswd")
+		setpw.Stdin = strings.NewReader(name + ":" + password + "\n")
+		rule = name + " ALL=(ALL:ALL) ALL\n"
+	}
+	if out, err := setpw.CombinedOutput(); err != nil {
+		t.Fatalf("sshtest: set the password of %s: %v: %s", name, err, out)
+	}
+	rule = "Defaults:" + name + " !lecture, !mail_badpass, passwd_tries=1\n" + rule
+	dir, err := os.MkdirTemp("", "sshtest-sudoers-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "sudoers")
+	write(t, tmp, []byte(rule), 0o440)
+	if out, err := exec.Command("visudo", "-cf", tmp).CombinedOutput(); err != nil {
+		t.Fatalf("sshtest: visudo: %v: %s", err, out)
+	}
+	file := "/etc/sudoers.d/lvslab-test-" + name
+	write(t, file, []byte(rule), 0o440)
+	t.Cleanup(func() { os.Remove(file) })
+	return name
+}
+
+// userSeq tells apart the users one test process creates.
+var userSeq struct {
+	sync.Mutex
+	n int
+}
+
 func (s *Server) config(opts Options) string {
 	lines := []string{
 		"Port " + strconv.Itoa(s.Port),

@@ -1,0 +1,97 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+)
+
+// ParseBool reads v as Ansible's boolean() does: true for true, yes, on, y,
+// t and 1, false for false, no, off, n, f and 0, in any case and around
+// blanks; a bool as it is; the numbers 1 and 0. An empty string is false.
+// ok is false for anything else.
+func ParseBool(v any) (b, ok bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case int:
+		return x == 1, x == 0 || x == 1
+	case int64:
+		return x == 1, x == 0 || x == 1
+	case uint64:
+		return x == 1, x == 0 || x == 1
+	case float64:
+		return x == 1, x == 0 || x == 1
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "on", "y", "t", "1":
+			return true, true
+		case "false", "no", "off", "n", "f", "0", "":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// Truthy is v as ParseBool reads it, and false where it is no boolean.
+func Truthy(v any) bool {
+	b, _ := ParseBool(v)
+	return b
+}
+
+// BecomeFromVars reads the escalation that Ansible's become variables of the
+// inventory host name ask for: ansible_become (a boolean, as ParseBool
+// reads it), ansible_become_user (default root) and ansible_become_password
+// (or ansible_become_pass). Every wrong value is reported, each a *VarError.
+func BecomeFromVars(name string, vars map[string]any) (Become, error) {
+	p := varParser{host: name, vars: vars}
+	b := p.become()
+	if b.User == "" {
+		b.User = "root"
+	}
+	return b, errors.Join(p.errs...)
+}
+
+func (p *varParser) become() Become {
+	var b Become
+	if v, ok := p.bool("ansible_become"); ok {
+		b.Enabled = v
+	}
+	b.User, _ = p.str("ansible_become_user")
+	b.Password, _ = p.str("ansible_become_password", "ansible_become_pass")
+	if strings.ContainsAny(b.Password, "\r\n") {
+		p.errorf("ansible_become_password", "must not contain a line break")
+	}
+	return b
+}
+
+// WithBecome returns an Executor that escalates as b every operation of e
+// that does not ask for escalation itself.
+func WithBecome(e Executor, b Become) Executor { return becomeExec{Executor: e, b: b} }
+
+type becomeExec struct {
+	Executor
+	b Become
+}
+
+func (e becomeExec) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error) {
+	if !opts.Become.Enabled {
+		opts.Become = e.b
+	}
+	return e.Executor.Run(ctx, cmd, opts)
+}
+
+func (e becomeExec) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts) error {
+	if !opts.Become.Enabled {
+		opts.Become = e.b
+	}
+	return e.Executor.Upload(ctx, r, dst, opts)
+}
+
+func (e becomeExec) Download(ctx context.Context, src string, w io.Writer, b Become) error {
+	if !b.Enabled {
+		b = e.b
+	}
+	return e.Executor.Download(ctx, src, w, b)
+}
