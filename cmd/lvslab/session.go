@@ -16,6 +16,7 @@ import (
 	"lvslab/internal/inventory"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 	"lvslab/internal/report"
 	"lvslab/internal/runner"
 )
@@ -155,10 +156,10 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 		return nil, badInput(errors.New("no playbook given"))
 	}
 	var pbs []*playbook.Playbook
-	var errs playbook.Errors
+	var errs pos.List
 	for _, p := range paths {
 		pb, err := playbook.Load(p, s.reg)
-		var pe playbook.Errors
+		var pe pos.List
 		switch {
 		case errors.As(err, &pe):
 			errs = append(errs, pe...)
@@ -171,7 +172,7 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 	}
 	if len(errs) == 0 {
 		if err := runner.Prepare(pbs, s.opts); err != nil {
-			var pe playbook.Errors
+			var pe pos.List
 			if errors.As(err, &pe) {
 				errs = append(errs, pe...)
 			} else {

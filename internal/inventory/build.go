@@ -5,23 +5,25 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"lvslab/internal/pos"
 )
 
 // newInventory returns an inventory with the two groups every inventory
 // has: all and ungrouped.
 func newInventory() *Inventory {
 	inv := &Inventory{hostIdx: map[string]*host{}, groupIdx: map[string]*group{}}
-	inv.group("all", pos{})
-	inv.group("ungrouped", pos{})
+	inv.group("all", pos.Pos{})
+	inv.group("ungrouped", pos.Pos{})
 	return inv
 }
 
 // group returns the named group, creating it on first use.
-func (inv *Inventory) group(name string, p pos) *group {
+func (inv *Inventory) group(name string, p pos.Pos) *group {
 	if g, ok := inv.groupIdx[name]; ok {
 		return g
 	}
-	g := &group{name: name, vars: map[string]any{}, priority: 1, edgePos: map[string]pos{}, hostSet: map[string]bool{}, pos: p}
+	g := &group{name: name, vars: map[string]any{}, priority: 1, edgePos: map[string]pos.Pos{}, hostSet: map[string]bool{}, pos: p}
 	inv.groups = append(inv.groups, g)
 	inv.groupIdx[name] = g
 	return g
@@ -36,7 +38,7 @@ const (
 
 // roomFor reports whether putting names in g stays under maxHosts and
 // maxMembers, and records an error at p the first time it does not.
-func (inv *Inventory) roomFor(g *group, names []string, p pos, errs *Errors) bool {
+func (inv *Inventory) roomFor(g *group, names []string, p pos.Pos, errs *pos.List) bool {
 	if inv.full {
 		return false
 	}
@@ -53,7 +55,7 @@ func (inv *Inventory) roomFor(g *group, names []string, p pos, errs *Errors) boo
 		return true
 	}
 	inv.full = true
-	errs.errorf(p, "inventory has more than %d hosts or %d group memberships", maxHosts, maxMembers)
+	errs.Errorf(p, "inventory has more than %d hosts or %d group memberships", maxHosts, maxMembers)
 	return false
 }
 
@@ -74,9 +76,9 @@ func (inv *Inventory) addHost(g *group, name, source string) *host {
 }
 
 // addChild makes child a child group of parent.
-func (inv *Inventory) addChild(parent, child *group, p pos, errs *Errors) {
+func (inv *Inventory) addChild(parent, child *group, p pos.Pos, errs *pos.List) {
 	if child.name == "all" {
-		errs.errorf(p, "group all cannot be a child of group %q", parent.name)
+		errs.Errorf(p, "group all cannot be a child of group %q", parent.name)
 		return
 	}
 	if _, ok := parent.edgePos[child.name]; ok {
@@ -89,7 +91,7 @@ func (inv *Inventory) addChild(parent, child *group, p pos, errs *Errors) {
 
 // setGroupVar sets a group variable from the inventory; the special
 // ansible_group_priority sets the group's priority instead.
-func setGroupVar(g *group, key string, value any, p pos, errs *Errors) {
+func setGroupVar(g *group, key string, value any, p pos.Pos, errs *pos.List) {
 	if key != "ansible_group_priority" {
 		g.vars[key] = value
 		setPos(&g.varPos, key, p)
@@ -105,14 +107,14 @@ func setGroupVar(g *group, key string, value any, p pos, errs *Errors) {
 			return
 		}
 	}
-	errs.errorf(p, "ansible_group_priority of group %q must be an integer, not %v", g.name, value)
+	errs.Errorf(p, "ansible_group_priority of group %q must be an integer, not %v", g.name, value)
 }
 
 // finish does what Ansible does once every source is read: it checks for
 // cycles, hangs parentless groups under all, puts every host in all and the
 // hosts of no other group in ungrouped, and works out depths, memberships
 // and each host's groups in precedence order.
-func (inv *Inventory) finish(errs *Errors) {
+func (inv *Inventory) finish(errs *pos.List) {
 	if inv.findCycles(errs) {
 		return
 	}
@@ -246,7 +248,7 @@ func (inv *Inventory) computeMembers() {
 }
 
 // findCycles reports every parent-child cycle at the link that closes it.
-func (inv *Inventory) findCycles(errs *Errors) bool {
+func (inv *Inventory) findCycles(errs *pos.List) bool {
 	const (
 		white = iota
 		grey
@@ -270,7 +272,7 @@ func (inv *Inventory) findCycles(errs *Errors) bool {
 					i--
 				}
 				path := append(append([]string{}, stack[i:]...), c)
-				errs.errorf(g.edgePos[c], "group cycle: %s", strings.Join(path, " -> "))
+				errs.Errorf(g.edgePos[c], "group cycle: %s", strings.Join(path, " -> "))
 				found = true
 			}
 		}

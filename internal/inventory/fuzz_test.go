@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"lvslab/internal/pos"
 )
 
 // FuzzParseYAML checks that no YAML inventory makes Parse panic, that
@@ -37,13 +39,13 @@ func addSeeds(f *testing.F, names ...string) {
 func checkParse(t *testing.T, name string, data []byte) {
 	inv, err := Parse(name, data)
 	if err != nil {
-		var es Errors
+		var es pos.List
 		if !errors.As(err, &es) || len(es) == 0 {
 			t.Fatalf("error is not a non-empty Errors: %#v", err)
 		}
 		for _, e := range es {
-			var pe *PosError
-			if !errors.As(e, &pe) || pe.File != name || pe.Line < 1 || pe.Col < 1 || pe.Msg == "" {
+			var pe *pos.Error
+			if !errors.As(e, &pe) || pe.Pos.File != name || pe.Pos.Line < 1 || pe.Pos.Col < 1 || pe.Err.Error() == "" {
 				t.Fatalf("bad error %#v", e)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"lvslab/internal/pos"
 )
 
 var (
@@ -18,25 +20,25 @@ var (
 type iniParser struct {
 	inv  *Inventory
 	file string
-	errs *Errors
+	errs *pos.List
 	// known are the groups Ansible would know by now: those of earlier
 	// sources and those named by a section header.
 	known        map[string]bool
-	pendingVars  map[string]pos // [g:vars] before g is declared
+	pendingVars  map[string]pos.Pos // [g:vars] before g is declared
 	pendingChild map[string]pendingChild
 }
 
 type pendingChild struct {
-	at     pos
+	at     pos.Pos
 	parent string
 }
 
 // parseINI reads an inventory in Ansible's INI format: host lines with
 // inline key=value variables under [group] headers, [group:vars] and
 // [group:children] sections, and ungrouped hosts before the first header.
-func parseINI(inv *Inventory, file string, data []byte, errs *Errors) {
+func parseINI(inv *Inventory, file string, data []byte, errs *pos.List) {
 	p := &iniParser{inv: inv, file: file, errs: errs, known: map[string]bool{},
-		pendingVars: map[string]pos{}, pendingChild: map[string]pendingChild{}}
+		pendingVars: map[string]pos.Pos{}, pendingChild: map[string]pendingChild{}}
 	for _, g := range inv.groups {
 		p.known[g.name] = true
 	}
@@ -49,14 +51,14 @@ func parseINI(inv *Inventory, file string, data []byte, errs *Errors) {
 			for col <= len(raw) && utf8.ValidString(raw[:col]) {
 				col++
 			}
-			errs.errorf(pos{file, i + 1, col}, "invalid UTF-8")
+			errs.Errorf(pos.Pos{File: file, Line: i + 1, Col: col}, "invalid UTF-8")
 			continue
 		}
 		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		at := pos{file, i + 1, strings.Index(raw, line[:1]) + 1}
+		at := pos.Pos{File: file, Line: i + 1, Col: strings.Index(raw, line[:1]) + 1}
 		if line[0] == '[' {
 			g, state = p.section(line, at)
 			continue
@@ -70,15 +72,15 @@ func parseINI(inv *Inventory, file string, data []byte, errs *Errors) {
 			p.childLine(g, line, at)
 		}
 	}
-	var late Errors
+	var late pos.List
 	for name, at := range p.pendingVars {
-		late.errorf(at, "section [%s:vars] is for undefined group %q", name, name)
+		late.Errorf(at, "section [%s:vars] is for undefined group %q", name, name)
 	}
 	for name, pc := range p.pendingChild {
-		late.errorf(pc.at, "section [%s:children] includes undefined group %q", pc.parent, name)
+		late.Errorf(pc.at, "section [%s:children] includes undefined group %q", pc.parent, name)
 	}
 	sort.Slice(late, func(i, j int) bool {
-		a, b := late[i].(*PosError), late[j].(*PosError)
+		a, b := late[i].(*pos.Error).Pos, late[j].(*pos.Error).Pos
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 	})
 	*errs = append(*errs, late...)
@@ -87,10 +89,10 @@ func parseINI(inv *Inventory, file string, data []byte, errs *Errors) {
 // section reads a [group], [group:vars] or [group:children] header and
 // returns the group and state that follow; state "skip" ignores lines after
 // a bad header.
-func (p *iniParser) section(line string, at pos) (*group, string) {
+func (p *iniParser) section(line string, at pos.Pos) (*group, string) {
 	m := iniSection.FindStringSubmatch(line)
 	if m == nil {
-		p.errs.errorf(at, "invalid section header %q: want [group], [group:vars] or [group:children], without spaces", line)
+		p.errs.Errorf(at, "invalid section header %q: want [group], [group:vars] or [group:children], without spaces", line)
 		return nil, "skip"
 	}
 	name, state := m[1], m[2]
@@ -98,11 +100,11 @@ func (p *iniParser) section(line string, at pos) (*group, string) {
 		state = "hosts"
 	}
 	if state != "hosts" && state != "vars" && state != "children" {
-		p.errs.errorf(at, "section [%s:%s] has unknown type %q: want vars or children", name, state, state)
+		p.errs.Errorf(at, "section [%s:%s] has unknown type %q: want vars or children", name, state, state)
 		return nil, "skip"
 	}
 	if err := checkGroupName(name); err != nil {
-		p.errs.errorf(pos{at.file, at.line, at.col + 1}, "%v", err)
+		p.errs.Errorf(pos.Pos{File: at.File, Line: at.Line, Col: at.Col + 1}, "%w", err)
 		return nil, "skip"
 	}
 	if !p.known[name] {
@@ -119,11 +121,11 @@ func (p *iniParser) section(line string, at pos) (*group, string) {
 		delete(p.pendingChild, name)
 		delete(p.pendingVars, name)
 	}
-	return p.inv.group(name, pos{at.file, at.line, at.col + 1}), state
+	return p.inv.group(name, pos.Pos{File: at.File, Line: at.Line, Col: at.Col + 1}), state
 }
 
 // hostLine reads "host[:port] [key=value ...]"; the host may be a range.
-func (p *iniParser) hostLine(g *group, raw string, at pos) {
+func (p *iniParser) hostLine(g *group, raw string, at pos.Pos) {
 	if p.inv.full {
 		return
 	}
@@ -131,7 +133,7 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	if err != nil {
 		var te *tokenError
 		errors.As(err, &te)
-		p.errs.errorf(pos{at.file, at.line, te.col}, "%s", te.msg)
+		p.errs.Errorf(pos.Pos{File: at.File, Line: at.Line, Col: te.col}, "%s", te.msg)
 		return
 	}
 	if len(toks) == 0 {
@@ -139,24 +141,24 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	}
 	names, port, err := expandHost(toks[0].s)
 	if err != nil {
-		p.errs.errorf(pos{at.file, at.line, toks[0].col}, "%v", err)
+		p.errs.Errorf(pos.Pos{File: at.File, Line: at.Line, Col: toks[0].col}, "%w", err)
 		return
 	}
 	vars := map[string]any{}
-	places := map[string]pos{}
+	places := map[string]pos.Pos{}
 	bad := false
 	for _, t := range toks[1:] {
 		k, v, ok := strings.Cut(t.s, "=")
 		switch {
 		case !ok:
-			p.errs.errorf(pos{at.file, at.line, t.col}, "expected key=value host variable, got %q", t.s)
+			p.errs.Errorf(pos.Pos{File: at.File, Line: at.Line, Col: t.col}, "expected key=value host variable, got %q", t.s)
 			bad = true
 		case k == "":
-			p.errs.errorf(pos{at.file, at.line, t.col}, "empty variable name in %q", t.s)
+			p.errs.Errorf(pos.Pos{File: at.File, Line: at.Line, Col: t.col}, "empty variable name in %q", t.s)
 			bad = true
 		default:
 			vars[k] = parseLiteral(v)
-			places[k] = pos{at.file, at.line, t.col + len(k) + 1}
+			places[k] = pos.Pos{File: at.File, Line: at.Line, Col: t.col + len(k) + 1}
 		}
 	}
 	if bad {
@@ -164,9 +166,9 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 	}
 	if port != 0 {
 		vars["ansible_port"] = port
-		places["ansible_port"] = pos{at.file, at.line, toks[0].col}
+		places["ansible_port"] = pos.Pos{File: at.File, Line: at.Line, Col: toks[0].col}
 	}
-	if !p.inv.roomFor(g, names, pos{at.file, at.line, toks[0].col}, p.errs) {
+	if !p.inv.roomFor(g, names, pos.Pos{File: at.File, Line: at.Line, Col: toks[0].col}, p.errs) {
 		return
 	}
 	for _, name := range names {
@@ -179,29 +181,29 @@ func (p *iniParser) hostLine(g *group, raw string, at pos) {
 }
 
 // varLine reads "key=value" in a [group:vars] section.
-func (p *iniParser) varLine(g *group, line string, at pos) {
+func (p *iniParser) varLine(g *group, line string, at pos.Pos) {
 	k, v, ok := strings.Cut(line, "=")
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	switch {
 	case !ok:
-		p.errs.errorf(at, "expected key=value, got %q", line)
+		p.errs.Errorf(at, "expected key=value, got %q", line)
 	case k == "":
-		p.errs.errorf(at, "empty variable name in %q", line)
+		p.errs.Errorf(at, "empty variable name in %q", line)
 	default:
 		setGroupVar(g, k, parseLiteral(v), at, p.errs)
 	}
 }
 
 // childLine reads a group name in a [group:children] section.
-func (p *iniParser) childLine(g *group, line string, at pos) {
+func (p *iniParser) childLine(g *group, line string, at pos.Pos) {
 	m := iniGroupName.FindStringSubmatch(line)
 	if m == nil {
-		p.errs.errorf(at, "expected a group name, got %q", line)
+		p.errs.Errorf(at, "expected a group name, got %q", line)
 		return
 	}
 	name := m[1]
 	if err := checkGroupName(name); err != nil {
-		p.errs.errorf(at, "%v", err)
+		p.errs.Errorf(at, "%w", err)
 		return
 	}
 	if !p.known[name] {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"lvslab/internal/pos"
 )
 
 // Inventory is a loaded inventory. It is read-only once loaded and safe for
@@ -48,11 +50,11 @@ type Group struct {
 
 type host struct {
 	name     string
-	idx      int            // position in inventory order
-	vars     map[string]any // from the inventory
-	fileVars map[string]any // from host_vars
-	source   string         // the inventory file that first named it
-	varPos   map[string]pos // where each of vars and fileVars was set
+	idx      int                // position in inventory order
+	vars     map[string]any     // from the inventory
+	fileVars map[string]any     // from host_vars
+	source   string             // the inventory file that first named it
+	varPos   map[string]pos.Pos // where each of vars and fileVars was set
 }
 
 type group struct {
@@ -64,11 +66,11 @@ type group struct {
 	hostSet  map[string]bool
 	children []string
 	parents  []string
-	edgePos  map[string]pos // child → where the parent-child link was made
+	edgePos  map[string]pos.Pos // child → where the parent-child link was made
 	depth    int
-	pos      pos
-	varPos   map[string]pos // where each of vars was set
-	filePos  map[string]pos // where each of fileVars was set
+	pos      pos.Pos
+	varPos   map[string]pos.Pos // where each of vars was set
+	filePos  map[string]pos.Pos // where each of fileVars was set
 }
 
 // Hosts returns every host name, in inventory order.
@@ -178,7 +180,7 @@ func (inv *Inventory) VarPos(name, key string) string {
 	// HostVars' layers, highest first.
 	type layer struct {
 		vars map[string]any
-		pos  map[string]pos
+		pos  map[string]pos.Pos
 	}
 	all := inv.groupIdx["all"]
 	gs := inv.hostGroups[h]
@@ -197,10 +199,10 @@ func (inv *Inventory) VarPos(name, key string) string {
 		}
 		p, ok := l.pos[key]
 		switch {
-		case !ok || p.file == "":
+		case !ok || p.File == "":
 			return ""
-		case p.line == 0:
-			return p.file
+		case p.Line == 0:
+			return p.File
 		}
 		return p.String()
 	}
@@ -208,9 +210,9 @@ func (inv *Inventory) VarPos(name, key string) string {
 }
 
 // setPos records where key was set in m, creating m.
-func setPos(m *map[string]pos, key string, p pos) {
+func setPos(m *map[string]pos.Pos, key string, p pos.Pos) {
 	if *m == nil {
-		*m = map[string]pos{}
+		*m = map[string]pos.Pos{}
 	}
 	(*m)[key] = p
 }

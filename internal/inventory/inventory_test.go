@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lvslab/internal/pos"
 )
 
 // mustParse parses an inventory or fails the test.
@@ -25,15 +27,15 @@ func parseErrors(t *testing.T, name, src string) []string {
 	if err == nil {
 		t.Fatalf("parse %s: no error", name)
 	}
-	var es Errors
+	var es pos.List
 	if !errors.As(err, &es) {
 		t.Fatalf("parse %s: error %T is not Errors: %v", name, err, err)
 	}
 	var out []string
 	for _, e := range es {
-		var pe *PosError
+		var pe *pos.Error
 		if !errors.As(e, &pe) {
-			t.Fatalf("error %T is not a *PosError: %v", e, e)
+			t.Fatalf("error %T is not a *pos.Error: %v", e, e)
 		}
 		out = append(out, pe.Error())
 	}

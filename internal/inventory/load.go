@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
 )
 
 // ignoredExts are the file endings Ansible skips in an inventory directory
@@ -43,7 +45,7 @@ func Load(path string) (*Inventory, error) {
 		base = path
 	}
 	inv := newInventory()
-	var errs Errors
+	var errs pos.List
 	for _, src := range sources {
 		data, err := os.ReadFile(src)
 		if err != nil {
@@ -51,7 +53,7 @@ func Load(path string) (*Inventory, error) {
 		}
 		if bytes.HasPrefix(data, []byte("#!")) {
 			if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
-				errs.errorf(pos{src, 1, 1}, "inventory scripts are not supported: an executable file is not read")
+				errs.Errorf(pos.Pos{File: src, Line: 1, Col: 1}, "inventory scripts are not supported: an executable file is not read")
 				continue
 			}
 		}
@@ -75,15 +77,15 @@ func Load(path string) (*Inventory, error) {
 func parseHostList(list string) (*Inventory, error) {
 	inv := newInventory()
 	ungrouped := inv.groupIdx["ungrouped"]
-	var errs Errors
+	var errs pos.List
 	col := 1
 	for _, part := range strings.Split(list, ",") {
 		if name := strings.TrimSpace(part); name != "" {
-			at := pos{"host list", 1, col + strings.Index(part, name)}
+			at := pos.Pos{File: "host list", Line: 1, Col: col + strings.Index(part, name)}
 			names, port, err := expandHost(name)
 			switch {
 			case err != nil:
-				errs.errorf(at, "%v", err)
+				errs.Errorf(at, "%w", err)
 			case inv.roomFor(ungrouped, names, at, &errs):
 				for _, n := range names {
 					if h := inv.addHost(ungrouped, n, ""); port != 0 {
@@ -106,7 +108,7 @@ func parseHostList(list string) (*Inventory, error) {
 // group_vars and host_vars are not read.
 func Parse(name string, data []byte) (*Inventory, error) {
 	inv := newInventory()
-	var errs Errors
+	var errs pos.List
 	parseSource(inv, name, data, &errs)
 	inv.finish(&errs)
 	if len(errs) > 0 {
@@ -116,7 +118,7 @@ func Parse(name string, data []byte) (*Inventory, error) {
 }
 
 // parseSource reads one file in the format its name or content says.
-func parseSource(inv *Inventory, name string, data []byte, errs *Errors) {
+func parseSource(inv *Inventory, name string, data []byte, errs *pos.List) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yml", ".yaml", ".json":
 		parseYAML(inv, name, data, errs)
@@ -200,7 +202,7 @@ func ignored(name string) bool {
 
 // loadVarsDirs reads group_vars and host_vars under base for every group
 // and host of the inventory.
-func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
+func loadVarsDirs(inv *Inventory, base string, errs *pos.List) {
 	for _, g := range inv.groups {
 		for _, f := range findVarsFiles(filepath.Join(base, "group_vars"), g.name) {
 			if g.fileVars == nil {
@@ -209,7 +211,7 @@ func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
 			vars := readVarsFile(f, errs)
 			mergeVars(g.fileVars, vars)
 			for k := range vars {
-				setPos(&g.filePos, k, pos{file: f})
+				setPos(&g.filePos, k, pos.Pos{File: f})
 			}
 		}
 	}
@@ -221,7 +223,7 @@ func loadVarsDirs(inv *Inventory, base string, errs *Errors) {
 			vars := readVarsFile(f, errs)
 			mergeVars(h.fileVars, vars)
 			for k := range vars {
-				setPos(&h.varPos, k, pos{file: f})
+				setPos(&h.varPos, k, pos.Pos{File: f})
 			}
 		}
 	}
@@ -272,14 +274,14 @@ func dirVarsFiles(dir string) []string {
 }
 
 // readVarsFile reads a YAML mapping of variables.
-func readVarsFile(path string, errs *Errors) map[string]any {
+func readVarsFile(path string, errs *pos.List) map[string]any {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		errs.errorf(pos{path, 1, 1}, "%v", err)
+		errs.Errorf(pos.Pos{File: path, Line: 1, Col: 1}, "%w", err)
 		return nil
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("$ANSIBLE_VAULT")) {
-		errs.errorf(pos{path, 1, 1}, "vault-encrypted files are not supported")
+		errs.Errorf(pos.Pos{File: path, Line: 1, Col: 1}, "vault-encrypted files are not supported")
 		return nil
 	}
 	root := readYAML(path, data, errs)
@@ -288,7 +290,7 @@ func readVarsFile(path string, errs *Errors) map[string]any {
 	}
 	p := newYAMLParser(nil, path, errs)
 	if root.Kind != yaml.MappingNode {
-		errs.errorf(p.at(root), "a variables file must be a mapping, not %s", kindName(root))
+		errs.Errorf(p.at(root), "a variables file must be a mapping, not %s", kindName(root))
 		return nil
 	}
 	v, ok := p.value(root, 0)

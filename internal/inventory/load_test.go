@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lvslab/internal/pos"
 )
 
 // repoInventory is a path under the repository's inventory directory.
@@ -166,7 +168,7 @@ func TestLoadErrors(t *testing.T) {
 		"host_vars/w1/vault.yml": "$ANSIBLE_VAULT;1.1;AES256\n6162\n",
 	})
 	_, err := Load(filepath.Join(dir, "inv.yml"))
-	var es Errors
+	var es pos.List
 	if !errors.As(err, &es) {
 		t.Fatalf("err = %v", err)
 	}

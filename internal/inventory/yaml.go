@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
 )
 
 const (
@@ -23,7 +24,7 @@ const (
 type yamlParser struct {
 	inv    *Inventory
 	file   string
-	errs   *Errors
+	errs   *pos.List
 	budget int
 	spent  bool
 }
@@ -31,22 +32,22 @@ type yamlParser struct {
 // kv is one key and value of a YAML mapping.
 type kv struct{ k, v *yaml.Node }
 
-func newYAMLParser(inv *Inventory, file string, errs *Errors) *yamlParser {
+func newYAMLParser(inv *Inventory, file string, errs *pos.List) *yamlParser {
 	return &yamlParser{inv: inv, file: file, errs: errs, budget: maxNodes}
 }
 
-func (p *yamlParser) at(n *yaml.Node) pos { return pos{p.file, n.Line, n.Column} }
+func (p *yamlParser) at(n *yaml.Node) pos.Pos { return pos.At(p.file, n) }
 
 // parseYAML reads an inventory in Ansible's YAML format: a mapping of group
 // names to groups, each with hosts, vars and children.
-func parseYAML(inv *Inventory, file string, data []byte, errs *Errors) {
+func parseYAML(inv *Inventory, file string, data []byte, errs *pos.List) {
 	root := readYAML(file, data, errs)
 	if root == nil {
 		return
 	}
 	p := newYAMLParser(inv, file, errs)
 	if root.Kind != yaml.MappingNode {
-		errs.errorf(p.at(root), "inventory must be a mapping of group names to groups, not %s", kindName(root))
+		errs.Errorf(p.at(root), "inventory must be a mapping of group names to groups, not %s", kindName(root))
 		return
 	}
 	for _, e := range p.pairs(root, 0) {
@@ -56,22 +57,22 @@ func parseYAML(inv *Inventory, file string, data []byte, errs *Errors) {
 
 // readYAML parses one YAML document; it returns nil for an empty or null
 // document and after a syntax error.
-func readYAML(file string, data []byte, errs *Errors) *yaml.Node {
+func readYAML(file string, data []byte, errs *pos.List) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			syntaxError(file, err, errs)
+			*errs = append(*errs, pos.FromYAML(file, err))
 		}
 		return nil
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
-		errs.errorf(pos{file, extra.Line, extra.Column}, "a second YAML document; a file holds one")
+		errs.Errorf(pos.At(file, &extra), "a second YAML document; a file holds one")
 		return nil
 	case !errors.Is(err, io.EOF):
-		syntaxError(file, err, errs)
+		*errs = append(*errs, pos.FromYAML(file, err))
 		return nil
 	}
 	if len(doc.Content) == 0 {
@@ -84,40 +85,12 @@ func readYAML(file string, data []byte, errs *Errors) *yaml.Node {
 	return root
 }
 
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// syntaxError records a yaml.v3 error, which carries a line but no column.
-func syntaxError(file string, err error, errs *Errors) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-		if yamlParserError(msg) {
-			line++
-		}
-	}
-	errs.errorf(pos{file, line, 1}, "%s", msg)
-}
-
-// yamlParserError reports whether msg is one of yaml.v3's parser (not
-// scanner) errors, whose "line N" counts from 0.
-func yamlParserError(msg string) bool {
-	for _, p := range []string{"did not find expected ", "found duplicate %YAML directive",
-		"found incompatible YAML document", "found undefined tag handle"} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // group reads one group definition: null, or a mapping with hosts, vars
 // and children.
 func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 	name := k.Value
 	if err := checkGroupName(name); err != nil {
-		p.errs.errorf(p.at(k), "%v", err)
+		p.errs.Errorf(p.at(k), "%w", err)
 		return
 	}
 	g := p.inv.group(name, p.at(k))
@@ -125,7 +98,7 @@ func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 		p.inv.addChild(parent, g, p.at(k), p.errs)
 	}
 	if depth > maxDepth {
-		p.errs.errorf(p.at(k), "groups nested more than %d deep", maxDepth)
+		p.errs.Errorf(p.at(k), "groups nested more than %d deep", maxDepth)
 		return
 	}
 	v = p.deref(v)
@@ -133,7 +106,7 @@ func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 		return
 	}
 	if v.Kind != yaml.MappingNode {
-		p.errs.errorf(p.at(v), "group %q must be a mapping with hosts, vars or children, not %s", name, kindName(v))
+		p.errs.Errorf(p.at(v), "group %q must be a mapping with hosts, vars or children, not %s", name, kindName(v))
 		return
 	}
 	for _, e := range p.pairs(v, depth) {
@@ -152,7 +125,7 @@ func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 				p.group(c.k, c.v, g, depth+1)
 			}
 		default:
-			p.errs.errorf(p.at(e.k), "unknown key %q in group %q: want hosts, vars or children", e.k.Value, name)
+			p.errs.Errorf(p.at(e.k), "unknown key %q in group %q: want hosts, vars or children", e.k.Value, name)
 		}
 	}
 }
@@ -166,13 +139,13 @@ func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 		}
 		names, port, err := expandHost(e.k.Value)
 		if err != nil {
-			p.errs.errorf(p.at(e.k), "%v", err)
+			p.errs.Errorf(p.at(e.k), "%w", err)
 			continue
 		}
 		var vars map[string]any
 		if v := p.deref(e.v); v != nil && !isNull(v) {
 			if v.Kind != yaml.MappingNode {
-				p.errs.errorf(p.at(v), "variables of host %q must be a mapping, not %s", e.k.Value, kindName(v))
+				p.errs.Errorf(p.at(v), "variables of host %q must be a mapping, not %s", e.k.Value, kindName(v))
 				continue
 			}
 			val, ok := p.value(v, depth+1)
@@ -202,14 +175,14 @@ func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 // keyPositions returns where each key of the mapping n sets its value (the
 // value's position), falling back to def for keys it does not hold itself
 // (merged with <<).
-func (p *yamlParser) keyPositions(n *yaml.Node, def pos) func(string) pos {
-	at := map[string]pos{}
+func (p *yamlParser) keyPositions(n *yaml.Node, def pos.Pos) func(string) pos.Pos {
+	at := map[string]pos.Pos{}
 	if n = p.deref(n); n != nil && n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			at[n.Content[i].Value] = p.at(n.Content[i+1])
 		}
 	}
-	return func(k string) pos {
+	return func(k string) pos.Pos {
 		if q, ok := at[k]; ok {
 			return q
 		}
@@ -225,7 +198,7 @@ func (p *yamlParser) mapping(n *yaml.Node, what string, depth int) []kv {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errs.errorf(p.at(n), "%s must be a mapping, not %s", what, kindName(n))
+		p.errs.Errorf(p.at(n), "%s must be a mapping, not %s", what, kindName(n))
 		return nil
 	}
 	return p.pairs(n, depth)
@@ -238,7 +211,7 @@ func (p *yamlParser) visit(n *yaml.Node) bool {
 	}
 	if !p.spent {
 		p.spent = true
-		p.errs.errorf(p.at(n), "document expands to more than %d nodes through aliases", maxNodes)
+		p.errs.Errorf(p.at(n), "document expands to more than %d nodes through aliases", maxNodes)
 	}
 	return false
 }
@@ -259,7 +232,7 @@ func (p *yamlParser) deref(n *yaml.Node) *yaml.Node {
 // mappings. Duplicate and non-scalar keys are errors.
 func (p *yamlParser) pairs(n *yaml.Node, depth int) []kv {
 	if depth > maxDepth {
-		p.errs.errorf(p.at(n), "mappings nested more than %d deep", maxDepth)
+		p.errs.Errorf(p.at(n), "mappings nested more than %d deep", maxDepth)
 		return nil
 	}
 	explicit := map[string]*yaml.Node{}
@@ -269,11 +242,11 @@ func (p *yamlParser) pairs(n *yaml.Node, depth int) []kv {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			p.errs.errorf(p.at(k), "mapping key must be a string, not %s", kindName(k))
+			p.errs.Errorf(p.at(k), "mapping key must be a string, not %s", kindName(k))
 			continue
 		}
 		if first, ok := explicit[k.Value]; ok {
-			p.errs.errorf(p.at(k), "duplicate key %q (first at line %d)", k.Value, first.Line)
+			p.errs.Errorf(p.at(k), "duplicate key %q (first at line %d)", k.Value, first.Line)
 			continue
 		}
 		explicit[k.Value] = k
@@ -318,7 +291,7 @@ func (p *yamlParser) mergeSources(v *yaml.Node) []*yaml.Node {
 	var out []*yaml.Node
 	for _, m := range list {
 		if m.Kind != yaml.MappingNode {
-			p.errs.errorf(p.at(m), "merge key << wants a mapping or a list of mappings, not %s", kindName(m))
+			p.errs.Errorf(p.at(m), "merge key << wants a mapping or a list of mappings, not %s", kindName(m))
 			continue
 		}
 		out = append(out, m)
@@ -334,7 +307,7 @@ func (p *yamlParser) value(n *yaml.Node, depth int) (any, bool) {
 		return nil, false
 	}
 	if depth > maxDepth {
-		p.errs.errorf(p.at(n), "values nested more than %d deep", maxDepth)
+		p.errs.Errorf(p.at(n), "values nested more than %d deep", maxDepth)
 		return nil, false
 	}
 	switch n.Kind {
@@ -363,14 +336,14 @@ func (p *yamlParser) value(n *yaml.Node, depth int) (any, bool) {
 	case yaml.ScalarNode:
 		return p.scalar(n)
 	}
-	p.errs.errorf(p.at(n), "unexpected %s", kindName(n))
+	p.errs.Errorf(p.at(n), "unexpected %s", kindName(n))
 	return nil, false
 }
 
 func (p *yamlParser) scalar(n *yaml.Node) (any, bool) {
 	switch {
 	case n.Tag == "!vault":
-		p.errs.errorf(p.at(n), "vault-encrypted values are not supported")
+		p.errs.Errorf(p.at(n), "vault-encrypted values are not supported")
 		return nil, false
 	case n.Tag == "!unsafe":
 		return n.Value, true
@@ -393,7 +366,7 @@ func (p *yamlParser) scalar(n *yaml.Node) (any, bool) {
 	case "!!int", "!!float", "!!bool", "!!binary":
 		var v any
 		if err := n.Decode(&v); err != nil {
-			p.errs.errorf(p.at(n), "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+			p.errs.Errorf(p.at(n), "%w", pos.YAMLCause(err))
 			return nil, false
 		}
 		if i, ok := v.(int64); ok {
@@ -401,7 +374,7 @@ func (p *yamlParser) scalar(n *yaml.Node) (any, bool) {
 		}
 		return v, true
 	default:
-		p.errs.errorf(p.at(n), "unsupported tag %s", tag)
+		p.errs.Errorf(p.at(n), "unsupported tag %s", tag)
 		return nil, false
 	}
 }

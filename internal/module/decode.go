@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
 )
 
 // Decode decodes node into v (a pointer to a struct) strictly: a mapping key
@@ -26,19 +28,9 @@ func stripYAMLPrefix(err error) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// KeyError is an argument key a module does not know, with its place.
-type KeyError struct {
-	Line, Col int
-	Msg       string
-}
-
-func (e *KeyError) Error() string { return fmt.Sprintf("line %d:%d: %s", e.Line, e.Col, e.Msg) }
-
-// Position returns the key's line and column.
-func (e *KeyError) Position() (int, int) { return e.Line, e.Col }
-
-// Message returns the error without its position.
-func (e *KeyError) Message() string { return e.Msg }
+// KeyError is an argument key a module does not know, with its place in
+// the arguments (a pos.Error without a file: "line 3:5: ...").
+type KeyError = pos.Error
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
@@ -68,7 +60,7 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 			k, val := node.Content[i], node.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				return &KeyError{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("unknown key %q (known: %s)", k.Value, knownList(fields))}
+				return pos.Errorf(pos.Pos{Line: k.Line, Col: k.Column}, "unknown key %q (known: %s)", k.Value, knownList(fields))
 			}
 			if err := checkKnown(val, ft); err != nil {
 				return err

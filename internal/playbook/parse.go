@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
 )
 
 // Modules tells the parser which module names exist.
@@ -23,16 +25,16 @@ type KeyChecker interface {
 
 type parser struct {
 	mods    Modules
-	errs    Errors
+	errs    pos.List
 	stack   []string // include chain, to refuse cycles
 	rootDir string   // directory of the playbook
 }
 
 // Load reads and parses a playbook, splicing include_tasks files. Every
-// problem found is returned at once as Errors.
+// problem found is returned at once as a pos.List.
 func Load(path string, mods Modules) (*Playbook, error) {
 	p := &parser{mods: mods, rootDir: filepath.Dir(path)}
-	doc, err := p.readYAML(path, Pos{File: path, Line: 1, Col: 1})
+	doc, err := p.readYAML(path, pos.Pos{File: path, Line: 1, Col: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -54,18 +56,18 @@ func Load(path string, mods Modules) (*Playbook, error) {
 // LoadTasks reads a task file on its own (for lint and tests).
 func LoadTasks(path string, mods Modules) ([]*Task, error) {
 	p := &parser{mods: mods, rootDir: filepath.Dir(path)}
-	tasks := p.taskFile(path, Pos{File: path, Line: 1, Col: 1}, nil)
+	tasks := p.taskFile(path, pos.Pos{File: path, Line: 1, Col: 1}, nil)
 	return tasks, p.errs.OrNil()
 }
 
-func (p *parser) readYAML(path string, from Pos) (*yaml.Node, error) {
+func (p *parser) readYAML(path string, from pos.Pos) (*yaml.Node, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Errors{&Error{Pos: from, Msg: err.Error()}}
+		return nil, pos.List{&pos.Error{Pos: from, Err: err}}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Errors{yamlError(path, err)}
+		return nil, pos.List{pos.FromYAML(path, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
@@ -73,40 +75,9 @@ func (p *parser) readYAML(path string, from Pos) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-// yamlError turns yaml.v3's "yaml: line N: msg" into a positioned Error.
-func yamlError(path string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ":"); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, strings.TrimSpace(tail)
-				if yamlParserError(msg) {
-					line++
-				}
-			}
-		}
-	}
-	return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: msg}
-}
-
-// yamlParserError reports whether msg is one of yaml.v3's parser (not
-// scanner) errors, whose "line N" counts from 0.
-func yamlParserError(msg string) bool {
-	for _, p := range []string{"did not find expected ", "found duplicate %YAML directive",
-		"found incompatible YAML document", "found undefined tag handle"} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func (p *parser) errf(file string, n *yaml.Node, format string, args ...any) {
-	p.errs = append(p.errs, &Error{Pos: pos(file, n), Msg: fmt.Sprintf(format, args...)})
+	p.errs.Errorf(pos.At(file, n), format, args...)
 }
-
-func pos(file string, n *yaml.Node) Pos { return Pos{File: file, Line: n.Line, Col: n.Column} }
 
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
@@ -125,7 +96,7 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 		p.errf(file, n, "a play is a mapping, got %s", kindName(n))
 		return nil
 	}
-	play := &Play{Pos: pos(file, n), Dir: filepath.Dir(file)}
+	play := &Play{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	var pre, main, post []*Task
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -193,16 +164,16 @@ func (p *parser) resolve(dir, rel string) string {
 	return filepath.Join(dir, rel)
 }
 
-func (p *parser) taskFile(path string, from Pos, inherit *Task) []*Task {
+func (p *parser) taskFile(path string, from pos.Pos, inherit *Task) []*Task {
 	for _, s := range p.stack {
 		if s == path {
-			p.errs = append(p.errs, &Error{Pos: from, Msg: fmt.Sprintf("include_tasks cycle: %s", strings.Join(append(p.stack, path), " -> "))})
+			p.errs.Errorf(from, "include_tasks cycle: %s", strings.Join(append(p.stack, path), " -> "))
 			return nil
 		}
 	}
 	doc, err := p.readYAML(path, from)
 	if err != nil {
-		p.errs = append(p.errs, err.(Errors)...)
+		p.errs = append(p.errs, err.(pos.List)...)
 		return nil
 	}
 	if doc == nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lvslab/internal/pos"
 )
 
 type mods map[string]bool
@@ -40,7 +42,7 @@ func TestEveryErrorWithPosition(t *testing.T) {
   tasks: []
 `)
 	_, err := Load(p, known)
-	var errs Errors
+	var errs pos.List
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v", err)
 	}

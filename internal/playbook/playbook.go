@@ -2,7 +2,11 @@
 // reporting every problem with its file:line:col.
 package playbook
 
-import "gopkg.in/yaml.v3"
+import (
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
+)
 
 // Playbook is one playbook file.
 type Playbook struct {
@@ -12,7 +16,7 @@ type Playbook struct {
 
 // Play is one play of a playbook.
 type Play struct {
-	Pos
+	pos.Pos
 	Name              string
 	Hosts             string
 	Vars              map[string]any
@@ -30,13 +34,13 @@ type Play struct {
 
 // Expr is an expression with its place, for error messages.
 type Expr struct {
-	Pos
+	pos.Pos
 	Src string
 }
 
 // Task is one task (or handler) after include_tasks has been spliced in.
 type Task struct {
-	Pos
+	pos.Pos
 	Name         string
 	Module       string
 	Args         *yaml.Node // as written; rendered per host at run time

@@ -2,13 +2,13 @@ package playbook
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
 )
 
@@ -17,7 +17,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		p.errf(file, n, "a task is a mapping, got %s", kindName(n))
 		return nil
 	}
-	t := &Task{Pos: pos(file, n), Dir: filepath.Dir(file)}
+	t := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	var include string
 	var includeNode *yaml.Node
 	var modKey *yaml.Node
@@ -81,12 +81,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 				t.Module, t.Args = k.Value, v
 				if kc, ok := p.mods.(KeyChecker); ok {
 					if err := kc.CheckKeys(k.Value, v); err != nil {
-						at := pos(file, v)
-						var pe interface{ Position() (int, int) }
-						if errors.As(err, &pe) {
-							at.Line, at.Col = pe.Position()
-						}
-						p.errs = append(p.errs, &Error{Pos: at, Msg: "module " + k.Value + ": " + errText(err)})
+						p.errs = append(p.errs, moduleKeyError(pos.At(file, v), k.Value, err))
 					}
 				}
 				p.templates(file, v)
@@ -108,7 +103,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		}
 		inc := *t
 		mergeInherit(&inc, inherit)
-		return p.taskFile(p.resolve(filepath.Dir(file), include), pos(file, includeNode), &inc)
+		return p.taskFile(p.resolve(filepath.Dir(file), include), pos.At(file, includeNode), &inc)
 	}
 	if modKey == nil {
 		p.errf(file, n, "task %q has no module", t.Name)
@@ -201,10 +196,10 @@ func (p *parser) exprs(file string, n *yaml.Node) []Expr {
 			p.errf(file, c, "expected an expression, got %s", kindName(c))
 			continue
 		}
-		e := Expr{Pos: pos(file, c), Src: c.Value}
+		e := Expr{Pos: pos.At(file, c), Src: c.Value}
 		if err := tmpl.CompileExpr(c.Value); err != nil {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			p.errs = append(p.errs, &Error{Pos: e.Pos, Msg: fmt.Sprintf("expression %q: %s", c.Value, msg)})
+			p.errs.Errorf(e.Pos, "expression %q: %s", c.Value, msg)
 		}
 		out = append(out, e)
 	}
@@ -246,7 +241,7 @@ func (p *parser) vars(file string, n *yaml.Node) map[string]any {
 	}
 	var m map[string]any
 	if err := n.Decode(&m); err != nil {
-		p.errf(file, n, "%v", err)
+		p.errf(file, n, "%w", err)
 	}
 	return m
 }
@@ -254,7 +249,7 @@ func (p *parser) vars(file string, n *yaml.Node) map[string]any {
 // LoadVarsFile reads a vars_files / -e @file YAML mapping.
 func LoadVarsFile(path string) (map[string]any, error) {
 	p := &parser{}
-	doc, err := p.readYAML(path, Pos{File: path, Line: 1, Col: 1})
+	doc, err := p.readYAML(path, pos.Pos{File: path, Line: 1, Col: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +268,7 @@ func (p *parser) templates(file string, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		if tmpl.Has(n.Value) {
 			if err := tmpl.Parse(file, n.Value); err != nil {
-				p.errs = append(p.errs, &Error{Pos: pos(file, n), Msg: err.Error()})
+				p.errs = append(p.errs, &pos.Error{Pos: pos.At(file, n), Err: err})
 			}
 		}
 		return
@@ -283,11 +278,14 @@ func (p *parser) templates(file string, n *yaml.Node) {
 	}
 }
 
-// errText is an error's message without a "line L:C: " prefix.
-func errText(err error) string {
-	var pe interface{ Message() string }
-	if errors.As(err, &pe) {
-		return pe.Message()
+// moduleKeyError places a module's error about its arguments (args at
+// at): at the key it names, when it names one (a *pos.Error without a file,
+// relative to the arguments, as module.KeyError), else at the arguments.
+func moduleKeyError(at pos.Pos, module string, err error) error {
+	var ke *pos.Error
+	if errors.As(err, &ke) && ke.Pos.File == "" {
+		at.Line, at.Col = ke.Pos.Line, ke.Pos.Col
+		err = ke.Err
 	}
-	return err.Error()
+	return pos.Errorf(at, "module %s: %w", module, err)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lvslab/internal/pos"
 )
 
 // TestYAMLErrorLines: yaml.v3 counts the lines of its parser errors from 0
@@ -21,7 +23,7 @@ func TestYAMLErrorLines(t *testing.T) {
 		path := filepath.Join(dir, "b.yml")
 		os.WriteFile(path, []byte(src), 0o644)
 		_, err := Load(path, nil)
-		var errs Errors
+		var errs pos.List
 		if !errors.As(err, &errs) || len(errs) != 1 {
 			t.Errorf("%q: %v", src, err)
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 )
 
 // TestPrepareLintsLocalFiles: a template or copy src that is missing, a
@@ -48,7 +49,7 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = Prepare([]*playbook.Playbook{pb}, f.opts)
-	var errs playbook.Errors
+	var errs pos.List
 	if !errors.As(err, &errs) || len(errs) != 4 {
 		t.Fatalf("want 4 errors, got %v", err)
 	}

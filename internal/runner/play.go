@@ -9,6 +9,7 @@ import (
 	"lvslab/internal/facts"
 	"lvslab/internal/host"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 	"lvslab/internal/report"
 	"lvslab/internal/tmpl"
 )
@@ -178,12 +179,12 @@ func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play, tolerate func(
 		sort.Strings(keys) // deterministic: a var may use one sorted before it
 		for _, k := range keys {
 			v := layer[k]
-			rv, err := tmpl.RenderValue(play.Pos.String()+" vars."+k, v, merge(base, pv))
+			rv, err := tmpl.RenderValue("vars."+k, v, merge(base, pv))
 			if err != nil && tolerate != nil && tolerate(err) {
 				rv, err = v, nil
 			}
 			if err != nil {
-				return err
+				return &pos.Error{Pos: play.Pos, Err: err}
 			}
 			pv[k] = rv
 		}

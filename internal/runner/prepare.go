@@ -3,12 +3,14 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
 )
 
@@ -17,7 +19,7 @@ import (
 // arguments rendered for every targeted host and decoded into its module.
 // Variables that only exist at run time (registered results, set_fact,
 // facts, loop items) are not required to exist. Every problem is reported,
-// as playbook.Errors.
+// as a pos.List.
 func Prepare(pbs []*playbook.Playbook, opts Options) error {
 	r := New(opts)
 	v := &validator{r: r, seen: map[string]bool{}, dynamic: dynamicNames(pbs)}
@@ -31,20 +33,15 @@ func Prepare(pbs []*playbook.Playbook, opts Options) error {
 
 type validator struct {
 	r       *Runner
-	errs    playbook.Errors
+	errs    pos.List
 	seen    map[string]bool
 	dynamic map[string]bool
 }
 
-func (v *validator) add(pos playbook.Pos, err error) {
-	var e error = &playbook.Error{Pos: pos, Msg: err.Error()}
-	var pe *playbook.Error
-	switch {
-	case errors.As(err, &pe):
-		e = pe
-	case pos.File != "" && strings.HasPrefix(err.Error(), pos.File+":"):
-		e = err // placed more exactly already (a template's own file:line:col)
-	}
+// add records err at at, unless it has a place already (a template's own
+// file:line:col).
+func (v *validator) add(at pos.Pos, err error) {
+	e := pos.Place(at, err)
 	if key := e.Error(); !v.seen[key] {
 		v.seen[key] = true
 		v.errs = append(v.errs, e)
@@ -93,11 +90,11 @@ func (v *validator) play(play *playbook.Play) {
 			continue
 		}
 		if err := v.r.loadPlayVars(hs, play, v.isDynamic); err != nil {
-			var pe *playbook.Error
-			if errors.As(err, &pe) && strings.HasPrefix(pe.Msg, "open ") {
+			var open *fs.PathError
+			if errors.As(err, &open) {
 				// A vars file that cannot be read: blame the play naming
 				// it, not line 1 of a file that is not there.
-				err = fmt.Errorf("vars_files: %s", pe.Msg)
+				err = fmt.Errorf("vars_files: %w", open)
 			}
 			v.add(play.Pos, err)
 			continue
@@ -159,7 +156,7 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	args, err := tmpl.RenderNode(t.File, t.Args, vars)
 	if err != nil {
 		if !v.isDynamic(err) {
-			v.add(t.Pos, fmt.Errorf("%w (host %s)", err, hs.name))
+			v.add(t.Pos, forHost(err, hs.name))
 		}
 		return
 	}
@@ -178,14 +175,22 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	}
 }
 
+// forHost names the host at the end of err's message, keeping err's place
+// (when it has one) in front.
+func forHost(err error, host string) error {
+	if pe, ok := err.(*pos.Error); ok {
+		return &pos.Error{Pos: pe.Pos, Err: fmt.Errorf("%w (host %s)", pe.Err, host)}
+	}
+	return fmt.Errorf("%w (host %s)", err, host)
+}
+
 // argPos is the position of the value of a task's argument key, or the
 // task's when it has no such key.
-func argPos(t *playbook.Task, key string) playbook.Pos {
+func argPos(t *playbook.Task, key string) pos.Pos {
 	if t.Args != nil && t.Args.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(t.Args.Content); i += 2 {
 			if t.Args.Content[i].Value == key {
-				n := t.Args.Content[i+1]
-				return playbook.Pos{File: t.File, Line: n.Line, Col: n.Column}
+				return pos.At(t.File, t.Args.Content[i+1])
 			}
 		}
 	}

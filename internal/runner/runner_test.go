@@ -16,6 +16,7 @@ import (
 	"lvslab/internal/host/hosttest"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 	"lvslab/internal/report"
 )
 
@@ -432,7 +433,7 @@ func TestPrepareReportsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = Prepare([]*playbook.Playbook{pb}, f.opts)
-	var errs playbook.Errors
+	var errs pos.List
 	if !errors.As(err, &errs) || len(errs) != 2 {
 		t.Fatalf("want 2 errors, got %v", err)
 	}

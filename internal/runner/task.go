@@ -13,6 +13,7 @@ import (
 	"lvslab/internal/host"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
+	"lvslab/internal/pos"
 	"lvslab/internal/report"
 	"lvslab/internal/tmpl"
 )
@@ -85,10 +86,10 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 		}
 		rendered := make(map[string]any, len(names))
 		for _, k := range names {
-			rv, err := tmpl.RenderValue(t.Pos.String()+" vars."+k, t.Vars[k], scope)
+			rv, err := tmpl.RenderValue("vars."+k, t.Vars[k], scope)
 			if err != nil {
 				hs.mu.Unlock()
-				return nil, err
+				return nil, &pos.Error{Pos: t.Pos, Err: err}
 			}
 			rendered[k], scope[k] = rv, rv
 			if s, ok := rv.(string); ok && r.opts.Secret != nil && report.SecretName(k) {
@@ -308,8 +309,9 @@ func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, va
 // loopItems renders a task's loop into a list.
 func loopItems(t *playbook.Task, vars map[string]any) ([]any, error) {
 	n := t.Loop
+	at := pos.At(t.File, n)
 	if n.Kind == yaml.ScalarNode {
-		v, err := tmpl.Value(fmt.Sprintf("%s:%d:%d", t.File, n.Line, n.Column), n.Value, vars)
+		v, err := tmpl.ValueAt(at, n.Value, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -319,7 +321,7 @@ func loopItems(t *playbook.Task, vars map[string]any) ([]any, error) {
 		case nil:
 			return nil, nil
 		}
-		return nil, fmt.Errorf("%s:%d:%d: loop must be a list, got %T", t.File, n.Line, n.Column, v)
+		return nil, pos.Errorf(at, "loop must be a list, got %T", v)
 	}
 	rendered, err := tmpl.RenderNode(t.File, n, vars)
 	if err != nil {
@@ -327,7 +329,7 @@ func loopItems(t *playbook.Task, vars map[string]any) ([]any, error) {
 	}
 	var items []any
 	if err := rendered.Decode(&items); err != nil {
-		return nil, fmt.Errorf("%s:%d:%d: loop: %w", t.File, n.Line, n.Column, err)
+		return nil, pos.Errorf(at, "loop: %w", err)
 	}
 	return items, nil
 }

@@ -13,17 +13,24 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"lvslab/internal/pos"
 )
 
 // UndefinedError reports a variable a template or expression used but the
 // host does not have.
 type UndefinedError struct {
-	Name     string // the variable
-	Template string // the template or expression's name (usually file:line:col)
+	Name string // the variable
+	// Template is the template's or expression's name; "" where a
+	// *pos.Error around this one gives the place (ValueAt, RenderNode).
+	Template string
 	Err      error
 }
 
 func (e *UndefinedError) Error() string {
+	if e.Template == "" {
+		return fmt.Sprintf("undefined variable %q", e.Name)
+	}
 	return fmt.Sprintf("%s: undefined variable %q", e.Template, e.Name)
 }
 
@@ -134,6 +141,18 @@ func Value(name, text string, vars map[string]any) (any, error) {
 		}
 	}
 	return normalizeJSON(v), nil
+}
+
+// ValueAt is Value for text at a place in a file, named by that place. An
+// undefined variable is a *pos.Error at at around the *UndefinedError.
+func ValueAt(at pos.Pos, text string, vars map[string]any) (any, error) {
+	v, err := Value(at.String(), text, vars)
+	var u *UndefinedError
+	if asUndefined(err, &u) {
+		u.Template = ""
+		return nil, &pos.Error{Pos: at, Err: u}
+	}
+	return v, err
 }
 
 // normalizeJSON turns JSON numbers that are integers into int.

@@ -1,9 +1,9 @@
 package tmpl
 
 import (
-	"fmt"
-
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/pos"
 )
 
 func toYAML(v any) string {
@@ -17,7 +17,8 @@ func toYAML(v any) string {
 // RenderNode returns a deep copy of n with every string scalar rendered over
 // vars. A scalar that is a single action keeps its value's type (see Value);
 // rendered scalars lose their quoting so that "{{ .port }}" can fill an int.
-// name prefixes error messages; each scalar is named name:line:col.
+// name is the file: each scalar is named name:line:col (ValueAt), and an
+// error that has the scalar's place is a *pos.Error.
 func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, error) {
 	if n == nil {
 		return nil, nil
@@ -28,7 +29,8 @@ func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, err
 			c := *n
 			return &c, nil
 		}
-		v, err := Value(fmt.Sprintf("%s:%d:%d", name, n.Line, n.Column), n.Value, vars)
+		at := pos.At(name, n)
+		v, err := ValueAt(at, n.Value, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +39,7 @@ func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, err
 		}
 		var out yaml.Node
 		if err := out.Encode(v); err != nil {
-			return nil, fmt.Errorf("%s:%d:%d: %w", name, n.Line, n.Column, err)
+			return nil, pos.Errorf(at, "%w", err)
 		}
 		setPos(&out, n.Line, n.Column)
 		return &out, nil
