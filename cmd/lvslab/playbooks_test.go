@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,14 +11,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/golden"
 	"lvslab/internal/inventory"
 	"lvslab/internal/lvs"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/tmpl"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files of testdata/")
 
 // root is the project directory, from cmd/lvslab.
 const root = "../.."
@@ -130,23 +128,6 @@ func setFacts(t *testing.T, file string, vars map[string]any) map[string]any {
 	return out
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 func renderTemplate(t *testing.T, name string, vars map[string]any) []byte {
 	t.Helper()
 	p := filepath.Join(root, "templates", name)
@@ -167,7 +148,7 @@ func TestTemplatesGolden(t *testing.T) {
 	inv := "testdata/lab-inventory.yml"
 	for _, ssl := range []bool{false, true} {
 		vars := derivedVars(t, inv, "rs01", map[string]any{"ssl": ssl})
-		golden(t, fmt.Sprintf("nginx-lvslab-ssl-%v.conf.golden", ssl), renderTemplate(t, "nginx-lvslab.conf.tmpl", vars))
+		golden.Check(t, filepath.Join("testdata", fmt.Sprintf("nginx-lvslab-ssl-%v.conf.golden", ssl)), renderTemplate(t, "nginx-lvslab.conf.tmpl", vars))
 	}
 	vars := derivedVars(t, inv, "rs01", nil)
 	vars["site"] = map[string]any{"name": "www.along.com", "root": "/app/website1"}
@@ -175,7 +156,7 @@ func TestTemplatesGolden(t *testing.T) {
 	for _, n := range []string{"test.html.tmpl", "site-index.html.tmpl", "lnmp.php.tmpl", "nginx-validate.sh.tmpl"} {
 		fmt.Fprintf(&all, "==> %s <==\n%s\n", n, renderTemplate(t, n, vars))
 	}
-	golden(t, "pages.golden", all.Bytes())
+	golden.Check(t, filepath.Join("testdata", "pages.golden"), all.Bytes())
 }
 
 // TestRealServerList renders the set_fact that builds the ipvs module's

@@ -5,8 +5,9 @@
 // key, accepts a generated client key for root (and for any other user: the
 // AuthorizedKeysFile is one test-owned file), and runs in its own mount
 // namespace with an empty directory bind-mounted over /root, so that
-// commands do not pay for root's shell start-up files. Tests are skipped
-// when not run as root or when /usr/sbin/sshd is missing.
+// commands do not pay for root's shell start-up files. Tests are skipped,
+// with the reason, under go test -short, when not run as root or when
+// /usr/sbin/sshd is missing (Require).
 package sshtest
 
 import (
@@ -132,10 +133,14 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// Require skips the test unless real sshd servers can be started: as root,
-// with /usr/sbin/sshd installed.
+// Require skips the test, saying why, unless real sshd servers can be
+// started: not under go test -short (the fast loop), as root, with
+// /usr/sbin/sshd installed.
 func Require(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("sshtest: -short leaves out the tests against a real sshd")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("sshtest: real sshd tests need root (mount namespaces, root logins)")
 	}
