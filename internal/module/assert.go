@@ -19,19 +19,30 @@ type Assert struct {
 	Quiet      bool    `yaml:"quiet"`
 }
 
-// Validate checks that there is something to assert.
-func (a *Assert) Validate() error {
+// assertWant is what an assert task checks: its arguments with msg read
+// as fail_msg.
+type assertWant struct{ Assert }
+
+// want checks that there is something to assert.
+func (a *Assert) want() (assertWant, error) {
+	var p problems
 	if len(a.That) == 0 {
-		return joinErrs("assert", []string{"that is required"})
+		p.add("that is required")
 	}
-	if a.FailMsg == "" {
-		a.FailMsg = a.Msg
-	}
-	return nil
+	w := assertWant{*a}
+	w.FailMsg = orDefault(a.FailMsg, a.Msg)
+	return w, p.err()
 }
 
+// Validate reports every problem of the arguments.
+func (a *Assert) Validate() error { _, err := a.want(); return err }
+
 // Apply evaluates the expressions.
-func (a *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+func (m *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	a, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	if env.Eval == nil {
 		return Result{}, fmt.Errorf("assert: no expression evaluator")
 	}

@@ -1,16 +1,27 @@
 package module
 
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
-
-// builtins lists the modules of this package by name.
+// builtins lists the modules of this package by name; Default registers them.
 func builtins() map[string]Factory {
-	m := map[string]Factory{}
-	for _, set := range []map[string]Factory{coreModules(), labModules()} {
-		for k, v := range set {
-			m[k] = v
-		}
+	return map[string]Factory{
+		"command":    func() Module { return &Command{} },
+		"shell":      func() Module { return &Shell{} },
+		"copy":       func() Module { return &Copy{} },
+		"template":   func() Module { return &Template{} },
+		"file":       func() Module { return &File{} },
+		"lineinfile": func() Module { return &LineInFile{} },
+		"package":    func() Module { return &Package{} },
+		"service":    func() Module { return &Service{} },
+		"sysctl":     func() Module { return &Sysctl{} },
+		"wait_for":   func() Module { return &WaitFor{} },
+		"assert":     func() Module { return &Assert{} },
+		"debug":      func() Module { return &Debug{} },
+		"fail":       func() Module { return &Fail{} },
+		"set_fact":   func() Module { return &SetFact{} },
+		"ipvs":       func() Module { return &IPVS{} },
+		"iptables":   func() Module { return &IPTables{} },
+		"ip_address": func() Module { return &IPAddress{} },
+		"route":      func() Module { return &Route{} },
+		"cert":       func() Module { return &Cert{} },
+		"http_check": func() Module { return &HTTPCheck{} },
 	}
-	return m
 }

@@ -48,34 +48,38 @@ const certRenewBefore = 30 * 24 * time.Hour
 // certNow is the clock, replaced in tests.
 var certNow = time.Now
 
-// Validate fills defaults and checks the arguments.
-func (m *Cert) Validate() error {
-	var errs []error
+// certWant is the certificate a cert task wants: its arguments with the
+// defaults filled in.
+type certWant struct{ Cert }
+
+// want defaults and checks the arguments, reporting every problem.
+func (m *Cert) want() (certWant, error) {
+	var p problems
+	w := certWant{*m}
 	if len(m.Names) == 0 {
-		errs = append(errs, fmt.Errorf("names needs at least one name"))
+		p.add("names needs at least one name")
 	}
 	for _, n := range m.Names {
 		if net.ParseIP(n) == nil && !certDNSName(n) {
-			errs = append(errs, fmt.Errorf("name %q is neither an IP address nor a DNS name", n))
+			p.add("name %q is neither an IP address nor a DNS name", n)
 		}
 	}
 	if m.CertPath == "" || m.KeyPath == "" {
-		errs = append(errs, fmt.Errorf("cert_path and key_path are required"))
+		p.add("cert_path and key_path are required")
 	}
-	if m.Type == "" {
-		m.Type = "rsa"
+	w.Type = orDefault(m.Type, "rsa")
+	if w.Type != "rsa" && w.Type != "ecdsa" {
+		p.add("type must be rsa or ecdsa, not %q", w.Type)
 	}
-	if m.Type != "rsa" && m.Type != "ecdsa" {
-		errs = append(errs, fmt.Errorf("type must be rsa or ecdsa, not %q", m.Type))
+	w.Days = orDefault(m.Days, 825)
+	if w.Days < 1 || w.Days > 36500 {
+		p.add("days must be 1-36500, not %d", w.Days)
 	}
-	if m.Days == 0 {
-		m.Days = 825
-	}
-	if m.Days < 1 || m.Days > 36500 {
-		errs = append(errs, fmt.Errorf("days must be 1-36500, not %d", m.Days))
-	}
-	return errors.Join(errs...)
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (m *Cert) Validate() error { _, err := m.want(); return err }
 
 func certDNSName(n string) bool {
 	if n == "" || len(n) > 253 {
@@ -96,16 +100,20 @@ func certDNSName(n string) bool {
 
 // Apply checks the existing pair and makes a new one when needed. h is not used.
 func (m *Cert) Apply(ctx context.Context, _ host.Executor, env *Env) (Result, error) {
-	certPath, keyPath := m.path(env, m.CertPath), m.path(env, m.KeyPath)
-	data := map[string]any{"cert_path": certPath, "key_path": keyPath, "names": m.Names}
-	reason := m.needsRenewal(certPath, keyPath)
+	w, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
+	certPath, keyPath := controllerPath(env, w.CertPath), controllerPath(env, w.KeyPath)
+	data := map[string]any{"cert_path": certPath, "key_path": keyPath, "names": w.Names}
+	reason := w.needsRenewal(certPath, keyPath)
 	if reason == "" {
 		// A valid pair whose key others can read is kept, the key made private.
 		fi, err := os.Stat(keyPath)
 		if err != nil || fi.Mode().Perm()&0o077 == 0 {
 			return Result{Data: data, Msg: "certificate valid"}, nil
 		}
-		if env != nil && env.Check {
+		if env.Check {
 			return Result{Changed: true, Data: data, Msg: fmt.Sprintf("would make the key private (mode %04o)", fi.Mode().Perm())}, nil
 		}
 		if err := os.Chmod(keyPath, 0o600); err != nil {
@@ -120,7 +128,7 @@ func (m *Cert) Apply(ctx context.Context, _ host.Executor, env *Env) (Result, er
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	certPEM, keyPEM, err := GenerateSelfSigned(m.Names, m.Type, m.Days)
+	certPEM, keyPEM, err := GenerateSelfSigned(w.Names, w.Type, w.Days)
 	if err != nil {
 		return Result{}, err
 	}
@@ -138,7 +146,8 @@ func (m *Cert) Apply(ctx context.Context, _ host.Executor, env *Env) (Result, er
 	return Result{Changed: true, Data: data, Msg: "renewed: " + reason}, nil
 }
 
-func (m *Cert) path(env *Env, p string) string {
+// controllerPath resolves p against the playbook's directory.
+func controllerPath(env *Env, p string) string {
 	if filepath.IsAbs(p) || env == nil || env.BaseDir == "" {
 		return p
 	}
@@ -146,7 +155,7 @@ func (m *Cert) path(env *Env, p string) string {
 }
 
 // needsRenewal returns why the pair must be made anew, or "" when it is good.
-func (m *Cert) needsRenewal(certPath, keyPath string) string {
+func (w certWant) needsRenewal(certPath, keyPath string) string {
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		return "no certificate"
@@ -166,10 +175,10 @@ func (m *Cert) needsRenewal(certPath, keyPath string) string {
 	if pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(c.PublicKey) {
 		return "key does not match certificate"
 	}
-	if _, isRSA := key.(*rsa.PrivateKey); isRSA != (m.Type == "rsa") {
-		return "key is not of type " + m.Type
+	if _, isRSA := key.(*rsa.PrivateKey); isRSA != (w.Type == "rsa") {
+		return "key is not of type " + w.Type
 	}
-	if got, want := certNames(c), certNamesOf(m.Names); !slices.Equal(got, want) || c.Subject.CommonName != m.Names[0] {
+	if got, want := certNames(c), certNamesOf(w.Names); !slices.Equal(got, want) || c.Subject.CommonName != w.Names[0] {
 		return fmt.Sprintf("names differ (have %s)", strings.Join(got, ", "))
 	}
 	if c.NotAfter.Sub(certNow()) < certRenewBefore {

@@ -16,7 +16,7 @@ func TestCertKeyAlwaysPrivate(t *testing.T) {
 	defer syscall.Umask(old)
 	dir := t.TempDir()
 	key, crt := filepath.Join(dir, "k", "site.key"), filepath.Join(dir, "k", "site.crt")
-	m := newCore(t, "cert", "names: [www.along.com]\ncert_path: "+crt+"\nkey_path: "+key+"\ntype: ecdsa")
+	m := newModule(t, "cert", "names: [www.along.com]\ncert_path: "+crt+"\nkey_path: "+key+"\ntype: ecdsa")
 	mode := func(p string) os.FileMode {
 		fi, err := os.Stat(p)
 		if err != nil {

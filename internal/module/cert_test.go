@@ -67,7 +67,7 @@ func TestGenerateSelfSigned(t *testing.T) {
 
 func certApply(t *testing.T, dir, args string, check bool) Result {
 	t.Helper()
-	m := labNew(t, "cert", args)
+	m := newModule(t, "cert", args)
 	res, err := m.Apply(t.Context(), nil, &Env{BaseDir: dir, Check: check})
 	if err != nil || res.Failed {
 		t.Fatalf("apply %s: %v %q", args, err, res.Msg)

@@ -42,8 +42,6 @@ type Command struct {
 	Cmd     string   `yaml:"cmd"`
 	Argv    []string `yaml:"argv"`
 	CmdOpts `yaml:",inline"`
-
-	argv []string
 }
 
 // UnmarshalYAML accepts the free form (a scalar) or a mapping.
@@ -52,37 +50,49 @@ func (c *Command) UnmarshalYAML(n *yaml.Node) error {
 	return freeForm(n, &c.Cmd, (*plain)(c))
 }
 
-// Validate splits the free form and checks that exactly one of cmd and argv
+// commandWant is the program a command task runs: its words, and the
+// options with those of the free form's leading words.
+type commandWant struct {
+	argv []string
+	opts CmdOpts
+}
+
+// want splits the free form and checks that exactly one of cmd and argv
 // is given.
-func (c *Command) Validate() error {
-	var errs []string
+func (c *Command) want() (commandWant, error) {
+	var p problems
+	w := commandWant{opts: c.CmdOpts}
 	if c.Cmd != "" {
-		rest := peelOptions(c.Cmd, map[string]*string{"chdir": &c.Chdir, "creates": &c.Creates, "removes": &c.Removes})
+		rest := peelOptions(c.Cmd, map[string]*string{"chdir": &w.opts.Chdir, "creates": &w.opts.Creates, "removes": &w.opts.Removes})
 		words, err := splitWords(rest)
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-		c.argv = words
+		p.addErr(err)
+		w.argv = words
 	}
 	switch {
 	case c.Cmd != "" && len(c.Argv) > 0:
-		errs = append(errs, "give either cmd (or the free form) or argv, not both")
+		p.add("give either cmd (or the free form) or argv, not both")
 	case len(c.Argv) > 0:
-		c.argv = c.Argv
-	case len(c.argv) == 0 && len(errs) == 0:
-		errs = append(errs, "no command given")
+		w.argv = c.Argv
+	case len(w.argv) == 0 && len(p.List) == 0:
+		p.add("no command given")
 	}
-	return joinErrs("command", errs)
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (c *Command) Validate() error { _, err := c.want(); return err }
 
 // Apply runs the command.
 func (c *Command) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	quoted := make([]string, len(c.argv))
-	argv := make([]any, len(c.argv))
-	for i, w := range c.argv {
-		quoted[i], argv[i] = host.Quote(w), w
+	w, err := c.want()
+	if err != nil {
+		return Result{}, err
 	}
-	return runCmd(ctx, h, env, strings.Join(quoted, " "), c.CmdOpts, argv)
+	argv := make([]any, len(w.argv))
+	for i, word := range w.argv {
+		argv[i] = word
+	}
+	return runCmd(ctx, h, env, quoteWords(w.argv), w.opts, argv)
 }
 
 // runCmd runs core (a shell command line) with the options, in one round trip.

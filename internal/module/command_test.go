@@ -12,8 +12,8 @@ import (
 
 func TestCommandFreeFormQuotesEveryWord(t *testing.T) {
 	f := hosttest.New().On(`^echo`, host.Result{Stdout: "hello world $HOME\n\n", Stderr: "warn\n"})
-	m := newCore(t, "command", `echo "hello world" '$HOME' a|b`)
-	res := apply(t, m, f, coreEnv(debian12, nil))
+	m := newModule(t, "command", `echo "hello world" '$HOME' a|b`)
+	res := apply(t, m, f, testEnv(debian12, nil))
 	if !res.Changed || res.Failed || res.Skipped {
 		t.Fatalf("res = %+v", res)
 	}
@@ -29,37 +29,37 @@ func TestCommandFreeFormQuotesEveryWord(t *testing.T) {
 	if got := res.Data["cmd"]; !reflect.DeepEqual(got, []any{"echo", "hello world", "$HOME", "a|b"}) {
 		t.Errorf("cmd = %v", got)
 	}
-	coreGoldenCalls(t, "command_freeform", f.Commands())
+	goldenShell(t, "core/command_freeform", f.Commands(), false)
 }
 
 func TestCommandArgvAndOptions(t *testing.T) {
 	f := hosttest.New()
-	m := newCore(t, "command", "argv: [ls, -l, 'my dir']\nchdir: /srv/www\ncreates: /etc/*.conf\nremoves: /tmp/x y\nstdin: data")
-	res := apply(t, m, f, coreEnv(debian12, nil))
+	m := newModule(t, "command", "argv: [ls, -l, 'my dir']\nchdir: /srv/www\ncreates: /etc/*.conf\nremoves: /tmp/x y\nstdin: data")
+	res := apply(t, m, f, testEnv(debian12, nil))
 	if !res.Changed {
 		t.Fatalf("res = %+v", res)
 	}
 	if got := f.Stdins[0]; got != "data\n" {
 		t.Errorf("stdin = %q", got)
 	}
-	coreGoldenCalls(t, "command_argv_options", f.Commands())
+	goldenShell(t, "core/command_argv_options", f.Commands(), false)
 }
 
 func TestCommandFreeFormOptions(t *testing.T) {
-	m := newCore(t, "command", "chdir=/tmp creates=/var/done make install").(*Command)
-	if m.Chdir != "/tmp" || m.Creates != "/var/done" || !reflect.DeepEqual(m.argv, []string{"make", "install"}) {
-		t.Fatalf("got %+v", m)
+	w, err := newModule(t, "command", "chdir=/tmp creates=/var/done make install").(*Command).want()
+	if err != nil || w.opts.Chdir != "/tmp" || w.opts.Creates != "/var/done" || !reflect.DeepEqual(w.argv, []string{"make", "install"}) {
+		t.Fatalf("got %+v, %v", w, err)
 	}
 }
 
 func TestCommandCreatesSkips(t *testing.T) {
 	f := hosttest.New().On(`for f in`, host.Result{Stdout: skipCreates + "\n"})
-	res := apply(t, newCore(t, "command", "cmd: touch /x\ncreates: /x"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "command", "cmd: touch /x\ncreates: /x"), f, testEnv(debian12, nil))
 	if res.Changed || !res.Skipped || res.Msg != "skipped, since /x exists" {
 		t.Fatalf("res = %+v", res)
 	}
 	f = hosttest.New().On(`found=`, host.Result{Stdout: skipRemoves + "\n"})
-	res = apply(t, newCore(t, "command", "cmd: rm /x\nremoves: /x"), f, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "command", "cmd: rm /x\nremoves: /x"), f, testEnv(debian12, nil))
 	if res.Changed || !res.Skipped || res.Msg != "skipped, since /x does not exist" {
 		t.Fatalf("res = %+v", res)
 	}
@@ -67,23 +67,23 @@ func TestCommandCreatesSkips(t *testing.T) {
 
 func TestCommandNonZeroFails(t *testing.T) {
 	f := hosttest.New().On(`false`, host.Result{ExitCode: 3, Stderr: "boom\n"})
-	res := apply(t, newCore(t, "command", "false"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "command", "false"), f, testEnv(debian12, nil))
 	if !res.Failed || res.Msg != "non-zero return code" || res.Data["rc"] != 3 || res.Data["stderr"] != "boom" || !res.Changed {
 		t.Fatalf("res = %+v", res)
 	}
 }
 
 func TestCommandCheckMode(t *testing.T) {
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check = true
 	f := hosttest.New()
-	res := apply(t, newCore(t, "command", "rm -rf /var/lib/x"), f, env)
+	res := apply(t, newModule(t, "command", "rm -rf /var/lib/x"), f, env)
 	if !res.Skipped || res.Changed || res.Msg != "skipped in check mode" || len(f.Commands()) != 0 {
 		t.Fatalf("res = %+v, calls %q", res, f.Commands())
 	}
 	// With creates it probes (read-only) and says whether it would run.
 	f = hosttest.New().On(`would-run`, host.Result{Stdout: wouldRun + "\n"})
-	res = apply(t, newCore(t, "shell", "cmd: make install\ncreates: /usr/local/bin/x"), f, env)
+	res = apply(t, newModule(t, "shell", "cmd: make install\ncreates: /usr/local/bin/x"), f, env)
 	if !res.Changed || res.Skipped {
 		t.Fatalf("res = %+v", res)
 	}
@@ -92,14 +92,14 @@ func TestCommandCheckMode(t *testing.T) {
 			t.Errorf("check mode ran the command: %q", c)
 		}
 	}
-	coreGoldenCalls(t, "command_check_creates", f.Commands())
+	goldenShell(t, "core/command_check_creates", f.Commands(), false)
 }
 
 func TestShellRunsWithExecutable(t *testing.T) {
 	f := hosttest.New()
-	apply(t, newCore(t, "shell", "ip -o addr | grep 'eth0' > /tmp/$USER"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "shell", "cmd: echo $BASH_VERSION\nexecutable: /bin/bash\nchdir: /tmp"), f, coreEnv(debian12, nil))
-	coreGoldenCalls(t, "shell", f.Commands())
+	apply(t, newModule(t, "shell", "ip -o addr | grep 'eth0' > /tmp/$USER"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "shell", "cmd: echo $BASH_VERSION\nexecutable: /bin/bash\nchdir: /tmp"), f, testEnv(debian12, nil))
+	goldenShell(t, "core/shell", f.Commands(), false)
 }
 
 func TestCommandValidation(t *testing.T) {
@@ -110,11 +110,11 @@ func TestCommandValidation(t *testing.T) {
 		"cmd: ls\nbogus: 1":   `unknown key "bogus"`,
 		"creates=/x":          "no command given",
 	} {
-		if _, err := newCoreErr("command", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("command", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
-	if _, err := newCoreErr("shell", "chdir: /tmp"); err == nil {
+	if _, err := newModuleErr("shell", "chdir: /tmp"); err == nil {
 		t.Error("shell without a command validated")
 	}
 }
@@ -137,24 +137,24 @@ func TestSplitWords(t *testing.T) {
 func TestCommandLocal(t *testing.T) {
 	dir := t.TempDir()
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
-	res := apply(t, newCore(t, "command", "cmd: touch made\nchdir: "+dir+"\ncreates: "+dir+"/ma*"), l, env)
+	env := testEnv(debian12, nil)
+	res := apply(t, newModule(t, "command", "cmd: touch made\nchdir: "+dir+"\ncreates: "+dir+"/ma*"), l, env)
 	if !res.Changed || res.Skipped || res.Failed {
 		t.Fatalf("first run: %+v", res)
 	}
-	res = apply(t, newCore(t, "command", "cmd: touch made\nchdir: "+dir+"\ncreates: "+dir+"/ma*"), l, env)
+	res = apply(t, newModule(t, "command", "cmd: touch made\nchdir: "+dir+"\ncreates: "+dir+"/ma*"), l, env)
 	if res.Changed || !res.Skipped {
 		t.Fatalf("second run: %+v", res)
 	}
-	res = apply(t, newCore(t, "shell", "cmd: cat; echo $((1+2)) | tr 3 x\nstdin: in"), l, env)
+	res = apply(t, newModule(t, "shell", "cmd: cat; echo $((1+2)) | tr 3 x\nstdin: in"), l, env)
 	if res.Data["stdout"] != "in\nx" {
 		t.Fatalf("shell: %+v", res)
 	}
-	res = apply(t, newCore(t, "command", "echo $((1+2)) |"), l, env)
+	res = apply(t, newModule(t, "command", "echo $((1+2)) |"), l, env)
 	if res.Data["stdout"] != "$((1+2)) |" {
 		t.Fatalf("command interpreted shell syntax: %+v", res)
 	}
-	_, err := newCore(t, "command", "sleep 5").Apply(canceled(), l, env)
+	_, err := newModule(t, "command", "sleep 5").Apply(canceled(), l, env)
 	if err == nil {
 		t.Fatal("cancelled context: no error")
 	}

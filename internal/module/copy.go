@@ -25,21 +25,27 @@ type Copy struct {
 	FileAttrs `yaml:",inline"`
 }
 
-// Validate checks that exactly one of src and content is given, and dest.
-func (c *Copy) Validate() error {
-	var errs []string
+// copyWant is what a copy task wants (its arguments need no defaults).
+type copyWant struct{ Copy }
+
+// want checks that exactly one of src and content is given, and dest.
+func (c *Copy) want() (copyWant, error) {
+	var p problems
 	switch {
 	case c.Src == "" && c.Content == nil:
-		errs = append(errs, "src or content is required")
+		p.add("src or content is required")
 	case c.Src != "" && c.Content != nil:
-		errs = append(errs, "give either src or content, not both")
+		p.add("give either src or content, not both")
 	}
 	if c.Dest == "" {
-		errs = append(errs, "dest is required")
+		p.add("dest is required")
 	}
-	errs = append(errs, c.FileAttrs.check()...)
-	return joinErrs("copy", errs)
+	c.FileAttrs.check(&p)
+	return copyWant{*c}, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (c *Copy) Validate() error { _, err := c.want(); return err }
 
 // Lint checks that src, when given, exists and can be read.
 func (c *Copy) Lint(baseDir string, _ func(name, text string) error) error {
@@ -57,14 +63,19 @@ func (c *Copy) Lint(baseDir string, _ func(name, text string) error) error {
 	return f.Close()
 }
 
-// Apply converges dest.
+// Apply converges dest: one probe of dest, then at most one upload or
+// chmod/chown.
 func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := c.want()
+	if err != nil {
+		return Result{}, err
+	}
 	var data payload
 	base := ""
-	if c.Content != nil {
-		data = bytesPayload([]byte(*c.Content))
+	if w.Content != nil {
+		data = bytesPayload([]byte(*w.Content))
 	} else {
-		p, err := findLocal(env.BaseDir, c.Src, "files")
+		p, err := findLocal(env.BaseDir, w.Src, "files")
 		if err != nil {
 			return Result{}, fmt.Errorf("copy: %w", err)
 		}
@@ -73,18 +84,18 @@ func (c *Copy) Apply(ctx context.Context, h host.Executor, env *Env) (Result, er
 		if data, err = filePayload(p); err != nil {
 			return Result{}, fmt.Errorf("copy: %w", err)
 		}
-		base = filepath.Base(c.Src)
+		base = filepath.Base(w.Src)
 	}
-	dest := c.Dest
+	dest := w.Dest
 	if base != "" && strings.HasSuffix(dest, "/") {
 		dest, base = dest+base, ""
 	}
-	return putFile(ctx, h, env, dest, base, data, c.FileAttrs, c.Force)
+	return putFile(ctx, h, env, dest, base, data, w.FileAttrs, w.Force)
 }
 
 // putFile is copy and template after the new content is known.
 func putFile(ctx context.Context, h host.Executor, env *Env, dest, base string, data payload, a FileAttrs, force *bool) (Result, error) {
-	st, err := probeFile(ctx, h, dest, probeOpts{Base: base, Content: env.Diff, Limit: diffLimit})
+	st, err := probeFile(ctx, h, dest, probeScript(dest, probeOpts{Base: base, Content: env.Diff, Limit: diffLimit}))
 	if err != nil {
 		return Result{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"lvslab/internal/golden"
 	"lvslab/internal/host"
 	"lvslab/internal/host/hosttest"
 )
@@ -15,19 +16,19 @@ const newText = "new content\n"
 
 func TestCopyConvergedIsOneRoundTrip(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/motd", newText, 0644, "0", "root", false))
-	res := apply(t, newCore(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: '0644'\nowner: root"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: '0644'\nowner: root"), f, testEnv(debian12, nil))
 	if res.Changed || res.Failed {
 		t.Fatalf("res = %+v", res)
 	}
 	if n := len(f.Commands()); n != 1 {
 		t.Fatalf("%d calls, want 1: %q", n, f.Commands())
 	}
-	coreGoldenCalls(t, "copy_converged", f.Commands())
+	goldenShell(t, "core/copy_converged", f.Commands(), false)
 }
 
 func TestCopyDriftedUploadsKeepingModeAndOwner(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/motd", "old\n", 0600, "33", "www-data", false))
-	res := apply(t, newCore(t, "copy", "content: |\n  new content\ndest: /etc/motd"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: |\n  new content\ndest: /etc/motd"), f, testEnv(debian12, nil))
 	if !res.Changed || res.Failed {
 		t.Fatalf("res = %+v", res)
 	}
@@ -42,7 +43,7 @@ func TestCopyDriftedUploadsKeepingModeAndOwner(t *testing.T) {
 
 func TestCopyNewFileGetsGivenMode(t *testing.T) {
 	f := hosttest.New().On(`^d=`, absentAnswer("/usr/local/bin/tool"))
-	res := apply(t, newCore(t, "copy", "content: x\ndest: /usr/local/bin/tool\nmode: 04755\nowner: root\ngroup: staff"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: x\ndest: /usr/local/bin/tool\nmode: 04755\nowner: root\ngroup: staff"), f, testEnv(debian12, nil))
 	if !res.Changed {
 		t.Fatalf("res = %+v", res)
 	}
@@ -51,7 +52,7 @@ func TestCopyNewFileGetsGivenMode(t *testing.T) {
 		t.Fatalf("uploaded %+v", got)
 	}
 	f = hosttest.New().On(`^d=`, absentAnswer("/etc/x"))
-	apply(t, newCore(t, "copy", "content: x\ndest: /etc/x"), f, coreEnv(debian12, nil))
+	apply(t, newModule(t, "copy", "content: x\ndest: /etc/x"), f, testEnv(debian12, nil))
 	if got := f.Files["/etc/x"]; got.Mode != 0644 || got.Owner != "" {
 		t.Fatalf("default attrs %+v", got)
 	}
@@ -59,18 +60,18 @@ func TestCopyNewFileGetsGivenMode(t *testing.T) {
 
 func TestCopyAttributesOnly(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/motd", newText, 0600, "0", "root", false))
-	res := apply(t, newCore(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: 0644\nowner: www-data\ngroup: '0'"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: 0644\nowner: www-data\ngroup: '0'"), f, testEnv(debian12, nil))
 	if !res.Changed || len(uploads(f.Commands())) != 0 {
 		t.Fatalf("res = %+v calls %q", res, f.Commands())
 	}
-	coreGoldenCalls(t, "copy_attrs", f.Commands())
+	goldenShell(t, "core/copy_attrs", f.Commands(), false)
 }
 
 func TestCopyCheckModeAndDiff(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/motd", "old\n", 0644, "0", "root", true))
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check, env.Diff = true, true
-	res := apply(t, newCore(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: 0600\nbackup: true\nvalidate: 'true %s'"), f, env)
+	res := apply(t, newModule(t, "copy", "content: |\n  new content\ndest: /etc/motd\nmode: 0600\nbackup: true\nvalidate: 'true %s'"), f, env)
 	if !res.Changed {
 		t.Fatalf("res = %+v", res)
 	}
@@ -80,13 +81,13 @@ func TestCopyCheckModeAndDiff(t *testing.T) {
 	if len(res.Diff) != 1 || res.Diff[0].Before != "old\n" || res.Diff[0].After != newText || res.Diff[0].Path != "/etc/motd" {
 		t.Fatalf("diff = %+v", res.Diff)
 	}
-	coreGoldenCalls(t, "copy_check_diff", f.Commands())
+	goldenShell(t, "core/copy_check_diff", f.Commands(), false)
 }
 
 func TestCopyValidateFailureLeavesDest(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/sudoers", "old\n", 0440, "0", "root", false)).
 		On(`visudo`, host.Result{ExitCode: 1, Stderr: "syntax error near line 1\n"})
-	res := apply(t, newCore(t, "copy", "content: bad\ndest: /etc/sudoers\nvalidate: visudo -cf %s\nbackup: true"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: bad\ndest: /etc/sudoers\nvalidate: visudo -cf %s\nbackup: true"), f, testEnv(debian12, nil))
 	if !res.Failed || !strings.Contains(res.Msg, "syntax error near line 1") || !strings.Contains(res.Msg, "failed to validate") {
 		t.Fatalf("res = %+v", res)
 	}
@@ -96,7 +97,7 @@ func TestCopyValidateFailureLeavesDest(t *testing.T) {
 	if got := uploads(f.Commands()); len(got) != 1 || got[0] != "upload /etc/.lvslab-TMP-sudoers" {
 		t.Fatalf("uploads %q", got)
 	}
-	coreGoldenCalls(t, "copy_validate", f.Commands())
+	goldenShell(t, "core/copy_validate", f.Commands(), false)
 }
 
 func TestCopyValidateAndBackupLocal(t *testing.T) {
@@ -104,8 +105,8 @@ func TestCopyValidateAndBackupLocal(t *testing.T) {
 	dest := filepath.Join(dir, "app.conf")
 	os.WriteFile(dest, []byte("old\n"), 0640)
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
-	bad := newCore(t, "copy", "content: \"bad\\n\"\ndest: "+dest+"\nvalidate: grep -q good %s\nbackup: true")
+	env := testEnv(debian12, nil)
+	bad := newModule(t, "copy", "content: \"bad\\n\"\ndest: "+dest+"\nvalidate: grep -q good %s\nbackup: true")
 	res := apply(t, bad, l, env)
 	if !res.Failed {
 		t.Fatalf("validate passed: %+v", res)
@@ -116,7 +117,7 @@ func TestCopyValidateAndBackupLocal(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("left files behind: %v", ents)
 	}
-	good := newCore(t, "copy", "content: \"good\\n\"\ndest: "+dest+"\nvalidate: grep -q good %s\nbackup: true")
+	good := newModule(t, "copy", "content: \"good\\n\"\ndest: "+dest+"\nvalidate: grep -q good %s\nbackup: true")
 	res = apply(t, good, l, env)
 	if !res.Changed || res.Failed {
 		t.Fatalf("res = %+v", res)
@@ -144,9 +145,9 @@ func TestCopyValidateAndBackupLocal(t *testing.T) {
 func TestCopySrcIntoDirectoryLocal(t *testing.T) {
 	dir := t.TempDir()
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Diff = true
-	res := apply(t, newCore(t, "copy", "src: motd\ndest: "+dir+"/\nmode: '0600'"), l, env)
+	res := apply(t, newModule(t, "copy", "src: motd\ndest: "+dir+"/\nmode: '0600'"), l, env)
 	if !res.Changed || res.Data["dest"] != dir+"/motd" {
 		t.Fatalf("res = %+v", res)
 	}
@@ -156,16 +157,16 @@ func TestCopySrcIntoDirectoryLocal(t *testing.T) {
 	if len(res.Diff) != 1 || res.Diff[0].Before != "" || res.Diff[0].After != "hello from files/\n" {
 		t.Fatalf("diff %+v", res.Diff)
 	}
-	res = apply(t, newCore(t, "copy", "src: motd\ndest: "+dir+"\nmode: '0600'"), l, env)
+	res = apply(t, newModule(t, "copy", "src: motd\ndest: "+dir+"\nmode: '0600'"), l, env)
 	if res.Changed {
 		t.Fatalf("second run changed: %+v", res)
 	}
 	// A missing directory is a clear failure, a directory dest with content too.
-	res = apply(t, newCore(t, "copy", "content: x\ndest: "+dir+"/nope/x"), l, env)
+	res = apply(t, newModule(t, "copy", "content: x\ndest: "+dir+"/nope/x"), l, env)
 	if !res.Failed || !strings.Contains(res.Msg, "does not exist") {
 		t.Fatalf("missing dir: %+v", res)
 	}
-	res = apply(t, newCore(t, "copy", "content: x\ndest: "+dir), l, env)
+	res = apply(t, newModule(t, "copy", "content: x\ndest: "+dir), l, env)
 	if !res.Failed || !strings.Contains(res.Msg, "is a directory") {
 		t.Fatalf("directory dest: %+v", res)
 	}
@@ -173,7 +174,7 @@ func TestCopySrcIntoDirectoryLocal(t *testing.T) {
 
 func TestCopyForceFalse(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/motd", "old\n", 0644, "0", "root", false))
-	res := apply(t, newCore(t, "copy", "content: new\ndest: /etc/motd\nforce: false"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "copy", "content: new\ndest: /etc/motd\nforce: false"), f, testEnv(debian12, nil))
 	if res.Changed || len(f.Commands()) != 1 {
 		t.Fatalf("res = %+v calls %q", res, f.Commands())
 	}
@@ -188,11 +189,11 @@ func TestCopyErrors(t *testing.T) {
 		"content: b\ndest: /x\nmode: 0999":    "octal mode",
 		"content: b\ndest: /x\nmode: u+x":     "octal mode",
 	} {
-		if _, err := newCoreErr("copy", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("copy", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
-	_, err := newCore(t, "copy", "src: nothere\ndest: /x").Apply(t.Context(), hosttest.New(), coreEnv(debian12, nil))
+	_, err := newModule(t, "copy", "src: nothere\ndest: /x").Apply(t.Context(), hosttest.New(), testEnv(debian12, nil))
 	if err == nil || !strings.Contains(err.Error(), `source "nothere" not found`) {
 		t.Fatalf("err = %v", err)
 	}
@@ -200,20 +201,20 @@ func TestCopyErrors(t *testing.T) {
 
 func TestTemplateRendersFromTemplatesDir(t *testing.T) {
 	f := hosttest.New().On(`^d=`, absentAnswer("/etc/nginx/conf.d/site.conf"))
-	env := coreEnv(debian12, map[string]any{"port": 80, "inventory_hostname": "rs01", "root": "/app/website1"})
-	res := apply(t, newCore(t, "template", "src: site.conf.tmpl\ndest: /etc/nginx/conf.d/site.conf"), f, env)
+	env := testEnv(debian12, map[string]any{"port": 80, "inventory_hostname": "rs01", "root": "/app/website1"})
+	res := apply(t, newModule(t, "template", "src: site.conf.tmpl\ndest: /etc/nginx/conf.d/site.conf"), f, env)
 	if !res.Changed {
 		t.Fatalf("res = %+v", res)
 	}
-	coreGolden(t, "template_site.conf", string(f.Files["/etc/nginx/conf.d/site.conf"].Data))
+	golden.Check(t, "testdata/core/template_site.conf.golden", f.Files["/etc/nginx/conf.d/site.conf"].Data)
 	// Converged: one probe, no upload.
 	g := hosttest.New().On(`^d=`, probeAnswer("/etc/nginx/conf.d/site.conf", string(f.Files["/etc/nginx/conf.d/site.conf"].Data), 0644, "0", "root", false))
-	res = apply(t, newCore(t, "template", "src: site.conf.tmpl\ndest: /etc/nginx/conf.d/site.conf"), g, env)
+	res = apply(t, newModule(t, "template", "src: site.conf.tmpl\ndest: /etc/nginx/conf.d/site.conf"), g, env)
 	if res.Changed || len(g.Commands()) != 1 {
 		t.Fatalf("converged: %+v %q", res, g.Commands())
 	}
 	// An undefined variable is an error naming it.
-	_, err := newCore(t, "template", "src: site.conf.tmpl\ndest: /x").Apply(t.Context(), hosttest.New(), coreEnv(debian12, nil))
+	_, err := newModule(t, "template", "src: site.conf.tmpl\ndest: /x").Apply(t.Context(), hosttest.New(), testEnv(debian12, nil))
 	if err == nil || !strings.Contains(err.Error(), "port") {
 		t.Fatalf("err = %v", err)
 	}
@@ -235,14 +236,14 @@ func TestOctalMode(t *testing.T) {
 
 func TestCopyCheckModeMissingDirectoryIsAChange(t *testing.T) {
 	f := hosttest.New().On(`^d=`, host.Result{Stdout: "path=/app/website1/index.php\nnodir=1\n"})
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check = true
-	res := apply(t, newCore(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
+	res := apply(t, newModule(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
 	if !res.Changed || res.Failed || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v", res)
 	}
 	env.Check = false
-	res = apply(t, newCore(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
+	res = apply(t, newModule(t, "copy", "content: x\ndest: /app/website1/index.php"), f, env)
 	if !res.Failed || res.Msg != "destination directory /app/website1 does not exist" {
 		t.Fatalf("res %+v", res)
 	}

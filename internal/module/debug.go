@@ -16,16 +16,27 @@ type Debug struct {
 	Var string `yaml:"var"`
 }
 
-// Validate checks that msg and var are not both given.
-func (d *Debug) Validate() error {
+// debugWant is what a debug task reports (its arguments need no defaults).
+type debugWant struct{ Debug }
+
+// want checks that msg and var are not both given.
+func (d *Debug) want() (debugWant, error) {
+	var p problems
 	if d.Msg != nil && d.Var != "" {
-		return joinErrs("debug", []string{"give msg or var, not both"})
+		p.add("give msg or var, not both")
 	}
-	return nil
+	return debugWant{*d}, p.err()
 }
 
+// Validate reports every problem of the arguments.
+func (d *Debug) Validate() error { _, err := d.want(); return err }
+
 // Apply reports.
-func (d *Debug) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+func (m *Debug) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	d, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	if d.Var == "" {
 		if d.Msg == nil {
 			return Result{Msg: "Hello world!"}, nil

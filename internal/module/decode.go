@@ -3,6 +3,7 @@ package module
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -117,6 +118,6 @@ func knownList(fields map[string]reflect.Type) string {
 	for n := range fields {
 		names = append(names, n)
 	}
-	sortStrings(names)
+	sort.Strings(names)
 	return strings.Join(names, ", ")
 }

@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,77 +33,82 @@ type File struct {
 	Force   bool      `yaml:"force"`
 }
 
-// Validate fills the defaults and checks the combination of options.
-func (f *File) Validate() error {
-	var errs []string
-	for _, alias := range []string{f.Dest, f.Name} {
-		if f.Path == "" {
-			f.Path = alias
-		}
-	}
-	if f.State == "" {
+// fileWant is what a file task wants: its arguments with the aliases and
+// defaults filled in.
+type fileWant struct{ File }
+
+// want fills the defaults and checks the combination of options.
+func (f *File) want() (fileWant, error) {
+	var p problems
+	w := fileWant{*f}
+	w.Path = orDefault(orDefault(f.Path, f.Dest), f.Name)
+	if w.State == "" {
 		switch {
 		case f.Src != "":
-			f.State = "link"
+			w.State = "link"
 		case f.Recurse:
-			f.State = "directory"
+			w.State = "directory"
 		default:
-			f.State = "file"
+			w.State = "file"
 		}
 	}
-	switch p := strings.TrimRight(f.Path, "/"); {
-	case f.Path == "":
-		errs = append(errs, "path is required")
-	case p == "" && f.State == "absent":
-		errs = append(errs, "refusing to remove /")
+	switch trimmed := strings.TrimRight(w.Path, "/"); {
+	case w.Path == "":
+		p.add("path is required")
+	case trimmed == "" && w.State == "absent":
+		p.add("refusing to remove /")
 	}
-	if !oneOf(f.State, "file", "directory", "absent", "touch", "link") {
-		errs = append(errs, fmt.Sprintf("state %q: want file, directory, absent, touch or link", f.State))
+	if !slices.Contains([]string{"file", "directory", "absent", "touch", "link"}, w.State) {
+		p.add("state %q: want file, directory, absent, touch or link", w.State)
 	}
-	if f.State == "link" && f.Src == "" {
-		errs = append(errs, "state link needs src")
+	if w.State == "link" && f.Src == "" {
+		p.add("state link needs src")
 	}
-	if f.Src != "" && f.State != "link" {
-		errs = append(errs, "src is only for state link")
+	if f.Src != "" && w.State != "link" {
+		p.add("src is only for state link")
 	}
-	if f.Recurse && f.State != "directory" {
-		errs = append(errs, "recurse is only for state directory")
+	if f.Recurse && w.State != "directory" {
+		p.add("recurse is only for state directory")
 	}
-	return joinErrs("file", errs)
+	return w, p.err()
 }
 
-// Apply converges the path.
+// Validate reports every problem of the arguments.
+func (f *File) Validate() error { _, err := f.want(); return err }
+
+// Apply converges the path. Its inspection and its apply are one shell
+// snippet (script): it tests each attribute and fixes it on the spot, or in
+// check mode only says what it would fix; the plan is that snippet.
 func (f *File) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	res := Result{Data: map[string]any{"path": f.Path, "state": f.State}}
-	out, err := h.Run(ctx, f.script(env.Check), host.RunOpts{})
+	w, err := f.want()
 	if err != nil {
-		return res, fmt.Errorf("file %s: %w", f.Path, err)
+		return Result{}, err
+	}
+	res := Result{Data: map[string]any{"path": w.Path, "state": w.State}}
+	in, err := inspect(ctx, h, "file "+w.Path, w.script(env.Check))
+	if err != nil {
+		return res, err
 	}
 	var before, after, msgs []string
-	var problem string
-	for _, line := range strings.Split(out.Stdout, "\n") {
-		if v, ok := strings.CutPrefix(line, "changed="); ok {
-			p := strings.SplitN(v, "\t", 3)
-			for len(p) < 3 {
-				p = append(p, "")
-			}
-			before = append(before, p[0]+": "+p[1]+"\n")
-			after = append(after, p[0]+": "+p[2]+"\n")
-			msgs = append(msgs, fmt.Sprintf("%s %s -> %s", p[0], orNone(p[1]), p[2]))
-		} else if v, ok := strings.CutPrefix(line, "error="); ok {
-			problem = v
+	for _, v := range in.values("changed") {
+		p := strings.SplitN(v, "\t", 3)
+		for len(p) < 3 {
+			p = append(p, "")
 		}
+		before = append(before, p[0]+": "+p[1]+"\n")
+		after = append(after, p[0]+": "+p[2]+"\n")
+		msgs = append(msgs, fmt.Sprintf("%s %s -> %s", p[0], orNone(p[1]), p[2]))
 	}
-	if problem != "" {
+	if problem := in.kv["error"]; problem != "" {
 		return failRes(res, "%s", problem), nil
 	}
-	if out.ExitCode != 0 {
-		return res, cmdErr("file "+f.Path, out, nil)
+	if err := in.failure("file " + w.Path); err != nil {
+		return res, err
 	}
 	if len(msgs) > 0 {
 		res.Changed, res.Msg = true, strings.Join(msgs, ", ")
 		if env.Diff {
-			res.Diff = []FileDiff{{Path: f.Path, Before: strings.Join(before, ""), After: strings.Join(after, "")}}
+			res.Diff = []FileDiff{{Path: w.Path, Before: strings.Join(before, ""), After: strings.Join(after, "")}}
 		}
 	}
 	return res, nil
@@ -118,7 +124,7 @@ func orNone(s string) string {
 // script returns the snippet that inspects and (unless check) fixes the path.
 // It prints "changed=WHAT<TAB>OLD<TAB>NEW" per change and "error=MSG" (exit
 // 3) when it cannot go on.
-func (f *File) script(check bool) string {
+func (f fileWant) script(check bool) string {
 	act := func(cmd string) string {
 		if check {
 			return ":"
@@ -178,7 +184,7 @@ func (f *File) script(check bool) string {
 
 // recurseAttrs checks everything below the directory with one find per
 // attribute and fixes it with chmod/chown/chgrp -R.
-func (f *File) recurseAttrs(b *strings.Builder, act func(string) string) {
+func (f fileWant) recurseAttrs(b *strings.Builder, act func(string) string) {
 	b.WriteString("if [ -d \"$p\" ]; then\n")
 	type attr struct{ name, test, cmd, want string }
 	var attrs []attr

@@ -12,24 +12,24 @@ import (
 
 func TestFileScriptGolden(t *testing.T) {
 	f := hosttest.New()
-	apply(t, newCore(t, "file", "path: /app/website1\nstate: directory\nmode: 0755\nowner: www-data\ngroup: '33'"), f, coreEnv(debian12, nil))
-	env := coreEnv(debian12, nil)
+	apply(t, newModule(t, "file", "path: /app/website1\nstate: directory\nmode: 0755\nowner: www-data\ngroup: '33'"), f, testEnv(debian12, nil))
+	env := testEnv(debian12, nil)
 	env.Check = true
-	apply(t, newCore(t, "file", "path: /app/website1\nstate: directory\nmode: 0755\nowner: www-data\ngroup: '33'"), f, env)
-	apply(t, newCore(t, "file", "path: /app\nrecurse: true\nowner: www-data"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "file", "path: /etc/nginx/sites-enabled/default\nsrc: ../sites-available/default"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "file", "path: /etc/nginx/sites-enabled/default\nstate: absent"), f, coreEnv(debian12, nil))
+	apply(t, newModule(t, "file", "path: /app/website1\nstate: directory\nmode: 0755\nowner: www-data\ngroup: '33'"), f, env)
+	apply(t, newModule(t, "file", "path: /app\nrecurse: true\nowner: www-data"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "file", "path: /etc/nginx/sites-enabled/default\nsrc: ../sites-available/default"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "file", "path: /etc/nginx/sites-enabled/default\nstate: absent"), f, testEnv(debian12, nil))
 	if n := len(f.Commands()); n != 5 {
 		t.Fatalf("%d calls for 5 tasks: one round trip each expected", n)
 	}
-	coreGoldenCalls(t, "file", f.Commands())
+	goldenShell(t, "core/file", f.Commands(), false)
 }
 
 func TestFileReportsChangesAndFailures(t *testing.T) {
 	f := hosttest.New().On(`^p=`, host.Result{Stdout: "changed=state\tabsent\tdirectory\nchanged=mode\t700\t0755\n"})
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Diff = true
-	res := apply(t, newCore(t, "file", "path: /d\nstate: directory\nmode: 0755"), f, env)
+	res := apply(t, newModule(t, "file", "path: /d\nstate: directory\nmode: 0755"), f, env)
 	if !res.Changed || res.Msg != "state absent -> directory, mode 700 -> 0755" {
 		t.Fatalf("res = %+v", res)
 	}
@@ -37,7 +37,7 @@ func TestFileReportsChangesAndFailures(t *testing.T) {
 		t.Fatalf("diff = %+v", res.Diff)
 	}
 	f = hosttest.New().On(`^p=`, host.Result{Stdout: "error=/d exists and is not a directory\n", ExitCode: 3})
-	res = apply(t, newCore(t, "file", "path: /d\nstate: directory"), f, env)
+	res = apply(t, newModule(t, "file", "path: /d\nstate: directory"), f, env)
 	if !res.Failed || res.Msg != "/d exists and is not a directory" {
 		t.Fatalf("res = %+v", res)
 	}
@@ -46,14 +46,14 @@ func TestFileReportsChangesAndFailures(t *testing.T) {
 func TestFileLocal(t *testing.T) {
 	dir := t.TempDir()
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
-	check := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
+	check := testEnv(debian12, nil)
 	check.Check = true
 	d := filepath.Join(dir, "web root")
 	run := func(env *Env, args string) Result {
 		t.Helper()
 		l.calls = nil
-		return apply(t, newCore(t, "file", args), l, env)
+		return apply(t, newModule(t, "file", args), l, env)
 	}
 	dirArgs := "path: " + d + "\nstate: directory\nmode: 0750\nowner: nobody\ngroup: '0'"
 	if res := run(check, dirArgs); !res.Changed {
@@ -148,12 +148,12 @@ func TestFileValidation(t *testing.T) {
 		"path: /x\nstate: link":                "needs src",
 		"path: /x\nrecurse: true\nstate: file": "recurse is only for state directory",
 	} {
-		if _, err := newCoreErr("file", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("file", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
-	m := newCore(t, "file", "dest: /x\nsrc: /y").(*File)
-	if m.Path != "/x" || m.State != "link" {
-		t.Fatalf("defaults: %+v", m)
+	w, err := newModule(t, "file", "dest: /x\nsrc: /y").(*File).want()
+	if err != nil || w.Path != "/x" || w.State != "link" {
+		t.Fatalf("defaults: %+v, %v", w, err)
 	}
 }

@@ -20,8 +20,6 @@ import (
 // (atomic in the executor) or one chmod/chown.
 
 const (
-	// contentMark separates the probe's key=value lines from the file content.
-	contentMark = "--lvslab-content--"
 	// diffLimit is the largest file whose content is fetched for --diff.
 	diffLimit = 1 << 20
 	// validatedMark is printed once a validate command has passed.
@@ -97,10 +95,10 @@ func probeScript(p string, o probeOpts) string {
 	return b.String()
 }
 
-// parseProbe reads probeScript's output (possibly preceded by other
+// fileStateOf reads what probeScript printed (possibly after other
 // key=value lines, returned in Extra).
-func parseProbe(out string) (fileState, error) {
-	kv, rest, hasContent := parseKV(out, contentMark)
+func fileStateOf(in inspection) (fileState, error) {
+	kv := in.kv
 	sum, _, _ := strings.Cut(kv["sha"], " ") // sha256sum prints "HEX  -"
 	st := fileState{Path: kv["path"], Other: kv["other"], NoDir: kv["nodir"] == "1", Sum: sum, Extra: kv}
 	if s, ok := kv["stat"]; ok {
@@ -116,26 +114,27 @@ func parseProbe(out string) (fileState, error) {
 		st.UID, st.Owner, st.GID, st.Group = f[1], f[2], f[3], f[4]
 		st.Size, _ = strconv.ParseInt(f[5], 10, 64)
 	}
-	if st.Exists && hasContent {
-		st.Content, st.HasContent = []byte(rest), true
+	if st.Exists && in.hasContent {
+		st.Content, st.HasContent = []byte(in.content), true
 		sum := sha256.Sum256(st.Content)
 		st.Sum = hex.EncodeToString(sum[:])
 	}
 	return st, nil
 }
 
-// probeFile runs probeScript on h.
-func probeFile(ctx context.Context, h host.Executor, p string, o probeOpts) (fileState, error) {
-	res, err := h.Run(ctx, probeScript(p, o), host.RunOpts{})
-	if err != nil {
-		return fileState{}, fmt.Errorf("inspecting %s: %w", p, err)
+// probeFile runs script (probeScript, possibly after other key=value
+// lines) on h as the inspect command of what, and reads what it found.
+func probeFile(ctx context.Context, h host.Executor, what, script string) (fileState, error) {
+	in, err := inspect(ctx, h, what, script)
+	if err == nil {
+		err = in.failure(what)
 	}
-	if res.ExitCode != 0 {
-		return fileState{}, fmt.Errorf("inspecting %s: exit %d: %s", p, res.ExitCode, strings.TrimSpace(res.Stderr))
-	}
-	st, err := parseProbe(res.Stdout)
 	if err != nil {
-		return st, fmt.Errorf("inspecting %s: %w", p, err)
+		return fileState{}, err
+	}
+	st, err := fileStateOf(in)
+	if err != nil {
+		return st, fmt.Errorf("inspect %s: %w", what, err)
 	}
 	return st, nil
 }
@@ -153,11 +152,11 @@ type FileAttrs struct {
 	Validate string    `yaml:"validate"`
 }
 
-func (a FileAttrs) check() []string {
+// check records what is wrong with the attributes.
+func (a FileAttrs) check(p *problems) {
 	if a.Validate != "" && !strings.Contains(a.Validate, "%s") {
-		return []string{"validate must contain %s (the path of the new file)"}
+		p.add("validate must contain %%s (the path of the new file)")
 	}
-	return nil
 }
 
 // writeOpts tunes writeFile.
@@ -167,73 +166,97 @@ type writeOpts struct {
 	DefaultMode uint32 // mode of a new file when none is given
 }
 
-// writeFile makes st.Path hold content with the wanted attributes: nothing
-// when it does already, an upload when the content differs (with backup and
-// validate), a chmod/chown when only attributes differ. In check mode it
-// only reports.
-func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o writeOpts, content payload) (Result, error) {
+// writePlan is what writeFile does to a file: res is what the task
+// reports; then nothing (done), a chmod/chown (attrs), or an upload of the
+// new content with attributes fo.
+type writePlan struct {
+	res   Result
+	done  bool
+	attrs string
+	fo    host.FileOpts
+}
+
+// planWrite compares st, what the probe found at the destination, with
+// content and the wanted attributes.
+func planWrite(env *Env, st fileState, o writeOpts, content payload) writePlan {
 	dest := st.Path
 	res := Result{Data: map[string]any{"dest": dest}}
 	switch {
 	case st.Other == "directory":
-		return failRes(res, "%s is a directory", dest), nil
+		return writePlan{res: failRes(res, "%s is a directory", dest), done: true}
 	case st.NoDir && env.Check:
 		// An earlier task would have made the directory.
 		res.Changed, res.Msg = true, fmt.Sprintf("would create %s (its directory does not exist yet)", dest)
-		return res, nil
+		return writePlan{res: res, done: true}
 	case st.NoDir:
-		return failRes(res, "destination directory %s does not exist", path.Dir(dest)), nil
+		return writePlan{res: failRes(res, "destination directory %s does not exist", path.Dir(dest)), done: true}
 	}
 	res.Data["checksum"] = content.sum
 	res.Data["size"] = int(content.size)
 	if st.Exists && o.Keep {
 		res.Msg = "file already exists"
-		return res, nil
+		return writePlan{res: res, done: true}
 	}
-	contentChanged := !st.Exists || st.Sum != content.sum
-	mode, owner, group := o.DefaultMode, o.Owner, o.Group
-	if mode == 0 {
-		mode = 0644
-	}
+	mode, owner, group := orDefault(o.DefaultMode, 0644), o.Owner, o.Group
 	if st.Exists {
-		mode = st.Mode
-		if owner == "" {
-			owner = st.UID
-		}
-		if group == "" {
-			group = st.GID
-		}
+		mode, owner, group = st.Mode, orDefault(owner, st.UID), orDefault(group, st.GID)
 	}
 	if o.Mode.Set {
 		mode = o.Mode.Bits
 	}
 	res.Data["mode"] = fmt.Sprintf("%04o", mode)
-	if !contentChanged {
-		return fixAttrs(ctx, h, env, st, o.FileAttrs, res)
+	if st.Exists && st.Sum == content.sum {
+		cmd := attrCmd(st.Path, o.Mode, o.Owner, o.Group, st.Mode, [2]string{st.UID, st.Owner}, [2]string{st.GID, st.Group}, false)
+		res.Changed = cmd != ""
+		return writePlan{res: res, done: cmd == "" || env.Check, attrs: cmd}
 	}
 	res.Changed = true
 	if env.Diff {
 		res.Diff = []FileDiff{{Path: dest, Before: diffText(st), After: content.diffText()}}
 	}
-	if env.Check {
-		return res, nil
-	}
 	fo := host.FileOpts{Mode: OctalMode{Bits: mode, Set: true}.FileMode(), Owner: owner, Group: group}
-	if o.Validate == "" {
-		if o.Backup && st.Exists {
-			out, err := h.Run(ctx, backupCmd(dest), host.RunOpts{})
-			if err != nil || out.ExitCode != 0 {
-				return res, cmdErr("backing up "+dest, out, err)
-			}
-			res.Data["backup_file"] = strings.TrimPrefix(trimNL(out.Stdout), "backup_file=")
-		}
-		if err := upload(ctx, h, content, dest, fo); err != nil {
-			return res, fmt.Errorf("writing %s: %w", dest, err)
+	return writePlan{res: res, done: env.Check, fo: fo}
+}
+
+// writeFile makes st.Path hold content with the wanted attributes: nothing
+// when it does already, an upload when the content differs (with backup and
+// validate), a chmod/chown when only attributes differ. In check mode it
+// only reports.
+func writeFile(ctx context.Context, h host.Executor, env *Env, st fileState, o writeOpts, content payload) (Result, error) {
+	p := planWrite(env, st, o, content)
+	res, dest := p.res, st.Path
+	switch {
+	case p.done:
+		return res, nil
+	case p.attrs != "":
+		out, err := h.Run(ctx, p.attrs, host.RunOpts{})
+		if err != nil || out.ExitCode != 0 {
+			return res, cmdErr("setting attributes of "+dest, out, err)
 		}
 		return res, nil
+	case o.Validate != "":
+		return uploadValidated(ctx, h, st, o, content, p)
 	}
+	if o.Backup && st.Exists {
+		out, err := h.Run(ctx, backupCmd(dest), host.RunOpts{})
+		if err != nil || out.ExitCode != 0 {
+			return res, cmdErr("backing up "+dest, out, err)
+		}
+		res.Data["backup_file"] = strings.TrimPrefix(trimNL(out.Stdout), "backup_file=")
+	}
+	if err := upload(ctx, h, content, dest, p.fo); err != nil {
+		return res, fmt.Errorf("writing %s: %w", dest, err)
+	}
+	return res, nil
+}
+
+// uploadValidated uploads content next to the destination, runs the
+// validate command on it and, when it passes, renames it over the
+// destination (after a backup, when asked).
+func uploadValidated(ctx context.Context, h host.Executor, st fileState, o writeOpts, content payload, p writePlan) (Result, error) {
+	res, dest := p.res, st.Path
 	tmp := path.Join(path.Dir(dest), ".lvslab-"+tempName()+"-"+path.Base(dest))
-	if err := upload(ctx, h, content, tmp, fo); err != nil {
+	if err := upload(ctx, h, content, tmp, p.fo); err != nil {
 		return res, fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	out, err := h.Run(ctx, validateCmd(o.Validate, tmp, dest, o.Backup && st.Exists), host.RunOpts{})
@@ -264,24 +287,6 @@ func upload(ctx context.Context, h host.Executor, content payload, dst string, f
 	}
 	defer done()
 	return h.Upload(ctx, r, dst, fo)
-}
-
-// fixAttrs sets mode, owner and group of an existing file whose content is
-// right.
-func fixAttrs(ctx context.Context, h host.Executor, env *Env, st fileState, a FileAttrs, res Result) (Result, error) {
-	cmd := attrCmd(st.Path, a.Mode, a.Owner, a.Group, st.Mode, [2]string{st.UID, st.Owner}, [2]string{st.GID, st.Group}, false)
-	if cmd == "" {
-		return res, nil
-	}
-	res.Changed = true
-	if env.Check {
-		return res, nil
-	}
-	out, err := h.Run(ctx, cmd, host.RunOpts{})
-	if err != nil || out.ExitCode != 0 {
-		return res, cmdErr("setting attributes of "+st.Path, out, err)
-	}
-	return res, nil
 }
 
 // attrCmd returns the chmod/chown/chgrp command that gives p the wanted
@@ -361,23 +366,4 @@ func diffBytes(b []byte) string {
 		return fmt.Sprintf("(binary, %d bytes)\n", len(b))
 	}
 	return string(b)
-}
-
-// failed marks res failed with a message.
-func failRes(res Result, format string, args ...any) Result {
-	res.Failed = true
-	res.Msg = fmt.Sprintf(format, args...)
-	return res
-}
-
-// cmdErr describes a helper command that failed.
-func cmdErr(what string, out host.Result, err error) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	msg := strings.TrimSpace(out.Stderr)
-	if msg == "" {
-		msg = strings.TrimSpace(out.Stdout)
-	}
-	return fmt.Errorf("%s: exit %d: %s", what, out.ExitCode, msg)
 }

@@ -75,9 +75,9 @@ func TestValidateAndBackupOnSSHD(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, h, conf := sshdFiles(t, dir)
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	copyOf := func(content string) Module {
-		return newCore(t, "copy", fmt.Sprintf("content: %q\ndest: %s\nvalidate: grep -q good %%s\nbackup: true", content, conf))
+		return newModule(t, "copy", fmt.Sprintf("content: %q\ndest: %s\nvalidate: grep -q good %%s\nbackup: true", content, conf))
 	}
 	res, err := copyOf("broken\n").Apply(context.Background(), h, env)
 	if err != nil || !res.Failed || !strings.Contains(res.Msg, "failed to validate") {
@@ -122,10 +122,10 @@ func TestValidateConnectionDropped(t *testing.T) {
 	dir := t.TempDir()
 	srv, h, conf := sshdFiles(t, dir)
 	marker := fmt.Sprintf("2.%d", time.Now().UnixNano()%1000000)
-	m := newCore(t, "copy", fmt.Sprintf("content: \"good v2\\n\"\ndest: %s\nvalidate: sleep %s; grep -q good %%s", conf, marker))
+	m := newModule(t, "copy", fmt.Sprintf("content: \"good v2\\n\"\ndest: %s\nvalidate: sleep %s; grep -q good %%s", conf, marker))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := m.Apply(context.Background(), h, coreEnv(debian12, nil))
+		_, err := m.Apply(context.Background(), h, testEnv(debian12, nil))
 		errc <- err
 	}()
 	for end := time.Now().Add(10 * time.Second); exec.Command("pgrep", "-f", "sleep "+marker).Run() != nil; time.Sleep(20 * time.Millisecond) {
@@ -167,10 +167,10 @@ func TestCopyDiskFullOnSSHD(t *testing.T) {
 		os.Remove(dir)
 	})
 	_, h, conf := sshdFiles(t, dir)
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	big := strings.Repeat("good ", 1<<18)
 	for _, extra := range []string{"", "\nvalidate: grep -q good %s\nbackup: true"} {
-		m := newCore(t, "copy", fmt.Sprintf("content: %q\ndest: %s%s", big, conf, extra))
+		m := newModule(t, "copy", fmt.Sprintf("content: %q\ndest: %s%s", big, conf, extra))
 		res, err := m.Apply(context.Background(), h, env)
 		if err == nil && !res.Failed {
 			t.Fatalf("a 1.25 MiB copy into 64 KiB succeeded: %+v", res)
@@ -184,7 +184,7 @@ func TestCopyDiskFullOnSSHD(t *testing.T) {
 		dirHolds(t, dir, "conf")
 		fileIs(t, conf, "good v1\n", 0o640)
 	}
-	if res := apply(t, newCore(t, "copy", "content: \"good v2\\n\"\ndest: "+conf), h, env); !res.Changed {
+	if res := apply(t, newModule(t, "copy", "content: \"good v2\\n\"\ndest: "+conf), h, env); !res.Changed {
 		t.Fatalf("small copy: %+v", res)
 	}
 	fileIs(t, conf, "good v2\n", 0o640)
@@ -200,9 +200,9 @@ func TestTemplateUndefinedVariableWritesNothing(t *testing.T) {
 	base := t.TempDir()
 	os.MkdirAll(filepath.Join(base, "templates"), 0o755)
 	os.WriteFile(filepath.Join(base, "templates", "app.conf.tmpl"), []byte("port={{ .port }}\nname={{ .no_such_var }}\n"), 0o644)
-	env := coreEnv(debian12, map[string]any{"port": 80})
+	env := testEnv(debian12, map[string]any{"port": 80})
 	env.BaseDir = base
-	_, err := newCore(t, "template", "src: app.conf.tmpl\ndest: "+conf).Apply(context.Background(), h, env)
+	_, err := newModule(t, "template", "src: app.conf.tmpl\ndest: "+conf).Apply(context.Background(), h, env)
 	if err == nil || !strings.Contains(err.Error(), `undefined variable "no_such_var"`) ||
 		!strings.Contains(err.Error(), filepath.Join(base, "templates", "app.conf.tmpl")) {
 		t.Fatalf("apply: %v, want the variable and the template named", err)

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,7 +50,15 @@ type HTTPCheck struct {
 	Timeout         int    `yaml:"timeout"`  // seconds per request, default 5
 	Insecure        *bool  `yaml:"insecure"` // default true: self-signed certificates are accepted
 	From            string `yaml:"from"`     // host (default) or controller
+}
 
+// httpcheckBodyMax is how much of each body is kept for matching.
+const httpcheckBodyMax = 4096
+
+// httpCheckWant is the check an http_check task wants: its arguments with
+// the defaults filled in, and what was parsed from them.
+type httpCheckWant struct {
+	HTTPCheck
 	u       *url.URL
 	re      *regexp.Regexp
 	name    string // server name: TLS SNI and Host
@@ -59,71 +66,63 @@ type HTTPCheck struct {
 	port    string
 }
 
-// httpcheckBodyMax is how much of each body is kept for matching.
-const httpcheckBodyMax = 4096
-
-// Validate fills defaults and checks the arguments.
-func (m *HTTPCheck) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+// want defaults and checks the arguments, reporting every problem.
+func (m *HTTPCheck) want() (httpCheckWant, error) {
+	var p problems
+	w := httpCheckWant{HTTPCheck: *m}
 	u, err := url.Parse(m.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		bad("url must be an http or https url, not %q", m.URL)
+		p.add("url must be an http or https url, not %q", m.URL)
 	} else {
-		m.u = u
-		m.name, m.connect, m.port = u.Hostname(), u.Hostname(), u.Port()
-		if m.port == "" {
-			m.port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		w.u = u
+		w.name, w.connect, w.port = u.Hostname(), u.Hostname(), u.Port()
+		if w.port == "" {
+			w.port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 		}
 		if m.SNI != "" {
 			if u.Scheme != "https" {
-				bad("sni needs an https url")
+				p.add("sni needs an https url")
 			}
-			m.name = m.SNI
+			w.name = m.SNI
 		}
 		if m.Resolve != "" {
-			m.connect = m.Resolve
+			w.connect = m.Resolve
 			if _, err := netip.ParseAddr(m.Resolve); err != nil {
-				bad("resolve %q is not an IP address", m.Resolve)
+				p.add("resolve %q is not an IP address", m.Resolve)
 			}
 		}
 	}
 	for _, s := range []string{m.SNI, m.HostHeader} {
 		if strings.ContainsAny(s, " \t\r\n/'\"\\") {
-			bad("bad server name %q", s)
+			p.add("bad server name %q", s)
 		}
 	}
-	if m.Count == 0 {
-		m.Count = 1
+	w.Count = orDefault(m.Count, 1)
+	if w.Count < 1 || w.Count > 100000 {
+		p.add("count must be 1-100000, not %d", w.Count)
 	}
-	if m.Count < 1 || m.Count > 100000 {
-		bad("count must be 1-100000, not %d", m.Count)
-	}
-	if m.ExpectStatus == 0 {
-		m.ExpectStatus = 200
-	}
-	if m.ExpectStatus < 100 || m.ExpectStatus > 599 {
-		bad("expect_status must be 100-599, not %d", m.ExpectStatus)
+	w.ExpectStatus = orDefault(m.ExpectStatus, 200)
+	if w.ExpectStatus < 100 || w.ExpectStatus > 599 {
+		p.add("expect_status must be 100-599, not %d", w.ExpectStatus)
 	}
 	if m.ExpectBodyRegex != "" {
-		if m.re, err = regexp.Compile(m.ExpectBodyRegex); err != nil {
-			bad("expect_body_regex: %w", err)
+		if w.re, err = regexp.Compile(m.ExpectBodyRegex); err != nil {
+			p.add("expect_body_regex: %w", err)
 		}
 	}
-	if m.Timeout == 0 {
-		m.Timeout = 5
+	w.Timeout = orDefault(m.Timeout, 5)
+	if w.Timeout < 1 || w.Timeout > 3600 {
+		p.add("timeout must be 1-3600 seconds, not %d", w.Timeout)
 	}
-	if m.Timeout < 1 || m.Timeout > 3600 {
-		bad("timeout must be 1-3600 seconds, not %d", m.Timeout)
+	w.From = orDefault(m.From, "host")
+	if w.From != "host" && w.From != "controller" {
+		p.add("from must be host or controller, not %q", w.From)
 	}
-	if m.From == "" {
-		m.From = "host"
-	}
-	if m.From != "host" && m.From != "controller" {
-		bad("from must be host or controller, not %q", m.From)
-	}
-	return errors.Join(errs...)
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (m *HTTPCheck) Validate() error { _, err := m.want(); return err }
 
 // httpcheckAnswer is one answer (or failure to get one).
 type httpcheckAnswer struct {
@@ -136,12 +135,16 @@ type httpcheckAnswer struct {
 
 // Apply sends the requests and counts the answers.
 func (m *HTTPCheck) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	var answers []httpcheckAnswer
 	var fallbackCert []byte
-	if m.From == "controller" {
-		answers = m.fromController(ctx)
+	if w.From == "controller" {
+		answers = w.fromController(ctx)
 	} else {
-		res, err := h.Run(ctx, m.script(), host.RunOpts{})
+		res, err := h.Run(ctx, w.script(), host.RunOpts{})
 		if err != nil {
 			return Result{}, fmt.Errorf("http_check on host: %w", err)
 		}
@@ -153,32 +156,32 @@ func (m *HTTPCheck) Apply(ctx context.Context, h host.Executor, env *Env) (Resul
 			return Result{Failed: true, Msg: fmt.Sprintf("http_check script printed no answers (rc %d): %s", res.ExitCode, strings.TrimSpace(res.Stderr))}, nil
 		}
 	}
-	return m.judge(answers, fallbackCert), nil
+	return w.judge(answers, fallbackCert), nil
 }
 
 // script returns the shell command that makes every request with curl and
 // prints one line per answer: lvslab-answer|N|curl rc|meta|body|stderr, the
 // last three base64; meta is "code|remote ip|certs" (certs from curl >= 7.88).
-func (m *HTTPCheck) script() string {
-	u := *m.u
-	args := []string{"-sS", "--noproxy", "'*'", "-o", `"$t"`, "--max-time", strconv.Itoa(m.Timeout), "-w", `"$W"`}
-	if labBool(m.Insecure, true) {
+func (w httpCheckWant) script() string {
+	u := *w.u
+	args := []string{"-sS", "--noproxy", "'*'", "-o", `"$t"`, "--max-time", strconv.Itoa(w.Timeout), "-w", `"$W"`}
+	if boolArg(w.Insecure, true) {
 		args = append(args, "-k")
 	}
-	if m.name != m.connect {
-		u.Host = net.JoinHostPort(m.name, m.port)
-		if a, err := netip.ParseAddr(m.connect); err == nil {
+	if w.name != w.connect {
+		u.Host = net.JoinHostPort(w.name, w.port)
+		if a, err := netip.ParseAddr(w.connect); err == nil {
 			c := a.String()
 			if a.Is6() {
 				c = "[" + c + "]"
 			}
-			args = append(args, "--resolve", host.Quote(m.name+":"+m.port+":"+c))
+			args = append(args, "--resolve", host.Quote(w.name+":"+w.port+":"+c))
 		} else {
-			args = append(args, "--connect-to", host.Quote(m.name+":"+m.port+":"+m.connect+":"+m.port))
+			args = append(args, "--connect-to", host.Quote(w.name+":"+w.port+":"+w.connect+":"+w.port))
 		}
 	}
-	if m.HostHeader != "" {
-		args = append(args, "-H", host.Quote("Host: "+m.HostHeader))
+	if w.HostHeader != "" {
+		args = append(args, "-H", host.Quote("Host: "+w.HostHeader))
 	}
 	args = append(args, host.Quote(u.String()))
 	b64 := "base64 | tr -d '\\n'"
@@ -190,17 +193,17 @@ func (m *HTTPCheck) script() string {
 		"W='%{http_code}|%{remote_ip}|'",
 		`if curl -V | head -n1 | awk '{split($2,v,"."); exit !(v[1]>7 || (v[1]==7 && v[2]>=88))}'; then W="$W%{certs}"; fi`,
 		"i=0",
-		"while [ \"$i\" -lt " + strconv.Itoa(m.Count) + " ]; do i=$((i+1)); : > \"$t\"; m=$(curl " + strings.Join(args, " ") + " 2>\"$t.err\"); rc=$?; " +
+		"while [ \"$i\" -lt " + strconv.Itoa(w.Count) + " ]; do i=$((i+1)); : > \"$t\"; m=$(curl " + strings.Join(args, " ") + " 2>\"$t.err\"); rc=$?; " +
 			"printf 'lvslab-answer|%s|%s|%s|%s|%s\\n' \"$i\" \"$rc\" \"$(printf '%s' \"$m\" | " + b64 + ")\" \"$(head -c " +
 			strconv.Itoa(httpcheckBodyMax) + " \"$t\" | " + b64 + ")\" \"$(head -c 512 \"$t.err\" | " + b64 + ")\"; done",
 	}
-	if m.u.Scheme == "https" {
-		c := m.connect
+	if w.u.Scheme == "https" {
+		c := w.connect
 		if a, err := netip.ParseAddr(c); err == nil && a.Is6() {
 			c = "[" + c + "]"
 		}
 		s = append(s, "case \"$W\" in *certs*) ;; *) printf 'lvslab-cert|%s\\n' \"$(echo | openssl s_client -connect "+
-			host.Quote(c+":"+m.port)+" -servername "+host.Quote(m.name)+" 2>/dev/null | openssl x509 2>/dev/null | "+b64+")\";; esac")
+			host.Quote(c+":"+w.port)+" -servername "+host.Quote(w.name)+" 2>/dev/null | openssl x509 2>/dev/null | "+b64+")\";; esac")
 	}
 	s = append(s, `rm -rf -- "$d"`)
 	return strings.Join(s, "; ")
@@ -232,23 +235,23 @@ func httpcheckParse(out string) (answers []httpcheckAnswer, fallbackCert []byte)
 	return answers, fallbackCert
 }
 
-func (m *HTTPCheck) fromController(ctx context.Context) []httpcheckAnswer {
-	timeout := time.Duration(m.Timeout) * time.Second
+func (w httpCheckWant) fromController(ctx context.Context) []httpcheckAnswer {
+	timeout := time.Duration(w.Timeout) * time.Second
 	dialer := &net.Dialer{Timeout: timeout}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, net.JoinHostPort(m.connect, m.port))
+			return dialer.DialContext(ctx, network, net.JoinHostPort(w.connect, w.port))
 		},
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: labBool(m.Insecure, true), ServerName: m.name}, //nolint:gosec // self-signed lab certificates, by request
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: boolArg(w.Insecure, true), ServerName: w.name}, //nolint:gosec // self-signed lab certificates, by request
 		DisableKeepAlives: true,
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	u := *m.u
-	u.Host = net.JoinHostPort(m.name, m.port)
-	answers := make([]httpcheckAnswer, 0, m.Count)
-	for i := 0; i < m.Count && ctx.Err() == nil; i++ {
+	u := *w.u
+	u.Host = net.JoinHostPort(w.name, w.port)
+	answers := make([]httpcheckAnswer, 0, w.Count)
+	for i := 0; i < w.Count && ctx.Err() == nil; i++ {
 		var a httpcheckAnswer
 		trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
 			if ap, err := netip.ParseAddrPort(ci.Conn.RemoteAddr().String()); err == nil {
@@ -256,8 +259,8 @@ func (m *HTTPCheck) fromController(ctx context.Context) []httpcheckAnswer {
 			}
 		}}
 		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, u.String(), nil)
-		if err == nil && m.HostHeader != "" {
-			req.Host = m.HostHeader
+		if err == nil && w.HostHeader != "" {
+			req.Host = w.HostHeader
 		}
 		var resp *http.Response
 		if err == nil {
@@ -297,7 +300,7 @@ func httpcheckCertNames(text []byte) ([]string, bool) {
 	return certNames(c), true
 }
 
-func (m *HTTPCheck) judge(answers []httpcheckAnswer, fallbackCert []byte) Result {
+func (w httpCheckWant) judge(answers []httpcheckAnswer, fallbackCert []byte) Result {
 	first := map[string]int{}
 	statuses := map[string]int{}
 	ips := map[string]int{}
@@ -313,14 +316,14 @@ func (m *HTTPCheck) judge(answers []httpcheckAnswer, fallbackCert []byte) Result
 		} else {
 			first[line]++
 			statuses[strconv.Itoa(a.status)]++
-			if a.status != m.ExpectStatus {
-				why = append(why, fmt.Sprintf("status %d (want %d)", a.status, m.ExpectStatus))
+			if a.status != w.ExpectStatus {
+				why = append(why, fmt.Sprintf("status %d (want %d)", a.status, w.ExpectStatus))
 			}
-			if m.ExpectBody != "" && !strings.Contains(string(a.body), m.ExpectBody) {
-				why = append(why, fmt.Sprintf("body lacks %q", m.ExpectBody))
+			if w.ExpectBody != "" && !strings.Contains(string(a.body), w.ExpectBody) {
+				why = append(why, fmt.Sprintf("body lacks %q", w.ExpectBody))
 			}
-			if m.re != nil && !m.re.Match(a.body) {
-				why = append(why, fmt.Sprintf("body does not match %q", m.ExpectBodyRegex))
+			if w.re != nil && !w.re.Match(a.body) {
+				why = append(why, fmt.Sprintf("body does not match %q", w.ExpectBodyRegex))
 			}
 		}
 		if a.remoteIP != "" {
@@ -336,8 +339,8 @@ func (m *HTTPCheck) judge(answers []httpcheckAnswer, fallbackCert []byte) Result
 			good++
 		}
 	}
-	if len(answers) < m.Count {
-		failures = append(failures, fmt.Sprintf("only %d of %d requests answered", len(answers), m.Count))
+	if len(answers) < w.Count {
+		failures = append(failures, fmt.Sprintf("only %d of %d requests answered", len(answers), w.Count))
 	}
 	if n, ok := httpcheckCertNames(fallbackCert); ok {
 		names = append(names, n...)

@@ -1,13 +1,10 @@
 package module
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -75,30 +72,6 @@ func (s *httpcheckSNI) take() []string {
 	return n
 }
 
-// labLocalExec runs commands with sh on this machine.
-type labLocalExec struct{}
-
-func (labLocalExec) Run(ctx context.Context, cmd string, _ host.RunOpts) (host.Result, error) {
-	c := exec.CommandContext(ctx, "sh", "-c", cmd)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	res := host.Result{Stdout: out.String(), Stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-		return res, nil
-	}
-	return res, err
-}
-func (labLocalExec) Upload(context.Context, io.Reader, string, host.FileOpts) error {
-	return errors.New("not supported")
-}
-func (labLocalExec) Download(context.Context, string, io.Writer, host.Become) error {
-	return errors.New("not supported")
-}
-func (labLocalExec) Close() error { return nil }
-
 func TestHTTPCheckAgainstServer(t *testing.T) {
 	srv, seen := httpcheckServer(t)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -112,7 +85,7 @@ func TestHTTPCheckAgainstServer(t *testing.T) {
 		t.Run(from, func(t *testing.T) {
 			seen.take()
 			args := fmt.Sprintf("{url: 'https://127.0.0.1:%s/test.html', sni: www.along.com, count: 6, expect_body: 'real server', from: %s}", port, from)
-			res, err := labNew(t, "http_check", args).Apply(context.Background(), labLocalExec{}, &Env{})
+			res, err := newModule(t, "http_check", args).Apply(context.Background(), &localExec{}, &Env{})
 			if err != nil || res.Failed {
 				t.Fatalf("failed: %v %q %v", err, res.Msg, res.Data["failures"])
 			}
@@ -138,7 +111,7 @@ func TestHTTPCheckAgainstServer(t *testing.T) {
 		})
 		t.Run(from+"/mismatch", func(t *testing.T) {
 			args := fmt.Sprintf("{url: 'https://www.along.com:%s/', resolve: 127.0.0.1, host_header: broken, count: 2, expect_body_regex: '^nope', from: %s}", port, from)
-			res, err := labNew(t, "http_check", args).Apply(context.Background(), labLocalExec{}, &Env{})
+			res, err := newModule(t, "http_check", args).Apply(context.Background(), &localExec{}, &Env{})
 			if err != nil || !res.Failed {
 				t.Fatalf("not failed: %v %q", err, res.Msg)
 			}
@@ -151,22 +124,22 @@ func TestHTTPCheckAgainstServer(t *testing.T) {
 			}
 		})
 	}
-	res, _ := labNew(t, "http_check", "{url: 'http://127.0.0.1:1/', from: controller, timeout: 2}").Apply(context.Background(), nil, &Env{})
+	res, _ := newModule(t, "http_check", "{url: 'http://127.0.0.1:1/', from: controller, timeout: 2}").Apply(context.Background(), nil, &Env{})
 	if !res.Failed || len(res.Data["failures"].([]string)) != 1 {
 		t.Errorf("refused connection: %v %v", res.Failed, res.Data["failures"])
 	}
 }
 
 func TestHTTPCheckScriptGolden(t *testing.T) {
-	f := labFakeOut("lvslab-nocurl\n")
-	res := labApply(t, labNew(t, "http_check", "{url: 'https://172.17.1.6/lnmp.php', sni: www.along.com, count: 10, host_header: www.along.com, timeout: 3}"), f, &Env{})
+	f := fakeAnswering("lvslab-nocurl\n")
+	res := apply(t, newModule(t, "http_check", "{url: 'https://172.17.1.6/lnmp.php', sni: www.along.com, count: 10, host_header: www.along.com, timeout: 3}"), f, &Env{})
 	if !res.Failed || !strings.Contains(res.Msg, "curl is not installed") {
 		t.Errorf("nocurl: %v %q", res.Failed, res.Msg)
 	}
-	labGolden(t, "httpcheck_https_sni", f.Calls)
-	f = labFakeOut("")
-	labApply(t, labNew(t, "http_check", "{url: 'http://[2001:db8::6]:8080/', resolve: '2001:db8::7', insecure: false}"), f, &Env{})
-	labGolden(t, "httpcheck_http_v6", f.Calls)
+	goldenShell(t, "lab/httpcheck_https_sni", f.Calls, true)
+	f = fakeAnswering("")
+	apply(t, newModule(t, "http_check", "{url: 'http://[2001:db8::6]:8080/', resolve: '2001:db8::7', insecure: false}"), f, &Env{})
+	goldenShell(t, "lab/httpcheck_http_v6", f.Calls, true)
 }
 
 func TestHTTPCheckParse(t *testing.T) {
@@ -183,8 +156,11 @@ func TestHTTPCheckParse(t *testing.T) {
 	if len(answers) != 3 || len(fallback) == 0 {
 		t.Fatalf("answers %d fallback %d", len(answers), len(fallback))
 	}
-	m := labNew(t, "http_check", "{url: 'https://www.along.com/', count: 4}").(*HTTPCheck)
-	res := m.judge(answers, fallback)
+	w, err := newModule(t, "http_check", "{url: 'https://www.along.com/', count: 4}").(*HTTPCheck).want()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := w.judge(answers, fallback)
 	if !res.Failed || res.Data["answers"].(map[string]int)["real server rs01"] != 1 {
 		t.Fatalf("%v %v", res.Failed, res.Data)
 	}
@@ -199,7 +175,7 @@ func TestHTTPCheckParse(t *testing.T) {
 	}
 }
 
-// labFakeOut returns a fake answering every command with stdout.
-func labFakeOut(stdout string) *hosttest.Fake {
+// fakeAnswering returns a fake answering every command with stdout.
+func fakeAnswering(stdout string) *hosttest.Fake {
 	return hosttest.New().On(".", host.Result{Stdout: stdout})
 }

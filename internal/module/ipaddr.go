@@ -2,7 +2,6 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -29,71 +28,77 @@ type IPAddress struct {
 	NoPrefixRoute *bool  `yaml:"noprefixroute"`
 	State         string `yaml:"state"`
 	Persist       *bool  `yaml:"persist"`
+}
 
+// ipAddressWant is the address an ip_address task wants: its arguments
+// with the defaults filled in, and the address with its prefix.
+type ipAddressWant struct {
+	IPAddress
 	prefix netip.Prefix
 }
 
-// Validate fills defaults and checks the address.
-func (m *IPAddress) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if err := labState(&m.State); err != nil {
-		errs = append(errs, err)
-	}
-	if p, err := netip.ParsePrefix(m.Address); err == nil {
-		if m.Prefix != nil && *m.Prefix != p.Bits() {
-			bad("prefix %d contradicts address %s", *m.Prefix, m.Address)
+// want defaults and checks the arguments, reporting every problem.
+func (m *IPAddress) want() (ipAddressWant, error) {
+	var p problems
+	w := ipAddressWant{IPAddress: *m}
+	w.State = stateArg(m.State, &p)
+	if pf, err := netip.ParsePrefix(m.Address); err == nil {
+		if m.Prefix != nil && *m.Prefix != pf.Bits() {
+			p.add("prefix %d contradicts address %s", *m.Prefix, m.Address)
 		}
-		m.prefix = p
+		w.prefix = pf
 	} else if a, err := netip.ParseAddr(m.Address); err == nil {
 		bits := a.BitLen()
 		if m.Prefix != nil {
 			bits = *m.Prefix
 		}
 		if bits < 0 || bits > a.BitLen() {
-			bad("prefix must be 0-%d, not %d", a.BitLen(), bits)
+			p.add("prefix must be 0-%d, not %d", a.BitLen(), bits)
 		} else {
-			m.prefix = netip.PrefixFrom(a.WithZone(""), bits)
+			w.prefix = netip.PrefixFrom(a.WithZone(""), bits)
 		}
 	} else {
-		bad("address %q is not an IP address or address/prefix", m.Address)
+		p.add("address %q is not an IP address or address/prefix", m.Address)
 	}
-	if !labIfName(m.Device) || strings.Contains(m.Device, ":") {
-		bad("device must be an interface name such as eth0 or lo, not %q", m.Device)
+	if !ifName(m.Device) || strings.Contains(m.Device, ":") {
+		p.add("device must be an interface name such as eth0 or lo, not %q", m.Device)
 	}
 	if m.Label != "" {
-		if !labIfName(m.Label) || (m.Label != m.Device && !strings.HasPrefix(m.Label, m.Device+":")) {
-			bad("label %q must be the device name or start with %q, at most 15 characters", m.Label, m.Device+":")
+		if !ifName(m.Label) || (m.Label != m.Device && !strings.HasPrefix(m.Label, m.Device+":")) {
+			p.add("label %q must be the device name or start with %q, at most 15 characters", m.Label, m.Device+":")
 		}
-		if m.prefix.Addr().Is6() {
-			bad("labels are for ipv4 addresses only")
+		if w.prefix.Addr().Is6() {
+			p.add("labels are for ipv4 addresses only")
 		}
 	}
 	if m.Broadcast != "" {
-		if b, err := netip.ParseAddr(m.Broadcast); err != nil || !b.Is4() || !m.prefix.Addr().Is4() {
-			bad("broadcast %q must be an ipv4 address, for an ipv4 address", m.Broadcast)
+		if b, err := netip.ParseAddr(m.Broadcast); err != nil || !b.Is4() || !w.prefix.Addr().Is4() {
+			p.add("broadcast %q must be an ipv4 address, for an ipv4 address", m.Broadcast)
 		}
 	}
-	return errors.Join(errs...)
+	return w, p.err()
 }
 
-// Unit returns the name of the systemd unit that persists the address.
-func (m *IPAddress) Unit() string {
-	return "lvslab-addr-" + m.Device + "-" + m.prefix.Addr().String() + ".service"
+// Validate reports every problem of the arguments.
+func (m *IPAddress) Validate() error { _, err := m.want(); return err }
+
+// unit returns the name of the systemd unit that persists the address.
+func (w ipAddressWant) unit() string {
+	return "lvslab-addr-" + w.Device + "-" + w.prefix.Addr().String() + ".service"
 }
 
-func (m *IPAddress) addArgs() string {
-	a := []string{m.prefix.String(), "dev", m.Device}
-	if m.Label != "" {
-		a = append(a, "label", m.Label)
+func (w ipAddressWant) addArgs() string {
+	a := []string{w.prefix.String(), "dev", w.Device}
+	if w.Label != "" {
+		a = append(a, "label", w.Label)
 	}
-	if m.Broadcast != "" {
-		a = append(a, "broadcast", m.Broadcast)
+	if w.Broadcast != "" {
+		a = append(a, "broadcast", w.Broadcast)
 	}
-	if m.NoPrefixRoute != nil && *m.NoPrefixRoute {
+	if boolArg(w.NoPrefixRoute, false) {
 		a = append(a, "noprefixroute")
 	}
-	return strings.TrimSpace(ipvsJoin(a))
+	return quoteWords(a)
 }
 
 // addrLive is one address as `ip -o addr show` reports it.
@@ -142,115 +147,77 @@ func addrParse(out string) []addrLive {
 	return addrs
 }
 
-// matches reports whether live has every attribute m declares.
-func (m *IPAddress) matches(live addrLive) bool {
-	return live.prefix == m.prefix &&
-		(m.Label == "" || live.label == m.Label) &&
-		(m.Broadcast == "" || live.broadcast == m.Broadcast) &&
-		(m.NoPrefixRoute == nil || live.noPrefixRoute == *m.NoPrefixRoute)
+// matches reports whether live has every attribute w declares.
+func (w ipAddressWant) matches(live addrLive) bool {
+	return live.prefix == w.prefix &&
+		(w.Label == "" || live.label == w.Label) &&
+		(w.Broadcast == "" || live.broadcast == w.Broadcast) &&
+		(w.NoPrefixRoute == nil || live.noPrefixRoute == *w.NoPrefixRoute)
 }
 
 // Apply converges the address: one inspect command, then at most one command.
 func (m *IPAddress) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	persist := m.State == "present" && labBool(m.Persist, true)
-	p, err := labInspect(ctx, h, "ip_address", labProbes(append([]string{
-		labProbe("addrs", "ip -o addr show dev "+host.Quote(m.Device)+" 2>&1"),
-		labProbe("ssh", `echo "${SSH_CONNECTION:-}"`),
-	}, labUnitProbes(m.Unit())...)...))
+	w, err := m.want()
 	if err != nil {
 		return Result{}, err
 	}
-	if !p.ok("addrs") {
-		return Result{Failed: true, Msg: fmt.Sprintf("ip addr show dev %s: %s", m.Device, p.text("addrs"))}, nil
+	in, err := inspect(ctx, h, "ip_address", probes(append([]string{
+		probe("addrs", "ip -o addr show dev "+host.Quote(w.Device)+" 2>&1"),
+		probe("ssh", `echo "${SSH_CONNECTION:-}"`),
+	}, unitProbes(w.unit())...)...))
+	if err != nil {
+		return Result{}, err
+	}
+	if !in.ok("addrs") {
+		return Result{Failed: true, Msg: fmt.Sprintf("ip addr show dev %s: %s", w.Device, in.text("addrs"))}, nil
 	}
 	var live *addrLive
-	for _, a := range addrParse(p.text("addrs")) {
-		if a.prefix.Addr() == m.prefix.Addr() {
+	for _, a := range addrParse(in.text("addrs")) {
+		if a.prefix.Addr() == w.prefix.Addr() {
 			live = &a
 			break
 		}
 	}
-	ssh := strings.Fields(p.text("ssh"))
-	carriesSSH := live != nil && len(ssh) == 4 && ssh[2] == m.prefix.Addr().String()
+	steps, res := w.plan(in, live)
+	if res.Failed {
+		return res, nil
+	}
+	return runSteps(ctx, h, env, "ip_address", steps, res)
+}
+
+// plan returns the steps that converge the address, live as the host has
+// it (nil: not there), and the result they make; a failed result when
+// the address to delete carries the SSH connection.
+func (w ipAddressWant) plan(in inspection, live *addrLive) ([]string, Result) {
+	ssh := strings.Fields(in.text("ssh"))
+	carriesSSH := live != nil && len(ssh) == 4 && ssh[2] == w.prefix.Addr().String()
 	var steps []string
 	switch {
-	case m.State == "present" && live == nil:
-		steps = append(steps, "ip addr add "+m.addArgs())
-	case live == nil || (m.State == "present" && m.matches(*live)):
+	case w.State == "present" && live == nil:
+		steps = append(steps, "ip addr add "+w.addArgs())
+	case live == nil || (w.State == "present" && w.matches(*live)):
 	case carriesSSH:
-		return Result{Failed: true, Msg: fmt.Sprintf("%s on %s carries this SSH connection; not deleting it (live %s, label %q, brd %q)",
-			live.prefix.Addr(), m.Device, live.prefix, live.label, live.broadcast)}, nil
-	case m.State == "absent":
-		steps = append(steps, "ip addr del "+host.Quote(live.prefix.String())+" dev "+host.Quote(m.Device))
+		return nil, Result{Failed: true, Msg: fmt.Sprintf("%s on %s carries this SSH connection; not deleting it (live %s, label %q, brd %q)",
+			live.prefix.Addr(), w.Device, live.prefix, live.label, live.broadcast)}
+	case w.State == "absent":
+		steps = append(steps, "ip addr del "+w.delArgs(live.prefix))
 	default:
-		steps = append(steps, "ip addr del "+host.Quote(live.prefix.String())+" dev "+host.Quote(m.Device), "ip addr add "+m.addArgs())
+		steps = append(steps, "ip addr del "+w.delArgs(live.prefix), "ip addr add "+w.addArgs())
 	}
-	unit := m.unitText()
-	steps = append(steps, labUnitSteps(p, m.Unit(), unit, persist)...)
-	data := map[string]any{"address": m.prefix.String(), "device": m.Device, "unit": m.Unit(), "commands": steps}
+	steps = append(steps, unitSteps(in, w.unit(), w.unitText(), w.State == "present" && boolArg(w.Persist, true))...)
+	data := map[string]any{"address": w.prefix.String(), "device": w.Device, "unit": w.unit(), "commands": steps}
 	if live != nil {
 		data["live"] = map[string]any{"address": live.prefix.String(), "label": live.label, "broadcast": live.broadcast, "noprefixroute": live.noPrefixRoute}
 	}
-	res := Result{Changed: len(steps) > 0, Data: data}
-	if len(steps) == 0 || env.Check {
-		return res, nil
-	}
-	if _, failed, err := labApplyScript(ctx, h, "ip_address", steps); err != nil || failed != nil {
-		if failed != nil {
-			return *failed, nil
-		}
-		return Result{}, err
-	}
-	return res, nil
+	return steps, Result{Changed: len(steps) > 0, Data: data}
 }
 
-func (m *IPAddress) unitText() string {
-	return labUnitText(fmt.Sprintf("lvslab address %s on %s", m.prefix, m.Device),
-		"/sbin/ip addr replace "+m.addArgs(), "/sbin/ip addr del "+host.Quote(m.prefix.String())+" dev "+host.Quote(m.Device))
+func (w ipAddressWant) unitText() string {
+	return unitText(fmt.Sprintf("lvslab address %s on %s", w.prefix, w.Device),
+		"/sbin/ip addr replace "+w.addArgs(), "/sbin/ip addr del "+w.delArgs(w.prefix))
 }
 
-// labUnitDir is where the lab modules write their systemd units.
-const labUnitDir = "/etc/systemd/system/"
-
-// labUnitText returns a oneshot unit running start at boot and stop (failure ignored) on stop.
-func labUnitText(desc, start, stop string) string {
-	return "# Managed by lvslab: do not edit.\n[Unit]\nDescription=" + desc +
-		"\nWants=network-online.target\nAfter=network-online.target\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=" +
-		start + "\nExecStop=-" + stop + "\n\n[Install]\nWantedBy=multi-user.target\n"
-}
-
-// labUnitProbes inspect unit: its file and whether it is enabled.
-func labUnitProbes(unit string) []string {
-	return []string{
-		labProbe("unit", labCat(labUnitDir+unit)),
-		labProbe("enabled", labUnitEnabled(unit)),
-	}
-}
-
-// labUnitEnabled prints "enabled" when unit, wanted by multi-user.target,
-// is enabled: systemctl is-enabled without starting systemctl (a third of
-// a second on a slow host).
-func labUnitEnabled(unit string) string {
-	return "[ -L " + host.Quote(labUnitDir+"multi-user.target.wants/"+unit) + " ] && echo enabled"
-}
-
-// labUnitSteps returns the steps that install and enable unit with content
-// (want) or disable and remove it (!want).
-func labUnitSteps(p labProbeResult, unit, content string, want bool) []string {
-	path := host.Quote(labUnitDir + unit)
-	exists := p.ok("unit")
-	enabled := strings.TrimSpace(p.text("enabled")) == "enabled"
-	var steps []string
-	switch {
-	case want && p.out["unit"] != content:
-		steps = append(steps, labWriteFile(labUnitDir+unit, content), "systemctl daemon-reload", "systemctl enable "+host.Quote(unit))
-	case want && !enabled:
-		steps = append(steps, "systemctl enable "+host.Quote(unit))
-	case !want && exists:
-		steps = append(steps, "systemctl disable --now "+host.Quote(unit), "rm -f "+path, "systemctl daemon-reload")
-	}
-	if len(steps) > 0 && want {
-		steps = append([]string{"umask 022"}, steps...)
-	}
-	return steps
+// delArgs returns the arguments of ip addr del for p on the device.
+func (w ipAddressWant) delArgs(p netip.Prefix) string {
+	return quoteWords([]string{p.String(), "dev", w.Device})
 }

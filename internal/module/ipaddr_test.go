@@ -38,13 +38,16 @@ func TestAddrParse(t *testing.T) {
 const ipaddrVIPArgs = "{address: 172.17.100.100/32, device: eth0, label: 'eth0:0', broadcast: 172.17.100.100}"
 
 func ipaddrStdout(addrs, ssh, unit string, unitRC int, enabled string) string {
-	return labStdout(labFakeProbe{"addrs", addrs, 0}, labFakeProbe{"ssh", ssh, 0},
-		labFakeProbe{"unit", unit, unitRC}, labFakeProbe{"enabled", enabled, 0})
+	return probeOutput(fakeProbe{"addrs", addrs, 0}, fakeProbe{"ssh", ssh, 0},
+		fakeProbe{"unit", unit, unitRC}, fakeProbe{"enabled", enabled, 0})
 }
 
 func TestIPAddressFake(t *testing.T) {
-	m := labNew(t, "ip_address", ipaddrVIPArgs).(*IPAddress)
-	unit := m.unitText()
+	w, err := newModule(t, "ip_address", ipaddrVIPArgs).(*IPAddress).want()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := w.unitText()
 	base := "2: eth0    inet 172.17.1.6/24 brd 172.17.1.255 scope global eth0\\       valid_lft forever preferred_lft forever\n"
 	vip := "2: eth0    inet 172.17.100.100/32 brd 172.17.100.100 scope global eth0:0\\       valid_lft forever preferred_lft forever\n"
 	ssh := "172.17.1.100 51000 172.17.1.6 22"
@@ -64,8 +67,8 @@ func TestIPAddressFake(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := labFake(c.stdout)
-			res := labApply(t, labNew(t, "ip_address", c.args), f, labEnv("Debian"))
+			f := probeFake(c.stdout)
+			res := apply(t, newModule(t, "ip_address", c.args), f, familyEnv("Debian"))
 			if res.Changed != c.changed || res.Failed != c.failed {
 				t.Fatalf("changed=%v failed=%v msg=%q data=%v", res.Changed, res.Failed, res.Msg, res.Data)
 			}
@@ -75,29 +78,29 @@ func TestIPAddressFake(t *testing.T) {
 				}
 				return
 			}
-			labGolden(t, c.name, f.Calls)
-			f = labFake(c.stdout)
-			if res := labApply(t, labNew(t, "ip_address", c.args), f, &Env{Check: true}); !res.Changed || len(f.Calls) != 1 {
+			goldenShell(t, "lab/"+c.name, f.Calls, true)
+			f = probeFake(c.stdout)
+			if res := apply(t, newModule(t, "ip_address", c.args), f, &Env{Check: true}); !res.Changed || len(f.Calls) != 1 {
 				t.Fatalf("check mode: changed=%v calls=%d", res.Changed, len(f.Calls))
 			}
 		})
 	}
-	f := labFake(labStdout(labFakeProbe{"addrs", `Device "eth9" does not exist.`, 1}))
-	if res := labApply(t, labNew(t, "ip_address", "{address: 10.1.1.1, device: eth9}"), f, labEnv("Debian")); !res.Failed {
+	f := probeFake(probeOutput(fakeProbe{"addrs", `Device "eth9" does not exist.`, 1}))
+	if res := apply(t, newModule(t, "ip_address", "{address: 10.1.1.1, device: eth9}"), f, familyEnv("Debian")); !res.Failed {
 		t.Error("missing device did not fail")
 	}
 }
 
 func TestIPAddressInNetns(t *testing.T) {
-	e := labNetns(t)
+	e := netnsExec(t)
 	ctx := context.Background()
 	if _, err := e.Run(ctx, "ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up && ip addr add 10.0.0.5/24 dev d0", host.RunOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	run := func(args string) (Result, int) {
 		t.Helper()
-		rec := &labCounting{Executor: e}
-		res, err := labNew(t, "ip_address", args).Apply(ctx, rec, labEnv("Debian"))
+		rec := &counting{Executor: e}
+		res, err := newModule(t, "ip_address", args).Apply(ctx, rec, familyEnv("Debian"))
 		if err != nil || res.Failed {
 			t.Fatalf("%s: %v %q", args, err, res.Msg)
 		}

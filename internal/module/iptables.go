@@ -2,7 +2,6 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -49,43 +48,39 @@ type IPTables struct {
 
 var iptTables = []string{"filter", "nat", "mangle", "raw", "security"}
 
-// Validate fills defaults and checks the rule.
-func (m *IPTables) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if err := labState(&m.State); err != nil {
-		errs = append(errs, err)
+// iptablesWant is the rule an iptables task wants: its arguments with
+// the defaults filled in.
+type iptablesWant struct{ IPTables }
+
+// want defaults and checks the arguments, reporting every problem.
+func (m *IPTables) want() (iptablesWant, error) {
+	var p problems
+	w := iptablesWant{*m}
+	w.State = stateArg(m.State, &p)
+	w.Table = orDefault(m.Table, "filter")
+	w.Action = orDefault(m.Action, "append")
+	w.IPVersion = orDefault(m.IPVersion, "ipv4")
+	if !slices.Contains(iptTables, w.Table) {
+		p.add("table must be one of %s, not %q", strings.Join(iptTables, " "), w.Table)
 	}
-	if m.Table == "" {
-		m.Table = "filter"
+	if w.Action != "append" && w.Action != "insert" {
+		p.add("action must be append or insert, not %q", w.Action)
 	}
-	if !slices.Contains(iptTables, m.Table) {
-		bad("table must be one of %s, not %q", strings.Join(iptTables, " "), m.Table)
-	}
-	if m.Action == "" {
-		m.Action = "append"
-	}
-	if m.Action != "append" && m.Action != "insert" {
-		bad("action must be append or insert, not %q", m.Action)
-	}
-	if m.IPVersion == "" {
-		m.IPVersion = "ipv4"
-	}
-	if m.IPVersion != "ipv4" && m.IPVersion != "ipv6" {
-		bad("ip_version must be ipv4 or ipv6, not %q", m.IPVersion)
+	if w.IPVersion != "ipv4" && w.IPVersion != "ipv6" {
+		p.add("ip_version must be ipv4 or ipv6, not %q", w.IPVersion)
 	}
 	if !iptWord(m.Chain) {
-		bad("chain is required (a chain name such as INPUT or PREROUTING), not %q", m.Chain)
+		p.add("chain is required (a chain name such as INPUT or PREROUTING), not %q", m.Chain)
 	}
 	if !iptWord(m.Jump) {
-		bad("jump is required (ACCEPT, DROP, MARK, DNAT, SNAT, MASQUERADE, a chain...), not %q", m.Jump)
+		p.add("jump is required (ACCEPT, DROP, MARK, DNAT, SNAT, MASQUERADE, a chain...), not %q", m.Jump)
 	}
 	if m.Protocol != "" && !iptWord(m.Protocol) {
-		bad("bad protocol %q", m.Protocol)
+		p.add("bad protocol %q", m.Protocol)
 	}
 	for _, a := range []struct{ name, v string }{{"source", m.Source}, {"destination", m.Destination}} {
-		if a.v != "" && !iptAddr(strings.TrimPrefix(a.v, "!"), m.IPVersion) {
-			bad("%s %q is not an %s address or prefix", a.name, a.v, m.IPVersion)
+		if a.v != "" && !iptAddr(strings.TrimPrefix(a.v, "!"), w.IPVersion) {
+			p.add("%s %q is not an %s address or prefix", a.name, a.v, w.IPVersion)
 		}
 	}
 	for _, a := range []struct{ name, v string }{{"source_port", m.SourcePort}, {"destination_port", m.DestinationPort}} {
@@ -93,38 +88,41 @@ func (m *IPTables) Validate() error {
 			continue
 		}
 		if !iptPortSpec(a.v) {
-			bad("%s %q is not a port or a port range a:b", a.name, a.v)
+			p.add("%s %q is not a port or a port range a:b", a.name, a.v)
 		}
 		if !slices.Contains([]string{"tcp", "udp", "sctp", "udplite", "dccp"}, m.Protocol) {
-			bad("%s needs protocol tcp, udp or sctp", a.name)
+			p.add("%s needs protocol tcp, udp or sctp", a.name)
 		}
 	}
 	for _, a := range []struct{ name, v string }{{"in_interface", m.InInterface}, {"out_interface", m.OutInterface}} {
-		if a.v != "" && !labIfName(strings.TrimSuffix(strings.TrimPrefix(a.v, "!"), "+")) {
-			bad("bad %s %q", a.name, a.v)
+		if a.v != "" && !ifName(strings.TrimSuffix(strings.TrimPrefix(a.v, "!"), "+")) {
+			p.add("bad %s %q", a.name, a.v)
 		}
 	}
 	if (m.SetMark != "") != (m.Jump == "MARK") {
-		bad("set_mark goes with jump MARK (and MARK needs set_mark)")
+		p.add("set_mark goes with jump MARK (and MARK needs set_mark)")
 	} else if m.SetMark != "" && !iptMark(m.SetMark) {
-		bad("set_mark %q is not a number or number/mask", m.SetMark)
+		p.add("set_mark %q is not a number or number/mask", m.SetMark)
 	}
 	if (m.ToDestination != "") != (m.Jump == "DNAT") {
-		bad("to_destination goes with jump DNAT (and DNAT needs to_destination)")
+		p.add("to_destination goes with jump DNAT (and DNAT needs to_destination)")
 	}
 	if (m.ToSource != "") != (m.Jump == "SNAT") {
-		bad("to_source goes with jump SNAT (and SNAT needs to_source)")
+		p.add("to_source goes with jump SNAT (and SNAT needs to_source)")
 	}
 	for _, v := range []string{m.ToDestination, m.ToSource} {
 		if v != "" && strings.ContainsAny(v, " \t\n'\"\\$`;&|<>") {
-			bad("bad nat address %q", v)
+			p.add("bad nat address %q", v)
 		}
 	}
 	if strings.ContainsAny(m.Comment, "\n\x00") || len(m.Comment) > 255 {
-		bad("comment must be one line of at most 255 bytes")
+		p.add("comment must be one line of at most 255 bytes")
 	}
-	return errors.Join(errs...)
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (m *IPTables) Validate() error { _, err := m.want(); return err }
 
 func iptWord(s string) bool {
 	if s == "" || len(s) > 28 {
@@ -195,25 +193,25 @@ func (m *IPTables) RuleSpec() []string {
 	return a
 }
 
-func (m *IPTables) bin() string {
-	if m.IPVersion == "ipv6" {
+func (w iptablesWant) bin() string {
+	if w.IPVersion == "ipv6" {
 		return "ip6tables"
 	}
 	return "iptables"
 }
 
-func (m *IPTables) cmd(op string) string {
-	return m.bin() + " -t " + m.Table + " " + op + " " + host.Quote(m.Chain) + ipvsJoin(m.RuleSpec())
+func (w iptablesWant) cmd(op string) string {
+	return w.bin() + " -t " + w.Table + " " + op + " " + host.Quote(w.Chain) + " " + quoteWords(w.RuleSpec())
 }
 
 // iptSaveFilter drops comments and counters, so that a save and the saved file compare equal.
 const iptSaveFilter = `sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'`
 
-func (m *IPTables) savePaths(family string) (rules, persister string) {
-	v := map[string]string{"ipv4": "4", "ipv6": "6"}[m.IPVersion]
+func (w iptablesWant) savePaths(family string) (rules, persister string) {
+	v := map[string]string{"ipv4": "4", "ipv6": "6"}[w.IPVersion]
 	switch {
-	case m.rulesPath != "":
-		rules, persister = m.rulesPath, "true"
+	case w.rulesPath != "":
+		rules, persister = w.rulesPath, "true"
 	case family == "RedHat" && v == "4":
 		rules, persister = "/etc/sysconfig/iptables", "test -f /usr/lib/systemd/system/iptables.service"
 	case family == "RedHat":
@@ -224,85 +222,82 @@ func (m *IPTables) savePaths(family string) (rules, persister string) {
 	return rules, persister
 }
 
-func (m *IPTables) inspectCmd(env *Env) string {
-	probes := []string{labProbe("check", m.cmd("-C")+" 2>&1")}
-	if labBool(m.Save, true) {
-		save := m.bin() + "-save"
-		probes = append(probes, labProbe("family", labFamilyProbe),
-			labProbe("running", save+" 2>/dev/null | "+iptSaveFilter+" | cksum"))
-		for _, fam := range m.families(env) {
-			rules, persister := m.savePaths(fam)
-			probes = append(probes,
-				labProbe("saved_"+fam, iptSaveFilter+" "+host.Quote(rules)+" 2>/dev/null | cksum"),
-				labProbe("persister_"+fam, persister))
+func (w iptablesWant) inspectCmd(env *Env) string {
+	p := []string{probe("check", w.cmd("-C")+" 2>&1")}
+	if boolArg(w.Save, true) {
+		save := w.bin() + "-save"
+		p = append(p, probe("family", familyProbe),
+			probe("running", save+" 2>/dev/null | "+iptSaveFilter+" | cksum"))
+		for _, fam := range w.families(env) {
+			rules, persister := w.savePaths(fam)
+			p = append(p,
+				probe("saved_"+fam, iptSaveFilter+" "+host.Quote(rules)+" 2>/dev/null | cksum"),
+				probe("persister_"+fam, persister))
 		}
 	}
-	return labProbes(probes...)
+	return probes(p...)
 }
 
 // families returns the families to probe: the gathered one, or both; the
 // host's one alone when the rules file is given.
-func (m *IPTables) families(env *Env) []string {
-	if m.rulesPath != "" {
-		return []string{labFamily(env, "")}
+func (w iptablesWant) families(env *Env) []string {
+	if w.rulesPath != "" {
+		return []string{osFamily(env.Facts, "")}
 	}
-	return labProbeFamilies(env)
+	return probeFamilies(env.Facts)
 }
 
 // Apply converges the rule: one inspect command, then at most one command.
 func (m *IPTables) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	p, err := labInspect(ctx, h, "iptables", m.inspectCmd(env))
+	w, err := m.want()
 	if err != nil {
 		return Result{}, err
 	}
-	rc, ran := p.rc["check"]
+	in, err := inspect(ctx, h, "iptables", w.inspectCmd(env))
+	if err != nil {
+		return Result{}, err
+	}
+	rc, ran := in.rc["check"]
 	if ran && rc == 127 && env.Check {
 		// In check mode an earlier task may only have reported that it
 		// would install iptables: no rule exists yet.
 		rc = 1
 	}
 	if !ran || rc > 1 {
-		return Result{Failed: true, Msg: fmt.Sprintf("iptables -C failed (rc %d): %s", rc, p.text("check"))}, nil
+		return Result{Failed: true, Msg: fmt.Sprintf("iptables -C failed (rc %d): %s", rc, in.text("check"))}, nil
 	}
-	exists := rc == 0
-	var steps []string
+	steps, warnings := w.plan(in, rc == 0, osFamily(env.Facts, in.text("family")))
+	data := map[string]any{"rule": w.cmd("-A"), "existed": rc == 0, "commands": steps, "warnings": warnings}
+	return runSteps(ctx, h, env, "iptables", steps, Result{Changed: len(steps) > 0, Data: data, Msg: strings.Join(warnings, "; ")})
+}
+
+// plan returns the steps that converge the rule (exists says whether
+// iptables -C found it) and its save on family, and what to warn about.
+func (w iptablesWant) plan(in inspection, exists bool, family string) (steps, warnings []string) {
 	switch {
-	case m.State == "present" && !exists && m.Action == "insert":
-		steps = append(steps, m.cmd("-I"))
-	case m.State == "present" && !exists:
-		steps = append(steps, m.cmd("-A"))
-	case m.State == "absent" && exists:
-		steps = append(steps, m.cmd("-D"))
+	case w.State == "present" && !exists && w.Action == "insert":
+		steps = append(steps, w.cmd("-I"))
+	case w.State == "present" && !exists:
+		steps = append(steps, w.cmd("-A"))
+	case w.State == "absent" && exists:
+		steps = append(steps, w.cmd("-D"))
 	}
-	data := map[string]any{"rule": m.cmd("-A"), "existed": exists}
-	var warnings []string
-	if labBool(m.Save, true) {
-		fam := labFamily(env, p.text("family"))
-		rules, _ := m.savePaths(fam)
-		if len(steps) > 0 || p.text("running") != p.text("saved_"+fam) {
-			save := m.bin() + "-save"
-			dir := rules[:strings.LastIndex(rules, "/")+1]
-			steps = append(steps, "umask 077", "mkdir -p "+host.Quote(dir),
-				save+" > "+host.Quote(rules+".lvslab-tmp"), "mv -f "+host.Quote(rules+".lvslab-tmp")+" "+host.Quote(rules))
+	if !boolArg(w.Save, true) {
+		return steps, nil
+	}
+	rules, _ := w.savePaths(family)
+	if len(steps) > 0 || in.text("running") != in.text("saved_"+family) {
+		save := w.bin() + "-save"
+		dir := rules[:strings.LastIndex(rules, "/")+1]
+		steps = append(steps, "umask 077", "mkdir -p "+host.Quote(dir),
+			save+" > "+host.Quote(rules+".lvslab-tmp"), "mv -f "+host.Quote(rules+".lvslab-tmp")+" "+host.Quote(rules))
+	}
+	if !in.ok("persister_" + family) {
+		pkg := "iptables-persistent (netfilter-persistent)"
+		if family == "RedHat" {
+			pkg = "iptables-services and enable " + w.bin() + ".service"
 		}
-		if !p.ok("persister_" + fam) {
-			pkg := "iptables-persistent (netfilter-persistent)"
-			if fam == "RedHat" {
-				pkg = "iptables-services and enable " + m.bin() + ".service"
-			}
-			warnings = append(warnings, fmt.Sprintf("%s is not restored at boot: install %s", rules, pkg))
-		}
+		warnings = append(warnings, fmt.Sprintf("%s is not restored at boot: install %s", rules, pkg))
 	}
-	data["commands"], data["warnings"] = steps, warnings
-	res := Result{Changed: len(steps) > 0, Data: data, Msg: strings.Join(warnings, "; ")}
-	if len(steps) == 0 || env.Check {
-		return res, nil
-	}
-	if _, failed, err := labApplyScript(ctx, h, "iptables", steps); err != nil || failed != nil {
-		if failed != nil {
-			return *failed, nil
-		}
-		return Result{}, err
-	}
-	return res, nil
+	return steps, warnings
 }

@@ -1,13 +1,8 @@
 package module
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,11 +13,11 @@ import (
 const iptMarkArgs = "{table: mangle, chain: PREROUTING, destination: 172.17.100.100, protocol: tcp, destination_port: 80, jump: MARK, set_mark: 99}"
 
 func iptStdout(checkRC int, running, saved string, persister int, family string) string {
-	probes := []labFakeProbe{{"check", "", checkRC}, {"family", family, 0}, {"running", running, 0}}
+	probes := []fakeProbe{{"check", "", checkRC}, {"family", family, 0}, {"running", running, 0}}
 	for _, fam := range []string{"Debian", "RedHat"} {
-		probes = append(probes, labFakeProbe{"saved_" + fam, saved, 0}, labFakeProbe{"persister_" + fam, "", persister})
+		probes = append(probes, fakeProbe{"saved_" + fam, saved, 0}, fakeProbe{"persister_" + fam, "", persister})
 	}
-	return labStdout(probes...)
+	return probeOutput(probes...)
 }
 
 func TestIPTablesFake(t *testing.T) {
@@ -43,8 +38,8 @@ func TestIPTablesFake(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := labFake(iptStdout(c.checkRC, "111 22", c.saved, c.persister, c.family))
-			res := labApply(t, labNew(t, "iptables", c.args), f, &Env{})
+			f := probeFake(iptStdout(c.checkRC, "111 22", c.saved, c.persister, c.family))
+			res := apply(t, newModule(t, "iptables", c.args), f, &Env{})
 			if res.Changed != c.changed || res.Failed {
 				t.Fatalf("changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
 			}
@@ -57,9 +52,9 @@ func TestIPTablesFake(t *testing.T) {
 				}
 				return
 			}
-			labGolden(t, c.name, f.Calls)
-			f = labFake(iptStdout(c.checkRC, "111 22", c.saved, c.persister, c.family))
-			res = labApply(t, labNew(t, "iptables", c.args), f, &Env{Check: true})
+			goldenShell(t, "lab/"+c.name, f.Calls, true)
+			f = probeFake(iptStdout(c.checkRC, "111 22", c.saved, c.persister, c.family))
+			res = apply(t, newModule(t, "iptables", c.args), f, &Env{Check: true})
 			if !res.Changed || len(f.Calls) != 1 {
 				t.Fatalf("check mode: changed=%v calls=%d", res.Changed, len(f.Calls))
 			}
@@ -68,90 +63,43 @@ func TestIPTablesFake(t *testing.T) {
 }
 
 func TestIPTablesCheckError(t *testing.T) {
-	f := labFake(iptStdout(2, "", "", 0, "Debian"))
-	res := labApply(t, labNew(t, "iptables", iptMarkArgs), f, labEnv("Debian"))
+	f := probeFake(iptStdout(2, "", "", 0, "Debian"))
+	res := apply(t, newModule(t, "iptables", iptMarkArgs), f, familyEnv("Debian"))
 	if !res.Failed || len(f.Calls) != 1 {
 		t.Fatalf("failed=%v calls=%d", res.Failed, len(f.Calls))
 	}
 }
 
 func TestIPTablesCheckModeBeforeIptablesIsInstalled(t *testing.T) {
-	env := labEnv("Debian")
+	env := familyEnv("Debian")
 	env.Check = true
-	f := labFake(iptStdout(127, "", "", 0, "Debian"))
-	if res := labApply(t, labNew(t, "iptables", iptMarkArgs), f, env); res.Failed || !res.Changed || len(f.Calls) != 1 {
+	f := probeFake(iptStdout(127, "", "", 0, "Debian"))
+	if res := apply(t, newModule(t, "iptables", iptMarkArgs), f, env); res.Failed || !res.Changed || len(f.Calls) != 1 {
 		t.Fatalf("check mode without iptables: failed=%v changed=%v calls=%d", res.Failed, res.Changed, len(f.Calls))
 	}
-	f = labFake(iptStdout(127, "", "", 0, "Debian"))
-	if res := labApply(t, labNew(t, "iptables", iptMarkArgs), f, labEnv("Debian")); !res.Failed {
+	f = probeFake(iptStdout(127, "", "", 0, "Debian"))
+	if res := apply(t, newModule(t, "iptables", iptMarkArgs), f, familyEnv("Debian")); !res.Failed {
 		t.Fatal("a real run without iptables must fail")
 	}
 }
 
 func TestIPTablesRuleSpec(t *testing.T) {
-	m := labNew(t, "iptables", "{chain: INPUT, protocol: tcp, source: '!10.0.0.0/8', destination_port: 443, comment: \"it's https\", jump: ACCEPT}").(*IPTables)
-	if got := m.cmd("-C"); got != `iptables -t filter -C INPUT -p tcp '!' -s 10.0.0.0/8 --dport 443 -m comment --comment 'it'"'"'s https' -j ACCEPT` {
+	w, err := newModule(t, "iptables", "{chain: INPUT, protocol: tcp, source: '!10.0.0.0/8', destination_port: 443, comment: \"it's https\", jump: ACCEPT}").(*IPTables).want()
+	if got := w.cmd("-C"); err != nil || got != `iptables -t filter -C INPUT -p tcp '!' -s 10.0.0.0/8 --dport 443 -m comment --comment 'it'"'"'s https' -j ACCEPT` {
 		t.Errorf("cmd: %s", got)
 	}
 }
 
-// labNetnsExec runs commands in a network namespace of this machine.
-type labNetnsExec struct{ ns string }
-
-func (e labNetnsExec) Run(ctx context.Context, cmd string, _ host.RunOpts) (host.Result, error) {
-	c := exec.CommandContext(ctx, "ip", "netns", "exec", e.ns, "sh", "-c", cmd)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	res := host.Result{Stdout: out.String(), Stderr: errb.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-		return res, nil
-	}
-	return res, err
-}
-
-func (labNetnsExec) Upload(context.Context, io.Reader, string, host.FileOpts) error {
-	return errors.New("not supported")
-}
-func (labNetnsExec) Download(context.Context, string, io.Writer, host.Become) error {
-	return errors.New("not supported")
-}
-func (labNetnsExec) Close() error { return nil }
-
-// labNetns creates a throwaway network namespace, or skips the test.
-func labNetns(t *testing.T, need ...string) labNetnsExec {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
-	}
-	for _, bin := range append([]string{"ip"}, need...) {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed", bin)
-		}
-	}
-	ns := fmt.Sprintf("lvslab-test-%d-%s", os.Getpid(), strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-"))
-	if len(ns) > 60 {
-		ns = ns[:60]
-	}
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	return labNetnsExec{ns: ns}
-}
-
 func TestIPTablesInNetns(t *testing.T) {
-	e := labNetns(t, "iptables", "iptables-save")
+	e := netnsExec(t, "iptables", "iptables-save")
 	ctx := context.Background()
 	rules := filepath.Join(t.TempDir(), "iptables", "rules.v4")
-	env := labEnv("Debian")
+	env := familyEnv("Debian")
 	apply := func(args string, check bool) (Result, int) {
 		t.Helper()
-		m := labNew(t, "iptables", args).(*IPTables)
+		m := newModule(t, "iptables", args).(*IPTables)
 		m.rulesPath = rules
-		rec := &labCounting{Executor: e}
+		rec := &counting{Executor: e}
 		env.Check = check
 		res, err := m.Apply(ctx, rec, env)
 		if err != nil || res.Failed {
@@ -214,15 +162,4 @@ func TestIPTablesInNetns(t *testing.T) {
 	if saved, _ := os.ReadFile(rules); strings.Contains(string(saved), "--dport 80 ") {
 		t.Error("deleted rule still saved")
 	}
-}
-
-// labCounting counts the commands run through it.
-type labCounting struct {
-	host.Executor
-	n int
-}
-
-func (c *labCounting) Run(ctx context.Context, cmd string, o host.RunOpts) (host.Result, error) {
-	c.n++
-	return c.Executor.Run(ctx, cmd, o)
 }

@@ -2,13 +2,13 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 
 	"lvslab/internal/host"
+	"lvslab/internal/ipvs"
 )
 
 // IPVS declares one IPVS virtual service and its real servers, diffed against
@@ -40,8 +40,6 @@ type IPVS struct {
 	State       string           `yaml:"state"`
 	Drain       bool             `yaml:"drain"`
 	Save        *bool            `yaml:"save"`
-
-	want IPVSService
 }
 
 // IPVSRealServer is one real server as a task declares it.
@@ -52,87 +50,83 @@ type IPVSRealServer struct {
 	Weight     *int   `yaml:"weight"`     // default 1
 }
 
-// IPVSSchedulers are the schedulers the kernel ships (ipvsadm(8), plus twos from Linux 6.2).
-var IPVSSchedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
+// ipvsWant is what an ipvs task wants: the service as ipvsadm will hold it.
+type ipvsWant struct {
+	svc    ipvs.Service
+	absent bool
+	drain  bool
+	save   bool
+}
 
-// Validate fills defaults and builds the desired service.
-func (m *IPVS) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if err := labState(&m.State); err != nil {
-		errs = append(errs, err)
-	}
-	s := IPVSService{Scheduler: m.Scheduler, Persistent: m.Persistent}
-	if s.Scheduler == "" {
-		s.Scheduler = "wlc"
-	}
-	if !slices.Contains(IPVSSchedulers, s.Scheduler) {
-		bad("unknown scheduler %q (one of %s)", s.Scheduler, strings.Join(IPVSSchedulers, " "))
+// want parses and defaults the arguments, reporting every problem.
+func (m *IPVS) want() (ipvsWant, error) {
+	var p problems
+	w := ipvsWant{absent: stateArg(m.State, &p) == "absent", drain: m.Drain, save: boolArg(m.Save, true)}
+	s := ipvs.Service{Scheduler: orDefault(m.Scheduler, "wlc"), Persistent: m.Persistent}
+	if !slices.Contains(ipvs.Schedulers, s.Scheduler) {
+		p.add("unknown scheduler %q (one of %s)", s.Scheduler, strings.Join(ipvs.Schedulers, " "))
 	}
 	if m.FWMark != 0 {
 		if m.Address != "" || m.Port != 0 || m.Protocol != "" {
-			bad("fwmark excludes address, port and protocol")
+			p.add("fwmark excludes address, port and protocol")
 		}
 		s.FWMark = m.FWMark
 	} else {
-		s.Protocol = m.Protocol
-		if s.Protocol == "" {
-			s.Protocol = "tcp"
-		}
+		s.Protocol = orDefault(m.Protocol, "tcp")
 		if !slices.Contains([]string{"tcp", "udp", "sctp"}, s.Protocol) {
-			bad("protocol must be tcp, udp or sctp, not %q", s.Protocol)
+			p.add("protocol must be tcp, udp or sctp, not %q", s.Protocol)
 		}
 		a, err := netip.ParseAddr(m.Address)
 		switch {
 		case m.Address == "":
-			bad("address (the VIP) or fwmark is required")
+			p.add("address (the VIP) or fwmark is required")
 		case err != nil:
-			bad("address %q is not an IP address", m.Address)
+			p.add("address %q is not an IP address", m.Address)
 		}
 		if m.Port < 0 || m.Port > 65535 || (m.Port == 0 && m.Persistent == 0) {
-			bad("port must be 1-65535 (0 only with persistent), not %d", m.Port)
+			p.add("port must be 1-65535 (0 only with persistent), not %d", m.Port)
 		}
 		s.Addr = netip.AddrPortFrom(a.Unmap(), uint16(m.Port))
 	}
-	if m.Persistent < 0 || m.Persistent > ipvsMaxTimeout {
-		bad("persistent must be 0-%d seconds, not %d", ipvsMaxTimeout, m.Persistent)
+	if m.Persistent < 0 || m.Persistent > ipvs.MaxPersistence {
+		p.add("persistent must be 0-%d seconds, not %d", ipvs.MaxPersistence, m.Persistent)
 	}
 	if m.Netmask != "" {
 		if m.Persistent == 0 {
-			bad("netmask needs persistent > 0")
-		} else if nm, err := ipvsNormNetmask(m.Netmask, s.Addr.Addr().Is6()); err != nil {
-			errs = append(errs, err)
+			p.add("netmask needs persistent > 0")
+		} else if nm, err := ipvs.ParseNetmask(m.Netmask, s.Addr.Addr().Is6()); err != nil {
+			p.addErr(err)
 		} else {
 			s.Netmask = nm
 		}
 	}
 	for i, rs := range m.RealServers {
-		d, err := m.dest(rs, s)
+		d, err := rs.dest(s)
 		if err != nil {
-			bad("realservers[%d]: %w", i, err)
+			p.add("realservers[%d]: %w", i, err)
 			continue
 		}
 		if _, dup := s.Dest(d.Key()); dup {
-			bad("realservers[%d]: %s listed twice", i, d.Key())
+			p.add("realservers[%d]: %s listed twice", i, d.Key())
 			continue
 		}
 		s.Dests = append(s.Dests, d)
 	}
-	m.want = s
-	return errors.Join(errs...)
+	w.svc = s
+	return w, p.err()
 }
 
-func (m *IPVS) dest(rs IPVSRealServer, s IPVSService) (IPVSDest, error) {
+// Validate reports every problem of the arguments.
+func (m *IPVS) Validate() error { _, err := m.want(); return err }
+
+func (rs IPVSRealServer) dest(s ipvs.Service) (ipvs.Dest, error) {
 	a, err := netip.ParseAddr(rs.Address)
 	if err != nil {
-		return IPVSDest{}, fmt.Errorf("address %q is not an IP address", rs.Address)
+		return ipvs.Dest{}, fmt.Errorf("address %q is not an IP address", rs.Address)
 	}
 	a = a.Unmap()
-	d := IPVSDest{Forwarding: IPVSForwarding(rs.Forwarding), Weight: 1}
-	if d.Forwarding == "" {
-		d.Forwarding = IPVSDirect
-	}
-	if !slices.Contains([]IPVSForwarding{IPVSNAT, IPVSDirect, IPVSTunnel}, d.Forwarding) {
+	d := ipvs.Dest{Forwarding: ipvs.Forwarding(orDefault(rs.Forwarding, string(ipvs.Direct))), Weight: 1}
+	if !slices.Contains([]ipvs.Forwarding{ipvs.NAT, ipvs.Direct, ipvs.Tunnel}, d.Forwarding) {
 		return d, fmt.Errorf("forwarding must be nat, dr or tun, not %q", rs.Forwarding)
 	}
 	if rs.Weight != nil {
@@ -146,13 +140,13 @@ func (m *IPVS) dest(rs IPVSRealServer, s IPVSService) (IPVSDest, error) {
 		if *rs.Port < 0 || *rs.Port > 65535 {
 			return d, fmt.Errorf("port must be 0-65535, not %d", *rs.Port)
 		}
-		if s.FWMark == 0 && d.Forwarding != IPVSNAT && *rs.Port != int(port) {
+		if s.FWMark == 0 && d.Forwarding != ipvs.NAT && *rs.Port != int(port) {
 			return d, fmt.Errorf("a %s real server takes the service port %d, not %d (only nat maps ports)", d.Forwarding, port, *rs.Port)
 		}
 		port = uint16(*rs.Port)
 	}
 	v6 := s.Addr.Addr().Is6()
-	if s.FWMark == 0 && a.Is6() != v6 && d.Forwarding != IPVSTunnel {
+	if s.FWMark == 0 && a.Is6() != v6 && d.Forwarding != ipvs.Tunnel {
 		return d, fmt.Errorf("address %s is not of the VIP's family (only tun mixes families)", a)
 	}
 	if s.FWMark != 0 && a.Is6() {
@@ -165,86 +159,104 @@ func (m *IPVS) dest(rs IPVSRealServer, s IPVSService) (IPVSDest, error) {
 // Apply converges the service: one inspect command, then at most one command
 // with every ipvsadm change and the save.
 func (m *IPVS) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	p, err := labInspect(ctx, h, "ipvs", m.inspectCmd(env))
+	w, err := m.want()
 	if err != nil {
 		return Result{}, err
 	}
-	table := p.text("table")
-	if !p.ok("table") {
-		// In check mode an earlier task may only have reported that it
-		// would install ipvsadm: the table is then empty, not an error.
-		if !env.Check || p.rc["table"] != 127 {
-			return Result{Failed: true, Msg: "ipvsadm -S -n failed (is ipvsadm installed and IPVS in the kernel?): " + table}, nil
-		}
-		table = ""
-	}
-	live, err := ParseIpvsadmSave(table)
+	in, err := inspect(ctx, h, "ipvs", w.inspectCmd(env))
 	if err != nil {
-		return Result{}, fmt.Errorf("parse ipvsadm -S -n: %w", err)
+		return Result{}, err
 	}
-	plan := m.plan(live, ipvsParseConns(p.text("conns")))
-	persist := ipvsPersistence(labFamily(env, p.text("family")), labBool(m.Save, true))
-	steps := slices.Concat(plan.cmds, persist.steps(p, plan.after, len(plan.cmds) > 0))
-
+	have, res, err := w.have(in, env)
+	if err != nil || res.Failed {
+		return res, err
+	}
+	plan := w.plan(have)
+	persist := ipvsPersist{family: osFamily(env.Facts, in.text("family")), save: w.save}
+	steps := slices.Concat(plan.cmds, persist.steps(in, plan.after, len(plan.cmds) > 0))
 	data := map[string]any{
-		"service":  m.want.String(),
-		"live":     strings.Split(strings.TrimSpace(FormatIpvsadmSave(live)), "\n"),
+		"service":  w.svc.String(),
+		"live":     strings.Split(strings.TrimSpace(ipvs.FormatSave(have.table)), "\n"),
 		"commands": steps,
 		"draining": plan.draining,
 	}
-	if cur, ok := ipvsFind(live, m.want.Key()); ok {
+	if cur, ok := have.table.Find(w.svc.Key()); ok {
 		data["current"] = cur.String()
 	}
-	res := Result{Changed: len(steps) > 0, Data: data, Msg: plan.msg()}
-	if len(steps) == 0 || env.Check {
-		return res, nil
+	if len(steps) > 0 {
+		steps = append([]string{"umask 022"}, steps...)
 	}
-	steps = append([]string{"umask 022"}, steps...)
-	if _, failed, err := labApplyScript(ctx, h, "ipvs", steps); err != nil || failed != nil {
-		if failed != nil {
-			failed.Data["live"] = data["live"]
-			return *failed, nil
-		}
-		return Result{}, err
-	}
-	return res, nil
+	return runSteps(ctx, h, env, "ipvs", steps, Result{Changed: len(steps) > 0, Data: data, Msg: plan.msg()})
 }
 
-func (m *IPVS) inspectCmd(env *Env) string {
-	svc := ipvsShellArgs(m.want.ServiceArgs())
-	probes := []string{
+func (w ipvsWant) inspectCmd(env *Env) string {
+	p := []string{
 		"[ -e /proc/net/ip_vs ] || modprobe ip_vs 2>/dev/null",
-		labProbe("table", "ipvsadm -S -n 2>&1"),
-		labProbe("sysctl", "{ read -r v </proc/sys/net/ipv4/vs/expire_nodest_conn; } 2>/dev/null && echo \"$v\""),
-		labProbe("family", labFamilyProbe),
+		probe("table", "ipvsadm -S -n 2>&1"),
+		probe("sysctl", "{ read -r v </proc/sys/net/ipv4/vs/expire_nodest_conn; } 2>/dev/null && echo \"$v\""),
+		probe("family", familyProbe),
 	}
-	if m.Drain {
-		probes = append(probes, labProbe("conns", "ipvsadm -L -n "+svc+" 2>/dev/null"))
+	if w.drain {
+		p = append(p, probe("conns", "ipvsadm -L -n "+quoteWords(w.svc.ServiceArgs())+" 2>/dev/null"))
 	}
-	if labBool(m.Save, true) {
-		probes = append(probes, ipvsPersistProbes(labProbeFamilies(env))...)
+	if w.save {
+		p = append(p, ipvsPersistProbes(probeFamilies(env.Facts))...)
 	}
-	return labProbes(probes...)
+	return probes(p...)
+}
+
+// ipvsHave is the live state an ipvs task is diffed against.
+type ipvsHave struct {
+	table ipvs.Table
+	conns ipvs.Service // the service as ipvsadm -L -n listed it, with connection counts (drain)
+}
+
+// have reads the inspection; the Result fails the task when the table
+// cannot be read.
+func (w ipvsWant) have(in inspection, env *Env) (ipvsHave, Result, error) {
+	var have ipvsHave
+	text := in.text("table")
+	if !in.ok("table") {
+		// In check mode an earlier task may only have reported that it
+		// would install ipvsadm: the table is then empty, not an error.
+		if !env.Check || in.rc["table"] != 127 {
+			return have, Result{Failed: true, Msg: "ipvsadm -S -n failed (is ipvsadm installed and IPVS in the kernel?): " + text}, nil
+		}
+		text = ""
+	}
+	var err error
+	if have.table, err = ipvs.ParseSave(text); err != nil {
+		return have, Result{}, fmt.Errorf("parse ipvsadm -S -n: %w", err)
+	}
+	if w.drain {
+		listed, err := ipvs.ParseList(in.text("conns"))
+		if err != nil {
+			return have, Result{}, fmt.Errorf("parse ipvsadm -L -n: %w", err)
+		}
+		have.conns, _ = listed.Find(w.svc.Key())
+	}
+	return have, Result{}, nil
 }
 
 // ipvsPlan is the difference between the declared service and the live table.
 type ipvsPlan struct {
-	cmds     []string      // ipvsadm commands, in order
-	after    []IPVSService // the table once cmds ran
-	draining []string      // real servers at weight 0 still holding connections
+	cmds     []string   // ipvsadm commands, in order
+	after    ipvs.Table // the table once cmds ran
+	draining []string   // real servers at weight 0 still holding connections
 	notes    []string
 }
 
 func (p ipvsPlan) msg() string { return strings.Join(p.notes, "; ") }
 
-func (m *IPVS) plan(live []IPVSService, conns map[string]int) ipvsPlan {
-	want := m.want
-	svc := ipvsShellArgs(want.ServiceArgs())
-	run := func(op string, args ...string) string { return "ipvsadm " + op + " " + svc + ipvsJoin(args) }
+func (w ipvsWant) plan(have ipvsHave) ipvsPlan {
+	want := w.svc
+	run := func(op string, args ...string) string {
+		return "ipvsadm " + quoteWords(slices.Concat([]string{op}, want.ServiceArgs(), args))
+	}
 	var p ipvsPlan
-	cur, exists := ipvsFind(live, want.Key())
-	after := slices.DeleteFunc(slices.Clone(live), func(s IPVSService) bool { return s.Key() == want.Key() })
-	if m.State == "absent" {
+	cur, exists := have.table.Find(want.Key())
+	after := slices.DeleteFunc(slices.Clone(have.table), func(s ipvs.Service) bool { return s.Key() == want.Key() })
+	if w.absent {
 		if exists {
 			p.cmds = append(p.cmds, run("-D"))
 			p.notes = append(p.notes, "deleted "+want.Key())
@@ -266,10 +278,10 @@ func (m *IPVS) plan(live []IPVSService, conns map[string]int) ipvsPlan {
 		old, ok := cur.Dest(d.Key())
 		switch {
 		case !ok:
-			p.cmds = append(p.cmds, run("-a", d.DestArgs()...))
+			p.cmds = append(p.cmds, run("-a", d.Args()...))
 			p.notes = append(p.notes, "added "+d.Key())
-		case old != d:
-			p.cmds = append(p.cmds, run("-e", d.DestArgs()...))
+		case !old.Equal(d):
+			p.cmds = append(p.cmds, run("-e", d.Args()...))
 			p.notes = append(p.notes, "edited "+d.Key())
 		}
 		final.Dests = append(final.Dests, d)
@@ -278,15 +290,16 @@ func (m *IPVS) plan(live []IPVSService, conns map[string]int) ipvsPlan {
 		if _, declared := want.Dest(d.Key()); declared {
 			continue
 		}
+		listed, _ := have.conns.Dest(d.Key())
 		switch {
-		case m.Drain && d.Weight != 0:
+		case w.drain && d.Weight != 0:
 			d.Weight = 0
-			p.cmds = append(p.cmds, run("-e", d.DestArgs()...))
+			p.cmds = append(p.cmds, run("-e", d.Args()...))
 			p.notes = append(p.notes, "draining "+d.Key())
 			final.Dests = append(final.Dests, d)
-		case m.Drain && conns[d.Key()] > 0:
+		case w.drain && listed.ActiveConns > 0:
 			p.draining = append(p.draining, d.Key())
-			p.notes = append(p.notes, fmt.Sprintf("%s still draining (%d active)", d.Key(), conns[d.Key()]))
+			p.notes = append(p.notes, fmt.Sprintf("%s still draining (%d active)", d.Key(), listed.ActiveConns))
 			final.Dests = append(final.Dests, d)
 		default:
 			p.cmds = append(p.cmds, run("-d", "-r", d.Addr.String()))
@@ -295,23 +308,4 @@ func (m *IPVS) plan(live []IPVSService, conns map[string]int) ipvsPlan {
 	}
 	p.after = append(after, final)
 	return p
-}
-
-func ipvsFind(table []IPVSService, key string) (IPVSService, bool) {
-	for _, s := range table {
-		if s.Key() == key {
-			return s, true
-		}
-	}
-	return IPVSService{}, false
-}
-
-func ipvsShellArgs(a []string) string { return strings.TrimSpace(ipvsJoin(a)) }
-
-func ipvsJoin(a []string) string {
-	var b strings.Builder
-	for _, s := range a {
-		b.WriteString(" " + host.Quote(s))
-	}
-	return b.String()
 }

@@ -33,38 +33,38 @@ func ipvsConverged(table string) ipvsHost {
 }
 
 func (s ipvsHost) stdout() string {
-	rules, rulesRH := labFakeProbe{"rules_debian", s.saved, 0}, labFakeProbe{"rules_redhat", "", 1}
+	rules, rulesRH := fakeProbe{"rules_debian", s.saved, 0}, fakeProbe{"rules_redhat", "", 1}
 	family := "Debian"
 	if s.redhat {
-		rules, rulesRH = labFakeProbe{"rules_debian", "", 1}, labFakeProbe{"rules_redhat", s.saved, 0}
+		rules, rulesRH = fakeProbe{"rules_debian", "", 1}, fakeProbe{"rules_redhat", s.saved, 0}
 		family = "RedHat"
 	}
-	return labStdout(
-		labFakeProbe{"table", s.table, s.tableRC},
-		labFakeProbe{"sysctl", s.sysctl, 0},
-		labFakeProbe{"family", family, 0},
-		labFakeProbe{"conns", s.conns, 0},
-		rules, labFakeProbe{"auto_debian", s.auto, 0}, rulesRH,
-		labFakeProbe{"enabled_redhat", s.enabled, 0},
-		labFakeProbe{"sysctl_file", s.sysctlFile, 0},
-		labFakeProbe{"modules_file", s.modulesFile, 0},
+	return probeOutput(
+		fakeProbe{"table", s.table, s.tableRC},
+		fakeProbe{"sysctl", s.sysctl, 0},
+		fakeProbe{"family", family, 0},
+		fakeProbe{"conns", s.conns, 0},
+		rules, fakeProbe{"auto_debian", s.auto, 0}, rulesRH,
+		fakeProbe{"enabled_redhat", s.enabled, 0},
+		fakeProbe{"sysctl_file", s.sysctlFile, 0},
+		fakeProbe{"modules_file", s.modulesFile, 0},
 	)
 }
 
 func TestIPVSConvergedIsOneRoundTrip(t *testing.T) {
 	table := ipvsOtherService + "-A -t 172.17.1.6:80 -s wrr\n-a -t 172.17.1.6:80 -r 192.168.30.7:80 -m -w 1\n-a -t 172.17.1.6:80 -r 192.168.30.107:80 -m -w 1\n"
 	for _, check := range []bool{false, true} {
-		f := labFake(ipvsConverged(table).stdout())
-		env := labEnv("Debian")
+		f := probeFake(ipvsConverged(table).stdout())
+		env := familyEnv("Debian")
 		env.Check = check
-		res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, env)
+		res := apply(t, newModule(t, "ipvs", ipvsNATArgs), f, env)
 		if res.Changed || res.Failed || len(f.Calls) != 1 {
 			t.Fatalf("check=%v: changed=%v failed=%v msg=%q calls=%q", check, res.Changed, res.Failed, res.Msg, f.Calls)
 		}
 	}
-	f := labFake(ipvsConverged(table).stdout())
-	labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, labEnv("Debian"))
-	labGolden(t, "ipvs_inspect", f.Calls)
+	f := probeFake(ipvsConverged(table).stdout())
+	apply(t, newModule(t, "ipvs", ipvsNATArgs), f, familyEnv("Debian"))
+	goldenShell(t, "lab/ipvs_inspect", f.Calls, true)
 }
 
 func TestIPVSChanges(t *testing.T) {
@@ -75,7 +75,7 @@ func TestIPVSChanges(t *testing.T) {
 		family     string
 		want       string // substring of Msg
 	}{
-		{"ipvs_fresh_debian", ipvsNATArgs, ipvsHost{sysctl: "0"}, "Debian", "added tcp 172.17.1.6:80"},
+		{"ipvs_fresh_debian", ipvsNATArgs, ipvsHost{sysctl: "0"}, "Debian", "added TCP 172.17.1.6:80"},
 		{"ipvs_fresh_redhat", ipvsNATArgs, ipvsHost{sysctl: "0", redhat: true}, "RedHat", "added 192.168.30.7:80"},
 		{"ipvs_drift", `
 address: 172.17.1.6
@@ -86,7 +86,7 @@ netmask: 255.255.255.0
 realservers:
   - {address: 192.168.30.107, forwarding: nat, weight: 3}
   - {address: 192.168.30.8, forwarding: nat}
-`, ipvsConverged(ipvsOtherService + natLive), "Debian", "edited tcp 172.17.1.6:80; edited 192.168.30.107:80; added 192.168.30.8:80; removed 192.168.30.7:80"},
+`, ipvsConverged(ipvsOtherService + natLive), "Debian", "edited TCP 172.17.1.6:80; edited 192.168.30.107:80; added 192.168.30.8:80; removed 192.168.30.7:80"},
 		{"ipvs_drain", `
 address: 172.17.1.6
 port: 80
@@ -98,34 +98,34 @@ realservers: [{address: 192.168.30.107, forwarding: nat}]
 			h.conns = "TCP  172.17.1.6:80 wrr\n  -> 192.168.30.9:80 Masq 0 4 0\n  -> 192.168.30.10:80 Masq 0 0 7\n"
 			return h
 		}(), "Debian", "draining 192.168.30.7:80; 192.168.30.9:80 still draining (4 active); removed 192.168.30.10:80"},
-		{"ipvs_absent", "{address: 172.17.1.6, port: 80, state: absent}", ipvsConverged(ipvsOtherService + natLive), "Debian", "deleted tcp 172.17.1.6:80"},
+		{"ipvs_absent", "{address: 172.17.1.6, port: 80, state: absent}", ipvsConverged(ipvsOtherService + natLive), "Debian", "deleted TCP 172.17.1.6:80"},
 		{"ipvs_fwmark", `
 fwmark: 99
 scheduler: rr
 persistent: 300
 realservers: [{address: 172.17.1.7}, {address: 172.17.22.22}]
-`, ipvsConverged(ipvsOtherService), "Debian", "added fwmark 99"},
+`, ipvsConverged(ipvsOtherService), "Debian", "added FWM 99"},
 		{"ipvs_resave_only", ipvsNATArgs, func() ipvsHost {
 			h := ipvsConverged(natLive)
 			h.saved, h.auto, h.modulesFile = "# ipvsadm.rules\n-A -t 172.17.1.6:80 -s wrr\n", `AUTO="false"`, ""
 			return h
 		}(), "Debian", ""},
-		{"ipvs_nosave", ipvsNATArgs + "save: false\n", ipvsHost{sysctl: "1"}, "Debian", "added tcp"},
+		{"ipvs_nosave", ipvsNATArgs + "save: false\n", ipvsHost{sysctl: "1"}, "Debian", "added TCP"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := labFake(c.host.stdout())
-			res := labApply(t, labNew(t, "ipvs", c.args), f, labEnv(c.family))
+			f := probeFake(c.host.stdout())
+			res := apply(t, newModule(t, "ipvs", c.args), f, familyEnv(c.family))
 			if !res.Changed || res.Failed || len(f.Calls) != 2 || !strings.Contains(res.Msg, c.want) {
 				t.Fatalf("changed=%v failed=%v msg=%q calls=%d", res.Changed, res.Failed, res.Msg, len(f.Calls))
 			}
-			labGolden(t, c.name, f.Calls)
+			goldenShell(t, "lab/"+c.name, f.Calls, true)
 
 			// check mode: the same verdict from the inspect command alone
-			f = labFake(c.host.stdout())
-			env := labEnv(c.family)
+			f = probeFake(c.host.stdout())
+			env := familyEnv(c.family)
 			env.Check = true
-			cres := labApply(t, labNew(t, "ipvs", c.args), f, env)
+			cres := apply(t, newModule(t, "ipvs", c.args), f, env)
 			if !cres.Changed || len(f.Calls) != 1 || cres.Msg != res.Msg {
 				t.Fatalf("check mode: changed=%v calls=%q", cres.Changed, f.Calls)
 			}
@@ -139,9 +139,9 @@ realservers: [{address: 172.17.1.7}, {address: 172.17.22.22}]
 func TestIPVSDrainingOnlyIsNotAChange(t *testing.T) {
 	live := "-A -t 172.17.1.6:80 -s wrr\n-a -t 172.17.1.6:80 -r 192.168.30.107:80 -m -w 1\n-a -t 172.17.1.6:80 -r 192.168.30.9:80 -m -w 0\n"
 	h := ipvsConverged(live)
-	h.conns = "  -> 192.168.30.9:80 Masq 0 2 0\n"
-	f := labFake(h.stdout())
-	res := labApply(t, labNew(t, "ipvs", "{address: 172.17.1.6, port: 80, scheduler: wrr, drain: true, realservers: [{address: 192.168.30.107, forwarding: nat}]}"), f, labEnv("Debian"))
+	h.conns = "TCP  172.17.1.6:80 wrr\n  -> 192.168.30.9:80 Masq 0 2 0\n"
+	f := probeFake(h.stdout())
+	res := apply(t, newModule(t, "ipvs", "{address: 172.17.1.6, port: 80, scheduler: wrr, drain: true, realservers: [{address: 192.168.30.107, forwarding: nat}]}"), f, familyEnv("Debian"))
 	if res.Changed || len(f.Calls) != 1 || !strings.Contains(res.Msg, "still draining") {
 		t.Fatalf("changed=%v msg=%q calls=%d", res.Changed, res.Msg, len(f.Calls))
 	}
@@ -151,14 +151,14 @@ func TestIPVSDrainingOnlyIsNotAChange(t *testing.T) {
 }
 
 func TestIPVSFailures(t *testing.T) {
-	f := labFake(ipvsHost{table: "Can't initialize ipvs: Protocol not available", tableRC: 2}.stdout())
-	res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, labEnv("Debian"))
+	f := probeFake(ipvsHost{table: "Can't initialize ipvs: Protocol not available", tableRC: 2}.stdout())
+	res := apply(t, newModule(t, "ipvs", ipvsNATArgs), f, familyEnv("Debian"))
 	if !res.Failed || !strings.Contains(res.Msg, "Protocol not available") || len(f.Calls) != 1 {
 		t.Errorf("failed=%v msg=%q", res.Failed, res.Msg)
 	}
-	f = labFake(ipvsHost{sysctl: "1"}.stdout())
+	f = probeFake(ipvsHost{sysctl: "1"}.stdout())
 	f.On(`^umask`, host.Result{ExitCode: 2, Stderr: "Memory allocation problem"})
-	res = labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, labEnv("Debian"))
+	res = apply(t, newModule(t, "ipvs", ipvsNATArgs), f, familyEnv("Debian"))
 	if !res.Failed || !strings.Contains(res.Msg, "Memory allocation problem") {
 		t.Errorf("failed=%v msg=%q", res.Failed, res.Msg)
 	}
@@ -166,15 +166,15 @@ func TestIPVSFailures(t *testing.T) {
 
 func TestIPVSCheckModeBeforeIpvsadmIsInstalled(t *testing.T) {
 	missing := ipvsHost{table: "sh: 1: ipvsadm: not found", tableRC: 127}
-	env := labEnv("Debian")
+	env := familyEnv("Debian")
 	env.Check = true
-	f := labFake(missing.stdout())
-	res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, env)
+	f := probeFake(missing.stdout())
+	res := apply(t, newModule(t, "ipvs", ipvsNATArgs), f, env)
 	if res.Failed || !res.Changed || len(f.Calls) != 1 {
 		t.Fatalf("check mode without ipvsadm: failed=%v changed=%v msg=%q calls=%q", res.Failed, res.Changed, res.Msg, f.Calls)
 	}
-	f = labFake(missing.stdout())
-	if res := labApply(t, labNew(t, "ipvs", ipvsNATArgs), f, labEnv("Debian")); !res.Failed {
+	f = probeFake(missing.stdout())
+	if res := apply(t, newModule(t, "ipvs", ipvsNATArgs), f, familyEnv("Debian")); !res.Failed {
 		t.Fatal("a real run without ipvsadm must fail")
 	}
 }
@@ -191,15 +191,15 @@ func TestIPVSValidate(t *testing.T) {
 		"{address: 1.2.3.4, port: 80, persistent: 9999999}":                                             "persistent must be",
 	} {
 		m := &IPVS{}
-		if err := Decode(labYAML(t, args), m); err != nil {
+		if err := Decode(yamlNode(t, args), m); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Validate(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", args, err, want)
 		}
 	}
-	m := labNew(t, "ipvs", "{fwmark: 99, realservers: [{address: 10.0.0.1}]}").(*IPVS)
-	if got := m.want.String(); got != "-A -f 99 -s wlc\n-a -f 99 -r 10.0.0.1:0 -g -w 1" {
+	w, err := newModule(t, "ipvs", "{fwmark: 99, realservers: [{address: 10.0.0.1}]}").(*IPVS).want()
+	if got := w.svc.String(); err != nil || got != "-A -f 99 -s wlc\n-a -f 99 -r 10.0.0.1:0 -g -w 1" {
 		t.Errorf("defaults: %s", got)
 	}
 }

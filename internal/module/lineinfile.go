@@ -35,90 +35,100 @@ type LineInFile struct {
 	Backrefs     bool   `yaml:"backrefs"`
 	FirstMatch   bool   `yaml:"firstmatch"`
 	FileAttrs    `yaml:",inline"`
+}
 
+// lineWant is what a lineinfile task wants: its arguments with the
+// aliases and defaults filled in, and the expressions compiled.
+type lineWant struct {
+	LineInFile
 	re, after, before *regexp.Regexp
 }
 
-// Validate fills defaults, compiles the expressions and checks the options.
-func (l *LineInFile) Validate() error {
-	var errs []string
-	if l.Path == "" {
-		l.Path = l.Dest
+// want fills defaults, compiles the expressions and checks the options.
+func (l *LineInFile) want() (lineWant, error) {
+	var p problems
+	w := lineWant{LineInFile: *l}
+	w.Path = orDefault(l.Path, l.Dest)
+	if w.Path == "" {
+		p.add("path is required")
 	}
-	if l.Path == "" {
-		errs = append(errs, "path is required")
-	}
-	if l.State == "" {
-		l.State = "present"
-	}
+	w.State = orDefault(l.State, "present")
 	compile := func(name, src string) *regexp.Regexp {
 		if src == "" {
 			return nil
 		}
 		re, err := regexp.Compile(src)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
+			p.add("%s: %w", name, err)
 		}
 		return re
 	}
-	l.re = compile("regexp", l.Regexp)
-	switch l.State {
+	w.re = compile("regexp", l.Regexp)
+	switch w.State {
 	case "present":
 		if l.InsertAfter != "" && l.InsertBefore != "" {
-			errs = append(errs, "give insertafter or insertbefore, not both")
+			p.add("give insertafter or insertbefore, not both")
 		}
 		if l.InsertAfter != "EOF" {
-			l.after = compile("insertafter", l.InsertAfter)
+			w.after = compile("insertafter", l.InsertAfter)
 		}
 		if l.InsertBefore != "BOF" {
-			l.before = compile("insertbefore", l.InsertBefore)
+			w.before = compile("insertbefore", l.InsertBefore)
 		}
-		if l.Backrefs && l.re == nil {
-			errs = append(errs, "backrefs needs regexp")
+		if l.Backrefs && w.re == nil {
+			p.add("backrefs needs regexp")
 		}
 	case "absent":
-		if l.re == nil && l.Line == "" {
-			errs = append(errs, "state absent needs regexp or line")
+		if w.re == nil && l.Line == "" {
+			p.add("state absent needs regexp or line")
 		}
 	default:
-		errs = append(errs, fmt.Sprintf("state %q: want present or absent", l.State))
+		p.add("state %q: want present or absent", w.State)
 	}
-	errs = append(errs, l.FileAttrs.check()...)
-	return joinErrs("lineinfile", errs)
+	l.FileAttrs.check(&p)
+	return w, p.err()
 }
 
-// Apply converges the file.
+// Validate reports every problem of the arguments.
+func (l *LineInFile) Validate() error { _, err := l.want(); return err }
+
+// Apply converges the file: one probe that reads it, the edit, then at
+// most one upload.
 func (l *LineInFile) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	st, err := probeFile(ctx, h, l.Path, probeOpts{Content: true, Limit: -1, Follow: true})
+	w, err := l.want()
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Data: map[string]any{"path": l.Path}}
+	st, err := probeFile(ctx, h, w.Path, probeScript(w.Path, probeOpts{Content: true, Limit: -1, Follow: true}))
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Data: map[string]any{"path": w.Path}}
 	if st.Other != "" {
-		return failRes(res, "%s is a %s, not a regular file", l.Path, st.Other), nil
+		return failRes(res, "%s is a %s, not a regular file", w.Path, st.Other), nil
 	}
 	if !st.Exists {
-		if l.State == "absent" {
+		if w.State == "absent" {
 			return res, nil
 		}
-		if !l.Create {
-			return failRes(res, "destination %s does not exist (create: true makes it)", l.Path), nil
+		if !w.Create {
+			return failRes(res, "destination %s does not exist (create: true makes it)", w.Path), nil
 		}
 	}
-	content, msg := l.edit(string(st.Content))
+	content, msg := w.edit(string(st.Content))
 	if !st.Exists {
 		msg = "file created, " + msg
 	}
-	wres, err := writeFile(ctx, h, env, st, writeOpts{FileAttrs: l.FileAttrs}, bytesPayload([]byte(content)))
+	wres, err := writeFile(ctx, h, env, st, writeOpts{FileAttrs: w.FileAttrs}, bytesPayload([]byte(content)))
 	if wres.Changed && !wres.Failed && msg != "" {
 		wres.Msg = msg
 	}
-	wres.Data["path"] = l.Path
+	wres.Data["path"] = w.Path
 	return wres, err
 }
 
 // edit returns the new content and what was done ("" when nothing).
-func (l *LineInFile) edit(content string) (string, string) {
+func (l lineWant) edit(content string) (string, string) {
 	lines := strings.SplitAfter(content, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
@@ -180,7 +190,7 @@ func (l *LineInFile) edit(content string) (string, string) {
 
 // lastMatch returns the index of the last (or, with firstmatch, first) line
 // matching re plus off, or def when none matches.
-func (l *LineInFile) lastMatch(lines []string, re *regexp.Regexp, def, off int) int {
+func (l lineWant) lastMatch(lines []string, re *regexp.Regexp, def, off int) int {
 	at := def
 	for i, s := range lines {
 		if re.MatchString(strings.TrimRight(s, "\r\n")) {

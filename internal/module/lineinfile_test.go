@@ -34,8 +34,11 @@ func TestLineInFileEdit(t *testing.T) {
 		{"last match by default", "line: x = 9\nregexp: '^x'", "x = 1\nx = 2\n", "x = 1\nx = 9\n"},
 	}
 	for _, c := range cases {
-		m := newCore(t, "lineinfile", "path: /f\n"+c.args).(*LineInFile)
-		got, _ := m.edit(c.in)
+		w, err := newModule(t, "lineinfile", "path: /f\n"+c.args).(*LineInFile).want()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := w.edit(c.in)
 		if got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
@@ -45,18 +48,18 @@ func TestLineInFileEdit(t *testing.T) {
 func TestLineInFileOneRoundTripWhenConverged(t *testing.T) {
 	const conf = "net.ipv4.ip_forward = 1\n"
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/sysctl.conf", conf, 0644, "0", "root", true))
-	res := apply(t, newCore(t, "lineinfile", "path: /etc/sysctl.conf\nline: net.ipv4.ip_forward = 1\nregexp: '^net.ipv4.ip_forward'"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "lineinfile", "path: /etc/sysctl.conf\nline: net.ipv4.ip_forward = 1\nregexp: '^net.ipv4.ip_forward'"), f, testEnv(debian12, nil))
 	if res.Changed || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
-	coreGoldenCalls(t, "lineinfile_converged", f.Commands())
+	goldenShell(t, "core/lineinfile_converged", f.Commands(), false)
 }
 
 func TestLineInFileDriftCheckDiff(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/hosts", "127.0.0.1 localhost\n", 0644, "0", "root", true))
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check, env.Diff = true, true
-	res := apply(t, newCore(t, "lineinfile", "path: /etc/hosts\nline: 172.17.1.6 vip"), f, env)
+	res := apply(t, newModule(t, "lineinfile", "path: /etc/hosts\nline: 172.17.1.6 vip"), f, env)
 	if !res.Changed || res.Msg != "line added" || len(uploads(f.Commands())) != 0 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
@@ -64,7 +67,7 @@ func TestLineInFileDriftCheckDiff(t *testing.T) {
 		t.Fatalf("diff %+v", res.Diff)
 	}
 	env.Check = false
-	res = apply(t, newCore(t, "lineinfile", "path: /etc/hosts\nline: 172.17.1.6 vip"), f, env)
+	res = apply(t, newModule(t, "lineinfile", "path: /etc/hosts\nline: 172.17.1.6 vip"), f, env)
 	if !res.Changed || string(f.Files["/etc/hosts"].Data) != "127.0.0.1 localhost\n172.17.1.6 vip\n" {
 		t.Fatalf("res %+v files %v", res, f.Files)
 	}
@@ -72,15 +75,15 @@ func TestLineInFileDriftCheckDiff(t *testing.T) {
 
 func TestLineInFileMissingFile(t *testing.T) {
 	f := hosttest.New().On(`^d=`, absentAnswer("/etc/x.conf"))
-	res := apply(t, newCore(t, "lineinfile", "path: /etc/x.conf\nline: a"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "lineinfile", "path: /etc/x.conf\nline: a"), f, testEnv(debian12, nil))
 	if !res.Failed || !strings.Contains(res.Msg, "does not exist") {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "lineinfile", "path: /etc/x.conf\nline: a\nstate: absent"), f, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "lineinfile", "path: /etc/x.conf\nline: a\nstate: absent"), f, testEnv(debian12, nil))
 	if res.Changed || res.Failed {
 		t.Fatalf("absent on missing: %+v", res)
 	}
-	res = apply(t, newCore(t, "lineinfile", "path: /etc/x.conf\nline: a\ncreate: true\nmode: '0600'"), f, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "lineinfile", "path: /etc/x.conf\nline: a\ncreate: true\nmode: '0600'"), f, testEnv(debian12, nil))
 	if !res.Changed || string(f.Files["/etc/x.conf"].Data) != "a\n" || f.Files["/etc/x.conf"].Mode != 0600 {
 		t.Fatalf("create: %+v %+v", res, f.Files["/etc/x.conf"])
 	}
@@ -89,7 +92,7 @@ func TestLineInFileMissingFile(t *testing.T) {
 func TestLineInFileValidateFailure(t *testing.T) {
 	f := hosttest.New().On(`^d=`, probeAnswer("/etc/ssh/sshd_config", "Port 22\n", 0644, "0", "root", true)).
 		On(`sshd -t`, host.Result{ExitCode: 255, Stderr: "Bad configuration option\n"})
-	res := apply(t, newCore(t, "lineinfile", "path: /etc/ssh/sshd_config\nline: Bogus yes\nvalidate: sshd -t -f %s"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "lineinfile", "path: /etc/ssh/sshd_config\nline: Bogus yes\nvalidate: sshd -t -f %s"), f, testEnv(debian12, nil))
 	if !res.Failed || !strings.Contains(res.Msg, "Bad configuration option") {
 		t.Fatalf("res %+v", res)
 	}
@@ -103,7 +106,7 @@ func TestLineInFileLocal(t *testing.T) {
 	os.WriteFile(p, []byte(";x\nmemory_limit = 128M\n"), 0640)
 	l := &localExec{}
 	args := "path: " + p + "\nregexp: '^memory_limit'\nline: memory_limit = 256M\nbackup: true"
-	res := apply(t, newCore(t, "lineinfile", args), l, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "lineinfile", args), l, testEnv(debian12, nil))
 	if !res.Changed || res.Msg != "line replaced" {
 		t.Fatalf("res %+v", res)
 	}
@@ -117,7 +120,7 @@ func TestLineInFileLocal(t *testing.T) {
 		t.Fatalf("backup %q", b)
 	}
 	l.calls = nil
-	res = apply(t, newCore(t, "lineinfile", args), l, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "lineinfile", args), l, testEnv(debian12, nil))
 	if res.Changed || len(l.calls) != 1 {
 		t.Fatalf("converged: %+v %q", res, l.calls)
 	}
@@ -132,7 +135,7 @@ func TestLineInFileValidation(t *testing.T) {
 		"path: /f\nline: x\ninsertafter: a\ninsertbefore: b": "not both",
 		"path: /f\nline: x\nstate: gone":                     `state "gone"`,
 	} {
-		if _, err := newCoreErr("lineinfile", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("lineinfile", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
@@ -144,7 +147,7 @@ func TestLineInFileFollowsSymlinkLocal(t *testing.T) {
 	link := filepath.Join(dir, "default")
 	os.WriteFile(target, []byte("server {}\n"), 0644)
 	os.Symlink(target, link)
-	res := apply(t, newCore(t, "lineinfile", "path: "+link+"\nline: '# managed'\ninsertbefore: BOF"), &localExec{}, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "lineinfile", "path: "+link+"\nline: '# managed'\ninsertbefore: BOF"), &localExec{}, testEnv(debian12, nil))
 	if !res.Changed || res.Failed {
 		t.Fatalf("res %+v", res)
 	}

@@ -9,28 +9,28 @@ import (
 )
 
 func TestAssert(t *testing.T) {
-	env := coreEnv(debian12, map[string]any{"lvs_mode": "dr", "weight": 3})
+	env := testEnv(debian12, map[string]any{"lvs_mode": "dr", "weight": 3})
 	f := hosttest.New()
-	res := apply(t, newCore(t, "assert", "that:\n  - lvs_mode in ['nat', 'dr', 'fwmark']\n  - weight > 0\nsuccess_msg: fine"), f, env)
+	res := apply(t, newModule(t, "assert", "that:\n  - lvs_mode in ['nat', 'dr', 'fwmark']\n  - weight > 0\nsuccess_msg: fine"), f, env)
 	if res.Failed || res.Changed || res.Msg != "fine" {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "assert", "that: [weight > 0, lvs_mode == 'nat']"), f, env)
+	res = apply(t, newModule(t, "assert", "that: [weight > 0, lvs_mode == 'nat']"), f, env)
 	if !res.Failed || res.Msg != "assertion failed: lvs_mode == 'nat'" || res.Data["assertion"] != "lvs_mode == 'nat'" {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "assert", "that: weight\nfail_msg: weight must be a bool"), f, env)
+	res = apply(t, newModule(t, "assert", "that: weight\nfail_msg: weight must be a bool"), f, env)
 	if !res.Failed || res.Msg != "weight must be a bool" {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "assert", "that: lvs_mode"), f, env)
+	res = apply(t, newModule(t, "assert", "that: lvs_mode"), f, env)
 	if !res.Failed || !strings.Contains(res.Msg, "not a bool") {
 		t.Fatalf("res %+v", res)
 	}
-	if _, err := newCore(t, "assert", "that: nosuchvar == 1").Apply(t.Context(), f, env); err == nil || !strings.Contains(err.Error(), "nosuchvar") {
+	if _, err := newModule(t, "assert", "that: nosuchvar == 1").Apply(t.Context(), f, env); err == nil || !strings.Contains(err.Error(), "nosuchvar") {
 		t.Fatalf("undefined: %v", err)
 	}
-	if _, err := newCoreErr("assert", "fail_msg: x"); err == nil {
+	if _, err := newModuleErr("assert", "fail_msg: x"); err == nil {
 		t.Fatal("assert without that validated")
 	}
 	if len(f.Commands()) != 0 {
@@ -39,36 +39,36 @@ func TestAssert(t *testing.T) {
 }
 
 func TestDebugFailSetFact(t *testing.T) {
-	env := coreEnv(debian12, map[string]any{"sites": []any{map[string]any{"name": "www.along.com"}}})
+	env := testEnv(debian12, map[string]any{"sites": []any{map[string]any{"name": "www.along.com"}}})
 	f := hosttest.New()
-	if res := apply(t, newCore(t, "debug", "msg: hello"), f, env); res.Msg != "hello" || res.Changed {
+	if res := apply(t, newModule(t, "debug", "msg: hello"), f, env); res.Msg != "hello" || res.Changed {
 		t.Fatalf("res %+v", res)
 	}
-	if res := apply(t, newCore(t, "debug", "msg: [1, 2]"), f, env); res.Msg != "[1,2]" {
+	if res := apply(t, newModule(t, "debug", "msg: [1, 2]"), f, env); res.Msg != "[1,2]" {
 		t.Fatalf("res %+v", res)
 	}
-	if res := apply(t, newCore(t, "debug", "var: sites[0].name"), f, env); res.Msg != "sites[0].name: www.along.com" {
+	if res := apply(t, newModule(t, "debug", "var: sites[0].name"), f, env); res.Msg != "sites[0].name: www.along.com" {
 		t.Fatalf("res %+v", res)
 	}
-	if res := apply(t, newCore(t, "debug", ""), f, env); res.Msg != "Hello world!" {
+	if res := apply(t, newModule(t, "debug", ""), f, env); res.Msg != "Hello world!" {
 		t.Fatalf("res %+v", res)
 	}
-	if _, err := newCoreErr("debug", "msg: a\nvar: b"); err == nil {
+	if _, err := newModuleErr("debug", "msg: a\nvar: b"); err == nil {
 		t.Fatal("msg and var validated")
 	}
-	if res := apply(t, newCore(t, "fail", "msg: wrong mode"), f, env); !res.Failed || res.Msg != "wrong mode" {
+	if res := apply(t, newModule(t, "fail", "msg: wrong mode"), f, env); !res.Failed || res.Msg != "wrong mode" {
 		t.Fatalf("res %+v", res)
 	}
-	if res := apply(t, newCore(t, "fail", ""), f, env); !res.Failed || res.Msg != "Failed as requested from task" {
+	if res := apply(t, newModule(t, "fail", ""), f, env); !res.Failed || res.Msg != "Failed as requested from task" {
 		t.Fatalf("res %+v", res)
 	}
-	res := apply(t, newCore(t, "set_fact", "rip: 192.168.30.107\nweight: 2\nports: [80, 443]"), f, env)
+	res := apply(t, newModule(t, "set_fact", "rip: 192.168.30.107\nweight: 2\nports: [80, 443]"), f, env)
 	want := map[string]any{"rip": "192.168.30.107", "weight": 2, "ports": []any{80, 443}}
 	if !reflect.DeepEqual(res.Facts, want) || res.Changed {
 		t.Fatalf("facts %#v", res.Facts)
 	}
 	for args, msg := range map[string]string{"[a]": "mapping", "'bad-name': 1": "invalid fact name", "{}": "no facts"} {
-		if _, err := newCoreErr("set_fact", args); err == nil || !strings.Contains(err.Error(), msg) {
+		if _, err := newModuleErr("set_fact", args); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%q: %v", args, err)
 		}
 	}
@@ -85,10 +85,10 @@ func TestCoreModulesRegistered(t *testing.T) {
 		}
 	}
 	// Unknown keys are reported with their position, also for free-form modules.
-	if _, err := newCoreErr("shell", "cmd: ls\nchdr: /tmp"); err == nil || !strings.Contains(err.Error(), `line 2:1: unknown key "chdr"`) {
+	if _, err := newModuleErr("shell", "cmd: ls\nchdr: /tmp"); err == nil || !strings.Contains(err.Error(), `line 2:1: unknown key "chdr"`) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := newCoreErr("copy", "dest: /x\ncontent: y\nmod: 1"); err == nil || !strings.Contains(err.Error(), `unknown key "mod"`) {
+	if _, err := newModuleErr("copy", "dest: /x\ncontent: y\nmod: 1"); err == nil || !strings.Contains(err.Error(), `unknown key "mod"`) {
 		t.Fatalf("err = %v", err)
 	}
 }

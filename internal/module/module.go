@@ -1,6 +1,3 @@
-// Package module holds the modules that converge a host: each is decoded from
-// a task's (already rendered) arguments, validated, and applied, honouring
-// check mode.
 package module
 
 import (
@@ -25,7 +22,10 @@ type Module interface {
 }
 
 // Validator is implemented by modules whose decoded arguments need checks
-// beyond their types. Validate fills defaults and reports every problem.
+// beyond their types. Validate reports every problem at once and changes
+// nothing: Apply works the defaults out again itself, so that a module
+// built as a Go value works without Validate (and fails Apply with the
+// same errors).
 type Validator interface {
 	Validate() error
 }

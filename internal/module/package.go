@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,113 +45,97 @@ type Package struct {
 	State          string  `yaml:"state"`
 	UpdateCache    bool    `yaml:"update_cache"`
 	CacheValidTime int     `yaml:"cache_valid_time"`
-
-	names []string
 }
 
-// Validate splits the names, maps state aliases and checks the names.
-func (p *Package) Validate() error {
-	var errs []string
-	for _, n := range append(append([]string{}, p.Name...), p.Pkg...) {
-		for _, w := range strings.Split(n, ",") {
-			if w = strings.TrimSpace(w); w == "" {
+// packageWant is what a package task wants: its arguments with the state
+// aliases resolved, and every name.
+type packageWant struct {
+	Package
+	names []string // as given (logical names), split at commas
+}
+
+// want defaults and checks the arguments, reporting every problem.
+func (m *Package) want() (packageWant, error) {
+	var p problems
+	w := packageWant{Package: *m}
+	for _, n := range slices.Concat(m.Name, m.Pkg) {
+		for _, word := range strings.Split(n, ",") {
+			if word = strings.TrimSpace(word); word == "" {
 				continue
 			}
-			if !pkgNameRE.MatchString(w) {
-				errs = append(errs, fmt.Sprintf("invalid package name %q", w))
+			if !pkgNameRE.MatchString(word) {
+				p.add("invalid package name %q", word)
 			}
-			p.names = append(p.names, w)
+			w.names = append(w.names, word)
 		}
 	}
-	switch p.State {
+	switch m.State {
 	case "", "installed":
-		p.State = "present"
+		w.State = "present"
 	case "removed":
-		p.State = "absent"
+		w.State = "absent"
 	case "present", "absent", "latest":
 	default:
-		errs = append(errs, fmt.Sprintf("state %q: want present, absent or latest", p.State))
+		p.add("state %q: want present, absent or latest", m.State)
 	}
-	if len(p.names) == 0 && !p.UpdateCache {
-		errs = append(errs, "name is required (or update_cache alone)")
+	if len(w.names) == 0 && !m.UpdateCache {
+		p.add("name is required (or update_cache alone)")
 	}
-	if p.CacheValidTime < 0 {
-		errs = append(errs, "cache_valid_time must not be negative")
+	if m.CacheValidTime < 0 {
+		p.add("cache_valid_time must not be negative")
 	}
-	return joinErrs("package", errs)
+	return w, p.err()
 }
 
-// Apply converges the packages.
-func (p *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+// Validate reports every problem of the arguments.
+func (m *Package) Validate() error { _, err := m.want(); return err }
+
+// Apply converges the packages: the facts (when not gathered), one query,
+// then at most one command.
+func (m *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	f, err := hostFacts(ctx, h, env)
 	if err != nil {
 		return Result{}, err
 	}
 	mgr := factStr(f["pkg_mgr"])
-	if !oneOf(mgr, "apt", "dnf", "yum") {
+	if !slices.Contains([]string{"apt", "dnf", "yum"}, mgr) {
 		return Result{}, fmt.Errorf("package: unsupported package manager %q (want apt, dnf or yum)", mgr)
 	}
 	var names []string
-	for _, n := range p.names {
+	for _, n := range w.names {
 		names = append(names, PackageName(n, f)...)
 	}
 	res := Result{Data: map[string]any{"packages": names, "pkg_mgr": mgr}}
-	out, err := h.Run(ctx, p.queryCmd(mgr, names), host.RunOpts{})
+	in, err := inspect(ctx, h, "packages "+strings.Join(names, ", "), w.queryCmd(mgr, names))
 	if err != nil {
-		return res, fmt.Errorf("package: querying %s: %w", strings.Join(names, ", "), err)
+		return res, err
 	}
-	kv, _, _ := parseKV(out.Stdout, "")
-	var install, upgrade, remove []string
-	for _, n := range names {
-		installed := kv["pkg:"+n] == "installed"
-		switch {
-		case p.State == "absent" && installed:
-			remove = append(remove, n)
-		case p.State != "absent" && !installed:
-			install = append(install, n)
-		case p.State == "latest" && kv["new:"+n] == "1":
-			upgrade = append(upgrade, n)
-		}
-	}
-	refresh := p.UpdateCache
-	if age, err := strconv.Atoi(kv["cache_age"]); err == nil && p.CacheValidTime > 0 && age >= 0 && age < p.CacheValidTime {
-		refresh = false
-	}
-	todo := len(install)+len(upgrade)+len(remove) > 0
-	if !todo && !refresh {
+	plan := w.plan(in, names)
+	switch {
+	case !plan.todo() && !plan.refresh:
 		return res, nil
-	}
-	if env.Check {
-		res.Changed = todo
-		res.Msg = "would " + pkgMsg(false, install, upgrade, remove)
-		if !todo {
+	case env.Check:
+		res.Changed, res.Msg = plan.todo(), "would "+plan.msg(false)
+		if !plan.todo() {
 			res.Msg = "would update the package cache"
 		}
 		return res, nil
 	}
-	var steps []string
-	if refresh {
-		steps = append(steps, map[string]string{"apt": aptEnv + "apt-get update -q", "dnf": "dnf makecache -q", "yum": "yum makecache -q"}[mgr])
+	if plan.refresh {
 		res.Data["cache_updated"] = true
 	}
-	steps = append(steps, pkgActions(mgr, install, upgrade, remove)...)
-	act, err := runPkg(ctx, h, mgr, strings.Join(steps, " && "))
+	out, err := runPkg(ctx, h, mgr, strings.Join(plan.steps(mgr), " && "))
 	if err != nil {
-		return res, fmt.Errorf("package: %w", err)
+		return res, fmt.Errorf("apply package: %w", err)
 	}
-	stdout, stderr := trimNL(act.Stdout), trimNL(act.Stderr)
-	res.Data["rc"], res.Data["stdout"], res.Data["stderr"] = act.ExitCode, stdout, stderr
-	res.Data["stdout_lines"] = outLines(stdout)
-	if act.ExitCode != 0 {
-		detail := strings.TrimSpace(stderr)
-		if detail == "" {
-			detail = lastLines(stdout, 5)
-		}
-		return failRes(res, "%s failed (exit %d): %s", mgr, act.ExitCode, detail), nil
-	}
-	res.Changed = todo && pkgChanged(mgr, act.Stdout)
-	if res.Changed {
-		res.Msg = pkgMsg(true, install, upgrade, remove)
+	res = applied(res, mgr, out)
+	res.Data["stdout_lines"] = outLines(trimNL(out.Stdout))
+	if !res.Failed && plan.todo() && pkgChanged(mgr, out.Stdout) {
+		res.Changed, res.Msg = true, plan.msg(true)
 	}
 	return res, nil
 }
@@ -158,14 +143,10 @@ func (p *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 // queryCmd prints pkg:NAME=installed|absent per name, new:NAME=1 for
 // upgradable names (state latest) and cache_age=SECONDS (apt with
 // cache_valid_time).
-func (p *Package) queryCmd(mgr string, names []string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = host.Quote(n)
-	}
-	list := strings.Join(quoted, " ")
+func (w packageWant) queryCmd(mgr string, names []string) string {
+	list := quoteWords(names)
 	var b strings.Builder
-	if mgr == "apt" && p.UpdateCache && p.CacheValidTime > 0 {
+	if mgr == "apt" && w.UpdateCache && w.CacheValidTime > 0 {
 		b.WriteString(`echo "cache_age=$(( $(date +%s) - $(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) ))"` + "\n")
 	}
 	if len(names) == 0 {
@@ -173,45 +154,95 @@ func (p *Package) queryCmd(mgr string, names []string) string {
 	}
 	if mgr == "apt" {
 		fmt.Fprintf(&b, "for p in %s; do case \"$(dpkg-query -W -f '${Status}\\n' \"$p\" 2>/dev/null)\" in *' ok installed'*) echo \"pkg:$p=installed\";; *) echo \"pkg:$p=absent\";; esac; done\n", list)
-		if p.State == "latest" {
+		if w.State == "latest" {
 			fmt.Fprintf(&b, "LC_ALL=C apt-cache policy %s 2>/dev/null | awk '/^[^ ].*:$/ {n=$1; sub(/:$/, \"\", n)} /^  Installed:/ {i=$2} /^  Candidate:/ {if ($2 != i && $2 != \"(none)\") print \"new:\" n \"=1\"}'\n", list)
 		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "for p in %s; do if rpm -q --quiet \"$p\"; then echo \"pkg:$p=installed\"; else echo \"pkg:$p=absent\"; fi; done\n", list)
-	if p.State == "latest" {
+	if w.State == "latest" {
 		fmt.Fprintf(&b, "for p in %s; do if %s -q check-update \"$p\" >/dev/null 2>&1; then :; elif [ $? -eq 100 ]; then echo \"new:$p=1\"; fi; done\n", list, mgr)
 	}
 	return b.String()
 }
 
+// packagePlan is what a package task does: the names to install, upgrade
+// and remove, and whether the package lists are refreshed first.
+type packagePlan struct {
+	install, upgrade, remove []string
+	refresh                  bool
+}
+
+func (p packagePlan) todo() bool { return len(p.install)+len(p.upgrade)+len(p.remove) > 0 }
+
+// plan compares the query's answers for names with what w wants.
+func (w packageWant) plan(in inspection, names []string) packagePlan {
+	var p packagePlan
+	for _, n := range names {
+		installed := in.kv["pkg:"+n] == "installed"
+		switch {
+		case w.State == "absent" && installed:
+			p.remove = append(p.remove, n)
+		case w.State != "absent" && !installed:
+			p.install = append(p.install, n)
+		case w.State == "latest" && in.kv["new:"+n] == "1":
+			p.upgrade = append(p.upgrade, n)
+		}
+	}
+	p.refresh = w.UpdateCache
+	if age, err := strconv.Atoi(in.kv["cache_age"]); err == nil && w.CacheValidTime > 0 && age >= 0 && age < w.CacheValidTime {
+		p.refresh = false
+	}
+	return p
+}
+
+// steps returns the commands of the plan.
+func (p packagePlan) steps(mgr string) []string {
+	var steps []string
+	if p.refresh {
+		steps = append(steps, map[string]string{"apt": aptEnv + "apt-get update -q", "dnf": "dnf makecache -q", "yum": "yum makecache -q"}[mgr])
+	}
+	return append(steps, pkgActions(mgr, p.install, p.upgrade, p.remove)...)
+}
+
+// msg says what is (done: was) to be done: "install a, b; remove c".
+func (p packagePlan) msg(done bool) string {
+	var parts []string
+	for _, a := range []struct {
+		verb  string
+		names []string
+	}{{"install", p.install}, {"upgrade", p.upgrade}, {"remove", p.remove}} {
+		if len(a.names) > 0 {
+			verb := a.verb
+			if done {
+				verb = strings.TrimSuffix(verb, "e") + "ed"
+			}
+			parts = append(parts, verb+" "+strings.Join(a.names, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // pkgActions returns the commands that install, upgrade and remove.
 func pkgActions(mgr string, install, upgrade, remove []string) []string {
-	words := func(ns []string) string {
-		q := make([]string, len(ns))
-		for i, n := range ns {
-			q[i] = host.Quote(n)
-		}
-		return strings.Join(q, " ")
-	}
 	var steps []string
 	if mgr == "apt" {
 		if all := append(append([]string{}, install...), upgrade...); len(all) > 0 {
-			steps = append(steps, aptEnv+"apt-get install "+aptOpts+" "+words(all))
+			steps = append(steps, aptEnv+"apt-get install "+aptOpts+" "+quoteWords(all))
 		}
 		if len(remove) > 0 {
-			steps = append(steps, aptEnv+"apt-get remove "+aptOpts+" "+words(remove))
+			steps = append(steps, aptEnv+"apt-get remove "+aptOpts+" "+quoteWords(remove))
 		}
 		return steps
 	}
 	if len(install) > 0 {
-		steps = append(steps, mgr+" install -y "+words(install))
+		steps = append(steps, mgr+" install -y "+quoteWords(install))
 	}
 	if len(upgrade) > 0 {
-		steps = append(steps, mgr+" upgrade -y "+words(upgrade))
+		steps = append(steps, mgr+" upgrade -y "+quoteWords(upgrade))
 	}
 	if len(remove) > 0 {
-		steps = append(steps, mgr+" remove -y "+words(remove))
+		steps = append(steps, mgr+" remove -y "+quoteWords(remove))
 	}
 	return steps
 }
@@ -255,30 +286,4 @@ func pkgChanged(mgr, out string) bool {
 		return false
 	}
 	return !strings.Contains(out, "Nothing to do")
-}
-
-// pkgMsg says what is (done: was) to be done: "install a, b; remove c".
-func pkgMsg(done bool, install, upgrade, remove []string) string {
-	var parts []string
-	for _, p := range []struct {
-		verb  string
-		names []string
-	}{{"install", install}, {"upgrade", upgrade}, {"remove", remove}} {
-		if len(p.names) > 0 {
-			verb := p.verb
-			if done {
-				verb = strings.TrimSuffix(verb, "e") + "ed"
-			}
-			parts = append(parts, verb+" "+strings.Join(p.names, ", "))
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

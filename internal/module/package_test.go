@@ -47,11 +47,11 @@ func TestPackageNames(t *testing.T) {
 
 func TestPackageAptConvergedOneRoundTrip(t *testing.T) {
 	f := hosttest.New().On(`dpkg-query`, host.Result{Stdout: "pkg:nginx=installed\npkg:php8.2-fpm=installed\npkg:php-mysql=installed\n"})
-	res := apply(t, newCore(t, "package", "name: [nginx, php-fpm, php-mysql]"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "package", "name: [nginx, php-fpm, php-mysql]"), f, testEnv(debian12, nil))
 	if res.Changed || res.Failed || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
-	coreGoldenCalls(t, "package_apt_converged", f.Commands())
+	goldenShell(t, "core/package_apt_converged", f.Commands(), false)
 }
 
 func TestPackageAptInstallWaitsForLock(t *testing.T) {
@@ -63,17 +63,17 @@ func TestPackageAptInstallWaitsForLock(t *testing.T) {
 			}
 			return host.Result{Stdout: "Setting up mariadb-server ...\n0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n"}, nil
 		})
-	res := apply(t, newCore(t, "package", "name: nginx,mariadb\nupdate_cache: true\ncache_valid_time: 3600"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "package", "name: nginx,mariadb\nupdate_cache: true\ncache_valid_time: 3600"), f, testEnv(debian12, nil))
 	if !res.Changed || res.Failed || res.Msg != "installed mariadb-server" || tries != 3 {
 		t.Fatalf("res %+v tries %d", res, tries)
 	}
-	coreGoldenCalls(t, "package_apt_install", f.Commands())
+	goldenShell(t, "core/package_apt_install", f.Commands(), false)
 }
 
 func TestPackageAptCacheFreshAndLatest(t *testing.T) {
 	f := hosttest.New().On(`dpkg-query`, host.Result{Stdout: "cache_age=60\npkg:nginx=installed\nnew:nginx=1\n"}).
 		On(`apt-get install`, host.Result{Stdout: "1 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n"})
-	res := apply(t, newCore(t, "package", "name: nginx\nstate: latest\nupdate_cache: true\ncache_valid_time: 3600"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "package", "name: nginx\nstate: latest\nupdate_cache: true\ncache_valid_time: 3600"), f, testEnv(debian12, nil))
 	if !res.Changed || res.Msg != "upgraded nginx" {
 		t.Fatalf("res %+v", res)
 	}
@@ -82,14 +82,14 @@ func TestPackageAptCacheFreshAndLatest(t *testing.T) {
 			t.Fatalf("cache is fresh, updated anyway: %q", c)
 		}
 	}
-	coreGoldenCalls(t, "package_apt_latest", f.Commands())
+	goldenShell(t, "core/package_apt_latest", f.Commands(), false)
 }
 
 func TestPackageNothingNewlyInstalledIsOK(t *testing.T) {
 	// A virtual package never shows as installed; apt says it did nothing.
 	f := hosttest.New().On(`dpkg-query`, host.Result{Stdout: "pkg:mail-transport-agent=absent\n"}).
 		On(`apt-get install`, host.Result{Stdout: "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n"})
-	res := apply(t, newCore(t, "package", "name: mail-transport-agent"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "package", "name: mail-transport-agent"), f, testEnv(debian12, nil))
 	if res.Changed || res.Failed {
 		t.Fatalf("res %+v", res)
 	}
@@ -97,25 +97,25 @@ func TestPackageNothingNewlyInstalledIsOK(t *testing.T) {
 
 func TestPackageCheckModeAndRemove(t *testing.T) {
 	f := hosttest.New().On(`rpm -q`, host.Result{Stdout: "pkg:ipvsadm=installed\n"})
-	env := coreEnv(rocky9, nil)
+	env := testEnv(rocky9, nil)
 	env.Check = true
-	res := apply(t, newCore(t, "package", "name: ipvsadm\nstate: absent"), f, env)
+	res := apply(t, newModule(t, "package", "name: ipvsadm\nstate: absent"), f, env)
 	if !res.Changed || res.Msg != "would remove ipvsadm" || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
 	env.Check = false
 	f.On(`dnf remove`, host.Result{Stdout: "Removed:\n  ipvsadm\nComplete!\n"})
-	res = apply(t, newCore(t, "package", "name: ipvsadm\nstate: absent"), f, env)
+	res = apply(t, newModule(t, "package", "name: ipvsadm\nstate: absent"), f, env)
 	if !res.Changed || res.Msg != "removed ipvsadm" {
 		t.Fatalf("res %+v", res)
 	}
-	coreGoldenCalls(t, "package_dnf_remove", f.Commands())
+	goldenShell(t, "core/package_dnf_remove", f.Commands(), false)
 }
 
 func TestPackageFailureIsReported(t *testing.T) {
 	f := hosttest.New().On(`dpkg-query`, host.Result{Stdout: "pkg:nope=absent\n"}).
 		On(`apt-get install`, host.Result{ExitCode: 100, Stderr: "E: Unable to locate package nope\n"})
-	res := apply(t, newCore(t, "package", "name: nope"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "package", "name: nope"), f, testEnv(debian12, nil))
 	if !res.Failed || !strings.Contains(res.Msg, "Unable to locate package nope") {
 		t.Fatalf("res %+v", res)
 	}
@@ -124,7 +124,7 @@ func TestPackageFailureIsReported(t *testing.T) {
 func TestPackageProbesFactsWhenMissing(t *testing.T) {
 	f := hosttest.New().On(`os-release`, host.Result{Stdout: "id=debian\nid_like=\nversion_id=12\nname=Debian GNU/Linux\npkg=apt-get\nsvc=systemd\n"}).
 		On(`dpkg-query`, host.Result{Stdout: "pkg:php8.2-fpm=installed\n"})
-	res := apply(t, newCore(t, "package", "name: php-fpm"), f, coreEnv(map[string]any{}, nil))
+	res := apply(t, newModule(t, "package", "name: php-fpm"), f, testEnv(map[string]any{}, nil))
 	if res.Changed || res.Failed || !reflect.DeepEqual(res.Data["packages"], []string{"php8.2-fpm"}) {
 		t.Fatalf("res %+v", res)
 	}
@@ -140,11 +140,11 @@ func TestPackageValidation(t *testing.T) {
 		"name: x\nstate: newest":        `state "newest"`,
 		"name: x\ncache_valid_time: -1": "negative",
 	} {
-		if _, err := newCoreErr("package", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("package", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
-	if _, err := newCoreErr("package", "update_cache: true"); err != nil {
+	if _, err := newModuleErr("package", "update_cache: true"); err != nil {
 		t.Errorf("update_cache alone: %v", err)
 	}
 }

@@ -1,13 +1,6 @@
 package module
 
-import (
-	"context"
-	"fmt"
-	"strings"
-
-	"lvslab/internal/facts"
-	"lvslab/internal/host"
-)
+import "strings"
 
 // Logical package and service names the playbooks use, per OS family. A
 // name that is not here is used as it is.
@@ -47,7 +40,7 @@ var (
 // distribution's version; when it is unknown the unversioned name is used.
 func PackageName(logical string, facts map[string]any) []string {
 	table := redhatPackages
-	if factStr(facts["os_family"]) == "Debian" {
+	if osFamily(facts, "") == "Debian" {
 		table = debianPackages
 	}
 	names, ok := table[logical]
@@ -66,7 +59,7 @@ func PackageName(logical string, facts map[string]any) []string {
 // as they are.
 func ServiceName(logical string, facts map[string]any) string {
 	table := redhatServices
-	if factStr(facts["os_family"]) == "Debian" {
+	if osFamily(facts, "") == "Debian" {
 		table = debianServices
 	}
 	if n, ok := table[logical]; ok {
@@ -95,46 +88,4 @@ func phpVersion(facts map[string]any) string {
 		return v
 	}
 	return phpVersions[dist+" "+factStr(facts["distribution_version"])]
-}
-
-func factStr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
-}
-
-// hostFactsScript prints the few facts package and service need when facts were
-// not gathered; its output is in the facts package's format.
-const hostFactsScript = `. /etc/os-release 2>/dev/null
-echo "id=$ID"; echo "id_like=$ID_LIKE"; echo "version_id=$VERSION_ID"; echo "name=$NAME"
-for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo "pkg=$m"; break; fi; done
-if [ -d /run/systemd/system ]; then echo svc=systemd; else echo svc=sysvinit; fi
-`
-
-// hostFacts returns env.Facts when it has os_family, pkg_mgr and
-// service_mgr, else probes the host for them (one round trip) and returns a
-// copy of env.Facts with them filled in.
-func hostFacts(ctx context.Context, h host.Executor, env *Env) (map[string]any, error) {
-	if factStr(env.Facts["os_family"]) != "" && factStr(env.Facts["pkg_mgr"]) != "" && factStr(env.Facts["service_mgr"]) != "" {
-		return env.Facts, nil
-	}
-	out, err := h.Run(ctx, hostFactsScript, host.RunOpts{})
-	if err != nil {
-		return nil, fmt.Errorf("detecting the package and service manager: %w", err)
-	}
-	probed := facts.Parse(out.Stdout)
-	merged := make(map[string]any, len(env.Facts)+8)
-	for _, k := range []string{"os_family", "distribution", "distribution_version", "distribution_major_version", "pkg_mgr", "service_mgr"} {
-		merged[k] = probed[k]
-	}
-	for k, v := range env.Facts {
-		if factStr(v) != "" {
-			merged[k] = v
-		}
-	}
-	return merged, nil
 }

@@ -2,7 +2,6 @@ package module
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -32,50 +31,57 @@ type Route struct {
 	Persist     *bool  `yaml:"persist"`
 	Restore     bool   `yaml:"restore"` // with state absent and destination default
 
-	dest     netip.Prefix
-	prevFile string // routePrevFile; tests override it
+	prevFile string // where the replaced default route is kept; "" is routePrevFile (tests change it)
 }
 
-// Validate fills defaults and checks the route.
-func (m *Route) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if err := labState(&m.State); err != nil {
-		errs = append(errs, err)
-	}
+// routeWant is the route a route task wants: its arguments with the
+// defaults filled in, and the destination as a prefix.
+type routeWant struct {
+	Route
+	dest netip.Prefix
+}
+
+// want defaults and checks the arguments, reporting every problem.
+func (m *Route) want() (routeWant, error) {
+	var p problems
+	w := routeWant{Route: *m}
+	w.State = stateArg(m.State, &p)
+	w.prevFile = orDefault(m.prevFile, routePrevFile)
 	var gw netip.Addr
 	if m.Gateway != "" {
 		var err error
 		if gw, err = netip.ParseAddr(m.Gateway); err != nil {
-			bad("gateway %q is not an IP address", m.Gateway)
+			p.add("gateway %q is not an IP address", m.Gateway)
 		}
 	}
 	switch d, err := routeParseDest(m.Destination, gw.Is6()); {
 	case m.Destination == "":
-		bad("destination is required (default, a prefix or a host)")
+		p.add("destination is required (default, a prefix or a host)")
 	case err != nil:
-		errs = append(errs, err)
+		p.addErr(err)
 	default:
-		m.dest = d
+		w.dest = d
 		if gw.IsValid() && gw.Is6() != d.Addr().Is6() {
-			bad("gateway %s and destination %s are of different families", gw, d)
+			p.add("gateway %s and destination %s are of different families", gw, d)
 		}
 	}
-	if m.Device != "" && (!labIfName(m.Device) || strings.Contains(m.Device, ":")) {
-		bad("device must be an interface name such as eth0 (not a label like eth0:0), not %q", m.Device)
+	if m.Device != "" && (!ifName(m.Device) || strings.Contains(m.Device, ":")) {
+		p.add("device must be an interface name such as eth0 (not a label like eth0:0), not %q", m.Device)
 	}
 	if m.Gateway == "" && m.Device == "" {
-		bad("gateway or device is required")
+		p.add("gateway or device is required")
 	}
 	if m.Metric != nil && (*m.Metric < 0 || *m.Metric > 1<<31-1) {
-		bad("metric must not be negative")
+		p.add("metric must not be negative")
 	}
-	if m.Restore && (m.State != "absent" || m.dest.Bits() != 0) {
-		bad("restore goes with state absent and destination default")
+	if m.Restore && (w.State != "absent" || w.dest.Bits() != 0) {
+		p.add("restore goes with state absent and destination default")
 	}
-	m.prevFile = routePrevFile
-	return errors.Join(errs...)
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (m *Route) Validate() error { _, err := m.want(); return err }
 
 func routeParseDest(s string, v6 bool) (netip.Prefix, error) {
 	if s == "default" {
@@ -94,37 +100,37 @@ func routeParseDest(s string, v6 bool) (netip.Prefix, error) {
 }
 
 // destArg returns the destination as ip route takes it.
-func (m *Route) destArg() string {
-	if m.dest.Bits() == 0 {
+func (w routeWant) destArg() string {
+	if w.dest.Bits() == 0 {
 		return "default"
 	}
-	return m.dest.String()
+	return w.dest.String()
 }
 
-func (m *Route) ip() string {
-	if m.dest.Addr().Is6() {
+func (w routeWant) ip() string {
+	if w.dest.Addr().Is6() {
 		return "ip -6 route "
 	}
 	return "ip route "
 }
 
-// Unit returns the name of the systemd unit that persists the route.
-func (m *Route) Unit() string {
-	return "lvslab-route-" + strings.ReplaceAll(m.destArg(), "/", "-") + ".service"
+// unit returns the name of the systemd unit that persists the route.
+func (w routeWant) unit() string {
+	return "lvslab-route-" + strings.ReplaceAll(w.destArg(), "/", "-") + ".service"
 }
 
-func (m *Route) args() string {
-	a := []string{m.destArg()}
-	if m.Gateway != "" {
-		a = append(a, "via", m.Gateway)
+func (w routeWant) args() string {
+	a := []string{w.destArg()}
+	if w.Gateway != "" {
+		a = append(a, "via", w.Gateway)
 	}
-	if m.Device != "" {
-		a = append(a, "dev", m.Device)
+	if w.Device != "" {
+		a = append(a, "dev", w.Device)
 	}
-	if m.Metric != nil {
-		a = append(a, "metric", strconv.Itoa(*m.Metric))
+	if w.Metric != nil {
+		a = append(a, "metric", strconv.Itoa(*w.Metric))
 	}
-	return strings.TrimSpace(ipvsJoin(a))
+	return quoteWords(a)
 }
 
 // routeLive is one route as `ip route show` prints it: its line and fields.
@@ -154,13 +160,10 @@ func routeParse(out string) []routeLive {
 	return routes
 }
 
-func (m *Route) matches(r routeLive) bool {
-	metric := r.fields["metric"]
-	if metric == "" {
-		metric = "0"
-	}
-	return r.fields["via"] == m.Gateway && (m.Device == "" || r.fields["dev"] == m.Device) &&
-		((m.Metric == nil && (m.dest.Addr().Is6() || metric == "0")) || (m.Metric != nil && metric == strconv.Itoa(*m.Metric)))
+func (w routeWant) matches(r routeLive) bool {
+	metric := orDefault(r.fields["metric"], "0")
+	return r.fields["via"] == w.Gateway && (w.Device == "" || r.fields["dev"] == w.Device) &&
+		((w.Metric == nil && (w.dest.Addr().Is6() || metric == "0")) || (w.Metric != nil && metric == strconv.Itoa(*w.Metric)))
 }
 
 // routeReplaceArgs rebuilds `ip route replace` arguments from a recorded route line.
@@ -179,78 +182,76 @@ func routeReplaceArgs(line string) string {
 			a = append(a, f[i])
 		}
 	}
-	return strings.TrimSpace(ipvsJoin(a))
+	return quoteWords(a)
 }
 
 // Apply converges the route: one inspect command, then at most one command.
 func (m *Route) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	probes := []string{labProbe("routes", m.ip()+"show exact "+host.Quote(m.destArg())+" 2>&1")}
-	if m.dest.Bits() == 0 {
-		probes = append(probes, labProbe("prev", labCat(m.prevFile)))
-	}
-	p, err := labInspect(ctx, h, "route", labProbes(append(probes, labUnitProbes(m.Unit())...)...))
+	w, err := m.want()
 	if err != nil {
 		return Result{}, err
 	}
-	if !p.ok("routes") {
-		return Result{Failed: true, Msg: fmt.Sprintf("ip route show exact %s: %s", m.destArg(), p.text("routes")), Data: map[string]any{}}, nil
+	p := []string{probe("routes", w.ip()+"show exact "+host.Quote(w.destArg())+" 2>&1")}
+	if w.dest.Bits() == 0 {
+		p = append(p, probe("prev", catFile(w.prevFile)))
 	}
-	routes := routeParse(p.text("routes"))
+	in, err := inspect(ctx, h, "route", probes(append(p, unitProbes(w.unit())...)...))
+	if err != nil {
+		return Result{}, err
+	}
+	if !in.ok("routes") {
+		return Result{Failed: true, Msg: fmt.Sprintf("ip route show exact %s: %s", w.destArg(), in.text("routes")), Data: map[string]any{}}, nil
+	}
+	routes := routeParse(in.text("routes"))
+	steps := w.plan(in, routes)
+	data := map[string]any{"routes": routeLines(routes), "commands": steps}
+	if in.ok("prev") {
+		data["previous"] = in.text("prev")
+	}
+	return runSteps(ctx, h, env, "route", steps, Result{Changed: len(steps) > 0, Data: data})
+}
+
+// plan returns the steps that converge the route, given the routes to its
+// destination the host has.
+func (w routeWant) plan(in inspection, routes []routeLive) []string {
 	var current *routeLive
 	for i := range routes {
-		if m.matches(routes[i]) {
+		if w.matches(routes[i]) {
 			current = &routes[i]
 		}
 	}
 	var steps []string
 	switch {
-	case m.State == "present" && current == nil:
-		if m.dest.Bits() == 0 {
-			prev := host.Quote(m.prevFile)
-			steps = append(steps, "mkdir -p "+host.Quote(m.prevFile[:strings.LastIndex(m.prevFile, "/")+1]),
-				"{ [ -e "+prev+" ] || printf '%s\\n' "+host.Quote(m.previous(routes))+" > "+prev+"; }")
+	case w.State == "present" && current == nil:
+		if w.dest.Bits() == 0 {
+			prev := host.Quote(w.prevFile)
+			steps = append(steps, "mkdir -p "+host.Quote(w.prevFile[:strings.LastIndex(w.prevFile, "/")+1]),
+				"{ [ -e "+prev+" ] || printf '%s\\n' "+host.Quote(w.previous(routes))+" > "+prev+"; }")
 		}
-		steps = append(steps, m.ip()+"replace "+m.args())
-	case m.State == "absent" && current != nil:
-		steps = append(steps, m.ip()+"del "+m.args())
+		steps = append(steps, w.ip()+"replace "+w.args())
+	case w.State == "absent" && current != nil:
+		steps = append(steps, w.ip()+"del "+w.args())
 	}
-	steps = append(steps, labUnitSteps(p, m.Unit(), m.unitText(), m.State == "present" && labBool(m.Persist, true))...)
-	if m.Restore && p.ok("prev") {
-		if prev := routeReplaceArgs(p.text("prev")); prev != "" {
-			steps = append(steps, m.ip()+"replace "+prev)
+	steps = append(steps, unitSteps(in, w.unit(), w.unitText(), w.State == "present" && boolArg(w.Persist, true))...)
+	if w.Restore && in.ok("prev") {
+		if prev := routeReplaceArgs(in.text("prev")); prev != "" {
+			steps = append(steps, w.ip()+"replace "+prev)
 		}
-		steps = append(steps, "rm -f "+host.Quote(m.prevFile))
+		steps = append(steps, "rm -f "+host.Quote(w.prevFile))
 	}
-	data := map[string]any{"routes": routeLines(routes), "commands": steps}
-	if p.ok("prev") {
-		data["previous"] = p.text("prev")
-	}
-	res := Result{Changed: len(steps) > 0, Data: data}
-	if len(steps) == 0 || env.Check {
-		return res, nil
-	}
-	if _, failed, err := labApplyScript(ctx, h, "route", steps); err != nil || failed != nil {
-		if failed != nil {
-			return *failed, nil
-		}
-		return Result{}, err
-	}
-	return res, nil
+	return steps
 }
 
 // previous returns the route that replace is about to override: the one with
 // the declared metric, else the best (lowest metric) one, else "".
-func (m *Route) previous(routes []routeLive) string {
+func (w routeWant) previous(routes []routeLive) string {
 	want := "0"
-	if m.Metric != nil {
-		want = strconv.Itoa(*m.Metric)
+	if w.Metric != nil {
+		want = strconv.Itoa(*w.Metric)
 	}
 	best, bestMetric := "", -1
 	for _, r := range routes {
-		metric := r.fields["metric"]
-		if metric == "" {
-			metric = "0"
-		}
+		metric := orDefault(r.fields["metric"], "0")
 		if metric == want {
 			return r.line
 		}
@@ -269,6 +270,6 @@ func routeLines(routes []routeLive) []string {
 	return lines
 }
 
-func (m *Route) unitText() string {
-	return labUnitText("lvslab route "+m.destArg(), "/sbin/"+m.ip()+"replace "+m.args(), "/sbin/"+m.ip()+"del "+m.args())
+func (w routeWant) unitText() string {
+	return unitText("lvslab route "+w.destArg(), "/sbin/"+w.ip()+"replace "+w.args(), "/sbin/"+w.ip()+"del "+w.args())
 }

@@ -11,13 +11,17 @@ import (
 )
 
 func routeStdout(routes, prev string, prevRC int, unit string, unitRC int, enabled string) string {
-	return labStdout(labFakeProbe{"routes", routes, 0}, labFakeProbe{"prev", prev, prevRC},
-		labFakeProbe{"unit", unit, unitRC}, labFakeProbe{"enabled", enabled, 0})
+	return probeOutput(fakeProbe{"routes", routes, 0}, fakeProbe{"prev", prev, prevRC},
+		fakeProbe{"unit", unit, unitRC}, fakeProbe{"enabled", enabled, 0})
 }
 
 func TestRouteFake(t *testing.T) {
 	gwArgs := "{destination: default, gateway: 192.168.30.106, device: eth0}"
-	unit := labNew(t, "route", gwArgs).(*Route).unitText()
+	w, err := newModule(t, "route", gwArgs).(*Route).want()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := w.unitText()
 	dhcp := "default via 192.168.30.1 dev eth0 proto dhcp src 192.168.30.107 metric 100\n"
 	ours := "default via 192.168.30.106 dev eth0\n"
 	cases := []struct {
@@ -34,8 +38,8 @@ func TestRouteFake(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := labFake(c.stdout)
-			res := labApply(t, labNew(t, "route", c.args), f, labEnv("Debian"))
+			f := probeFake(c.stdout)
+			res := apply(t, newModule(t, "route", c.args), f, familyEnv("Debian"))
 			if res.Changed != c.changed || res.Failed {
 				t.Fatalf("changed=%v failed=%v msg=%q data=%v", res.Changed, res.Failed, res.Msg, res.Data)
 			}
@@ -45,9 +49,9 @@ func TestRouteFake(t *testing.T) {
 				}
 				return
 			}
-			labGolden(t, c.name, f.Calls)
-			f = labFake(c.stdout)
-			if res := labApply(t, labNew(t, "route", c.args), f, &Env{Check: true}); !res.Changed || len(f.Calls) != 1 {
+			goldenShell(t, "lab/"+c.name, f.Calls, true)
+			f = probeFake(c.stdout)
+			if res := apply(t, newModule(t, "route", c.args), f, &Env{Check: true}); !res.Changed || len(f.Calls) != 1 {
 				t.Fatalf("check mode: changed=%v calls=%d", res.Changed, len(f.Calls))
 			}
 		})
@@ -70,7 +74,7 @@ func TestRouteValidate(t *testing.T) {
 		"{destination: default, gateway: nope}":                    "not an IP address",
 	} {
 		m := &Route{}
-		if err := Decode(labYAML(t, args), m); err != nil {
+		if err := Decode(yamlNode(t, args), m); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Validate(); err == nil || !strings.Contains(err.Error(), want) {
@@ -80,7 +84,7 @@ func TestRouteValidate(t *testing.T) {
 }
 
 func TestRouteInNetns(t *testing.T) {
-	e := labNetns(t)
+	e := netnsExec(t)
 	ctx := context.Background()
 	if r, err := e.Run(ctx, "ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up && ip addr add 10.0.0.5/24 dev d0 && ip route add default via 10.0.0.1", host.RunOpts{}); err != nil || r.ExitCode != 0 {
 		t.Fatalf("setup: %v %s", err, r.Stderr)
@@ -88,10 +92,10 @@ func TestRouteInNetns(t *testing.T) {
 	prev := filepath.Join(t.TempDir(), "lvslab", "route-default.prev")
 	run := func(args string) (Result, int) {
 		t.Helper()
-		m := labNew(t, "route", args).(*Route)
+		m := newModule(t, "route", args).(*Route)
 		m.prevFile = prev
-		rec := &labCounting{Executor: e}
-		res, err := m.Apply(ctx, rec, labEnv("Debian"))
+		rec := &counting{Executor: e}
+		res, err := m.Apply(ctx, rec, familyEnv("Debian"))
 		if err != nil || res.Failed {
 			t.Fatalf("%s: %v %q", args, err, res.Msg)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"lvslab/internal/host"
@@ -30,69 +31,66 @@ type Service struct {
 	DaemonReload bool   `yaml:"daemon_reload"`
 }
 
-// Validate checks the state and that there is something to do.
-func (s *Service) Validate() error {
-	var errs []string
-	if s.Name != "" && !serviceNameRE.MatchString(s.Name) {
-		errs = append(errs, fmt.Sprintf("invalid service name %q", s.Name))
+// serviceWant is what a service task wants (its arguments need no defaults).
+type serviceWant struct{ Service }
+
+// want checks the arguments, reporting every problem.
+func (m *Service) want() (serviceWant, error) {
+	var p problems
+	if m.Name != "" && !serviceNameRE.MatchString(m.Name) {
+		p.add("invalid service name %q", m.Name)
 	}
-	if s.State != "" && !oneOf(s.State, "started", "stopped", "restarted", "reloaded") {
-		errs = append(errs, fmt.Sprintf("state %q: want started, stopped, restarted or reloaded", s.State))
+	if m.State != "" && !slices.Contains([]string{"started", "stopped", "restarted", "reloaded"}, m.State) {
+		p.add("state %q: want started, stopped, restarted or reloaded", m.State)
 	}
 	switch {
-	case s.Name == "" && (s.State != "" || s.Enabled != nil):
-		errs = append(errs, "name is required")
-	case s.Name == "" && !s.DaemonReload:
-		errs = append(errs, "name is required")
-	case s.Name != "" && s.State == "" && s.Enabled == nil:
-		errs = append(errs, "give state, enabled or both")
+	case m.Name == "" && (m.State != "" || m.Enabled != nil):
+		p.add("name is required")
+	case m.Name == "" && !m.DaemonReload:
+		p.add("name is required")
+	case m.Name != "" && m.State == "" && m.Enabled == nil:
+		p.add("give state, enabled or both")
 	}
-	return joinErrs("service", errs)
+	return serviceWant{*m}, p.err()
 }
 
-// Apply converges the service.
-func (s *Service) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+// Validate reports every problem of the arguments.
+func (m *Service) Validate() error { _, err := m.want(); return err }
+
+// serviceHave is a service as the host reports it.
+type serviceHave struct {
+	found   bool
+	active  string // systemctl is-active, or active/inactive from the init script
+	enabled string // systemctl is-enabled, or enabled/disabled from the rc links
+}
+
+// Apply converges the service: the facts (when not gathered), one query,
+// then at most one command.
+func (m *Service) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	f, err := hostFacts(ctx, h, env)
 	if err != nil {
 		return Result{}, err
 	}
 	systemd := factStr(f["service_mgr"]) == "systemd"
-	unit := ServiceName(s.Name, f)
+	unit := ServiceName(w.Name, f)
 	res := Result{Data: map[string]any{"name": unit}}
-	if s.Name == "" {
-		if env.Check {
-			return res, nil
-		}
-		out, err := h.Run(ctx, "systemctl daemon-reload", host.RunOpts{})
-		if err != nil || out.ExitCode != 0 {
-			return res, cmdErr("systemctl daemon-reload", out, err)
-		}
-		return res, nil
+	if w.Name == "" {
+		return runSteps(ctx, h, env, "systemctl daemon-reload", []string{"systemctl daemon-reload"}, res)
 	}
-	q := host.Quote(unit)
-	var query string
-	if systemd {
-		if s.DaemonReload && !env.Check {
-			query = "systemctl daemon-reload || exit 1\n"
-		}
-		query += fmt.Sprintf("systemctl show -p LoadState -- %s\necho \"active=$(systemctl is-active -- %s 2>/dev/null)\"\necho \"enabled=$(systemctl is-enabled -- %s 2>/dev/null)\"\n", q, q, q)
-	} else {
-		query = sysvPrelude(unit) + fmt.Sprintf(`[ -x /etc/init.d/%s ] || echo LoadState=not-found
-if $svc status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
-e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0-9]%s; do if [ -e "$f" ]; then e=enabled; fi; done; echo "enabled=$e"
-`, q, q, q)
+	in, err := inspect(ctx, h, "service "+unit, w.query(unit, systemd, env.Check))
+	if err == nil {
+		err = in.failure("service " + unit)
 	}
-	out, err := h.Run(ctx, query, host.RunOpts{})
 	if err != nil {
-		return res, fmt.Errorf("service %s: %w", unit, err)
+		return res, err
 	}
-	if out.ExitCode != 0 {
-		return res, cmdErr("service "+unit, out, nil)
-	}
-	kv, _, _ := parseKV(out.Stdout, "")
-	active := oneOf(kv["active"], "active", "activating", "reloading")
-	res.Data["status"] = map[string]any{"active": kv["active"], "enabled": kv["enabled"]}
-	if kv["LoadState"] == "not-found" {
+	have := serviceHave{found: in.kv["LoadState"] != "not-found", active: in.kv["active"], enabled: in.kv["enabled"]}
+	res.Data["status"] = map[string]any{"active": have.active, "enabled": have.enabled}
+	if !have.found {
 		if env.Check {
 			// The package an earlier task would install may bring it.
 			res.Skipped, res.Msg = true, fmt.Sprintf("service %s not found (yet)", unit)
@@ -100,52 +98,62 @@ e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0
 		}
 		return failRes(res, "could not find the requested service %s", unit), nil
 	}
-	var acts, msgs []string
-	if s.Enabled != nil {
-		isEnabled := oneOf(kv["enabled"], "enabled", "enabled-runtime", "alias", "static", "indirect", "generated")
-		if *s.Enabled && !isEnabled || !*s.Enabled && kv["enabled"] == "enabled" {
-			verb := map[bool]string{true: "enable", false: "disable"}[*s.Enabled]
-			acts, msgs = append(acts, serviceCmd(systemd, unit, verb)), append(msgs, verb+"d")
+	acts, done := w.plan(have, systemd, unit)
+	res.Changed, res.Msg = len(acts) > 0, strings.Join(done, ", ")
+	return runSteps(ctx, h, env, "service "+unit, acts, res)
+}
+
+// query prints LoadState=not-found for a service that does not exist,
+// active= and enabled=; with daemon_reload (not in check mode) systemd
+// reloads its units first.
+func (w serviceWant) query(unit string, systemd, check bool) string {
+	q := host.Quote(unit)
+	if systemd {
+		query := ""
+		if w.DaemonReload && !check {
+			query = "systemctl daemon-reload || exit 1\n"
+		}
+		return query + fmt.Sprintf("systemctl show -p LoadState -- %s\necho \"active=$(systemctl is-active -- %s 2>/dev/null)\"\necho \"enabled=$(systemctl is-enabled -- %s 2>/dev/null)\"\n", q, q, q)
+	}
+	return sysvPrelude(unit) + fmt.Sprintf(`[ -x /etc/init.d/%s ] || echo LoadState=not-found
+if $svc status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
+e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0-9]%s; do if [ -e "$f" ]; then e=enabled; fi; done; echo "enabled=$e"
+`, q, q, q)
+}
+
+// plan returns the commands that bring the service from have to what w
+// wants, and what each does ("enabled", "started").
+func (w serviceWant) plan(have serviceHave, systemd bool, unit string) (acts, done []string) {
+	if w.Enabled != nil {
+		isEnabled := slices.Contains([]string{"enabled", "enabled-runtime", "alias", "static", "indirect", "generated"}, have.enabled)
+		if *w.Enabled && !isEnabled || !*w.Enabled && have.enabled == "enabled" {
+			verb := map[bool]string{true: "enable", false: "disable"}[*w.Enabled]
+			acts, done = append(acts, serviceCmd(systemd, unit, verb)), append(done, verb+"d")
 		}
 	}
-	verb, done := "", ""
-	switch s.State {
+	active := slices.Contains([]string{"active", "activating", "reloading"}, have.active)
+	verb, did := "", ""
+	switch w.State {
 	case "started":
 		if !active {
-			verb, done = "start", "started"
+			verb, did = "start", "started"
 		}
 	case "stopped":
 		if active {
-			verb, done = "stop", "stopped"
+			verb, did = "stop", "stopped"
 		}
 	case "restarted":
-		verb, done = "restart", "restarted"
+		verb, did = "restart", "restarted"
 	case "reloaded":
-		verb, done = "reload", "reloaded"
+		verb, did = "reload", "reloaded"
 		if !active {
 			verb = "start"
 		}
 	}
 	if verb != "" {
-		acts, msgs = append(acts, serviceCmd(systemd, unit, verb)), append(msgs, done)
+		acts, done = append(acts, serviceCmd(systemd, unit, verb)), append(done, did)
 	}
-	if len(acts) == 0 {
-		return res, nil
-	}
-	res.Changed, res.Msg = true, strings.Join(msgs, ", ")
-	if env.Check {
-		return res, nil
-	}
-	act, err := h.Run(ctx, strings.Join(acts, " && "), host.RunOpts{})
-	if err != nil {
-		return res, fmt.Errorf("service %s: %w", unit, err)
-	}
-	if act.ExitCode != 0 {
-		res.Data["rc"], res.Data["stdout"], res.Data["stderr"] = act.ExitCode, trimNL(act.Stdout), trimNL(act.Stderr)
-		detail := strings.TrimSpace(act.Stderr + "\n" + act.Stdout)
-		return failRes(res, "%s %s failed (exit %d): %s", strings.Join(msgs, ", "), unit, act.ExitCode, detail), nil
-	}
-	return res, nil
+	return acts, done
 }
 
 // sysvPrelude sets $svc to the way of calling the init script.

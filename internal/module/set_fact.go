@@ -28,9 +28,12 @@ func (s *SetFact) UnmarshalYAML(n *yaml.Node) error {
 	return n.Decode(&s.Facts)
 }
 
-// Validate checks that the names are identifiers templates can use.
-func (s *SetFact) Validate() error {
-	var errs []string
+// setFactWant is what a set_fact task sets (its arguments need no defaults).
+type setFactWant struct{ SetFact }
+
+// want checks that the names are identifiers templates can use.
+func (s *SetFact) want() (setFactWant, error) {
+	var p problems
 	names := make([]string, 0, len(s.Facts))
 	for k := range s.Facts {
 		names = append(names, k)
@@ -38,17 +41,24 @@ func (s *SetFact) Validate() error {
 	sort.Strings(names)
 	for _, k := range names {
 		if !factNameRE.MatchString(k) {
-			errs = append(errs, fmt.Sprintf("invalid fact name %q", k))
+			p.add("invalid fact name %q", k)
 		}
 	}
 	if len(s.Facts) == 0 {
-		errs = append(errs, "no facts given")
+		p.add("no facts given")
 	}
-	return joinErrs("set_fact", errs)
+	return setFactWant{*s}, p.err()
 }
 
+// Validate reports every problem of the arguments.
+func (s *SetFact) Validate() error { _, err := s.want(); return err }
+
 // Apply returns the facts.
-func (s *SetFact) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+func (m *SetFact) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	s, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	out := make(map[string]any, len(s.Facts))
 	for k, v := range s.Facts {
 		out[k] = v

@@ -25,19 +25,30 @@ func (s *Shell) UnmarshalYAML(n *yaml.Node) error {
 	return freeForm(n, &s.Cmd, (*plain)(s))
 }
 
-// Validate reads the free-form options and fills defaults.
-func (s *Shell) Validate() error {
-	s.Cmd = peelOptions(s.Cmd, map[string]*string{"chdir": &s.Chdir, "creates": &s.Creates, "removes": &s.Removes, "executable": &s.Executable})
-	if s.Executable == "" {
-		s.Executable = "/bin/sh"
+// shellWant is the script a shell task runs: its arguments with the free
+// form's leading options read and the defaults filled in.
+type shellWant struct{ Shell }
+
+// want reads the free-form options and fills defaults.
+func (s *Shell) want() (shellWant, error) {
+	var p problems
+	w := shellWant{*s}
+	w.Cmd = peelOptions(s.Cmd, map[string]*string{"chdir": &w.Chdir, "creates": &w.Creates, "removes": &w.Removes, "executable": &w.Executable})
+	w.Executable = orDefault(w.Executable, "/bin/sh")
+	if w.Cmd == "" {
+		p.add("no command given")
 	}
-	if s.Cmd == "" {
-		return joinErrs("shell", []string{"no command given"})
-	}
-	return nil
+	return w, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (s *Shell) Validate() error { _, err := s.want(); return err }
 
 // Apply runs the script.
 func (s *Shell) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	return runCmd(ctx, h, env, host.Quote(s.Executable)+" -c "+host.Quote(s.Cmd), s.CmdOpts, s.Cmd)
+	w, err := s.want()
+	if err != nil {
+		return Result{}, err
+	}
+	return runCmd(ctx, h, env, host.Quote(w.Executable)+" -c "+host.Quote(w.Cmd), w.CmdOpts, w.Cmd)
 }

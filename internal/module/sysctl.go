@@ -33,110 +33,116 @@ type Sysctl struct {
 	SysctlSet  *bool  `yaml:"sysctl_set"`
 }
 
-// Validate fills defaults and checks name and value.
-func (s *Sysctl) Validate() error {
-	var errs []string
-	if !sysctlNameRE.MatchString(s.Name) {
-		errs = append(errs, fmt.Sprintf("invalid name %q", s.Name))
+// sysctlWant is what a sysctl task wants: its arguments with the defaults
+// filled in.
+type sysctlWant struct {
+	Sysctl
+	reload, set bool
+}
+
+// want defaults and checks the arguments, reporting every problem.
+func (m *Sysctl) want() (sysctlWant, error) {
+	var p problems
+	w := sysctlWant{Sysctl: *m, reload: boolArg(m.Reload, true), set: boolArg(m.SysctlSet, true)}
+	if !sysctlNameRE.MatchString(m.Name) {
+		p.add("invalid name %q", m.Name)
 	}
-	if s.State == "" {
-		s.State = "present"
-	}
-	switch s.State {
+	w.State = orDefault(m.State, "present")
+	switch w.State {
 	case "present":
-		if strings.TrimSpace(s.Value) == "" || strings.ContainsAny(s.Value, "\n") {
-			errs = append(errs, "state present needs a one-line value")
+		if strings.TrimSpace(m.Value) == "" || strings.ContainsAny(m.Value, "\n") {
+			p.add("state present needs a one-line value")
 		}
 	case "absent":
 	default:
-		errs = append(errs, fmt.Sprintf("state %q: want present or absent", s.State))
+		p.add("state %q: want present or absent", w.State)
 	}
-	if s.SysctlFile == "" {
-		s.SysctlFile = "/etc/sysctl.d/99-lvslab.conf"
-	}
-	t := true
-	if s.Reload == nil {
-		s.Reload = &t
-	}
-	if s.SysctlSet == nil {
-		s.SysctlSet = &t
-	}
-	return joinErrs("sysctl", errs)
+	w.SysctlFile = orDefault(m.SysctlFile, "/etc/sysctl.d/99-lvslab.conf")
+	return w, p.err()
 }
 
-// Apply converges the runtime value and the file.
-func (s *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	script := sysctlRead(s.Name) + probeScript(s.SysctlFile, probeOpts{Content: true, Limit: -1, Follow: true})
-	out, err := h.Run(ctx, script, host.RunOpts{})
+// Validate reports every problem of the arguments.
+func (m *Sysctl) Validate() error { _, err := m.want(); return err }
+
+// sysctlPlan is what a sysctl task does: the file's new content (when it
+// changes), the runtime value (when it is set), and the command that
+// applies them.
+type sysctlPlan struct {
+	content    string // the file's new content
+	writeFile  bool
+	runtime    string // the value the kernel has, or "(not available)"
+	setRuntime bool
+	cmd        string // sysctl -p FILE or sysctl -w NAME=VALUE, run after the file is written
+}
+
+// Apply converges the runtime value and the file: one inspect command,
+// then the file written and one command.
+func (m *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := m.want()
 	if err != nil {
-		return Result{}, fmt.Errorf("sysctl %s: %w", s.Name, err)
+		return Result{}, err
 	}
-	if out.ExitCode != 0 {
-		return Result{}, cmdErr("sysctl "+s.Name, out, nil)
-	}
-	st, err := parseProbe(out.Stdout)
+	st, err := probeFile(ctx, h, "sysctl "+w.Name, sysctlRead(w.Name)+probeScript(w.SysctlFile, probeOpts{Content: true, Limit: -1, Follow: true}))
 	if err != nil {
-		return Result{}, fmt.Errorf("sysctl %s: %w", s.Name, err)
+		return Result{}, err
 	}
-	res := Result{Data: map[string]any{"name": s.Name, "sysctl_file": s.SysctlFile}}
+	res := Result{Data: map[string]any{"name": w.Name, "sysctl_file": w.SysctlFile}}
 	runtime, known := sysctlValue(st.Extra["sysctl_value"]), st.Extra["sysctl_rc"] == "0"
-	want := sysctlValue(s.Value)
-	present := s.State == "present"
-	if present && !known && (*s.SysctlSet || *s.Reload) && !env.Check {
-		return failRes(res, "sysctl %s is not available on this host: %s", s.Name, runtime), nil
+	if w.State == "present" && !known && (w.set || w.reload) && !env.Check {
+		return failRes(res, "sysctl %s is not available on this host: %s", w.Name, runtime), nil
 	}
-	if !known {
-		runtime = "(not available)"
-	}
-	res.Data["value"] = runtime
-	setRuntime := present && *s.SysctlSet && runtime != want
+	plan := w.plan(st, runtime, known)
+	res.Data["value"] = plan.runtime
 	if st.Other != "" {
-		return failRes(res, "%s is a %s, not a file", s.SysctlFile, st.Other), nil
+		return failRes(res, "%s is a %s, not a file", w.SysctlFile, st.Other), nil
 	}
-	content := string(st.Content)
-	newContent := sysctlEdit(content, s.Name, want, present)
-	var fileChanged bool
-	if newContent != content || (present && !st.Exists) {
-		wres, err := writeFile(ctx, h, env, st, writeOpts{DefaultMode: 0644}, bytesPayload([]byte(newContent)))
+	if plan.writeFile {
+		wres, err := writeFile(ctx, h, env, st, writeOpts{DefaultMode: 0644}, bytesPayload([]byte(plan.content)))
 		if err != nil || wres.Failed {
-			wres.Data["name"] = s.Name
+			wres.Data["name"] = w.Name
 			return wres, err
 		}
-		fileChanged = true
 		res.Diff = wres.Diff
 	}
-	if setRuntime {
-		res.Data["value"] = want
-		if env.Diff {
-			res.Diff = append(res.Diff, FileDiff{Path: "sysctl " + s.Name + " (runtime)", Before: runtime + "\n", After: want + "\n"})
-		}
-	}
 	var msgs []string
-	if fileChanged {
-		msgs = append(msgs, s.SysctlFile+" updated")
+	if plan.writeFile {
+		msgs = append(msgs, w.SysctlFile+" updated")
 	}
-	if setRuntime {
-		msgs = append(msgs, fmt.Sprintf("runtime %s -> %s", runtime, want))
+	if plan.setRuntime {
+		res.Data["value"] = w.value()
+		if env.Diff {
+			res.Diff = append(res.Diff, FileDiff{Path: "sysctl " + w.Name + " (runtime)", Before: plan.runtime + "\n", After: w.value() + "\n"})
+		}
+		msgs = append(msgs, fmt.Sprintf("runtime %s -> %s", plan.runtime, w.value()))
 	}
 	res.Changed, res.Msg = len(msgs) > 0, strings.Join(msgs, ", ")
-	var cmd string
+	var steps []string
+	if plan.cmd != "" {
+		steps = []string{plan.cmd}
+	}
+	return runSteps(ctx, h, env, plan.cmd, steps, res)
+}
+
+// value is the wanted value, its white space normalised.
+func (w sysctlWant) value() string { return sysctlValue(w.Value) }
+
+// plan compares the file (st) and the runtime value with what w wants.
+func (w sysctlWant) plan(st fileState, runtime string, known bool) sysctlPlan {
+	present := w.State == "present"
+	p := sysctlPlan{runtime: runtime}
+	if !known {
+		p.runtime = "(not available)"
+	}
+	p.setRuntime = present && w.set && p.runtime != w.value()
+	p.content = sysctlEdit(string(st.Content), w.Name, w.value(), present)
+	p.writeFile = p.content != string(st.Content) || (present && !st.Exists)
 	switch {
-	case fileChanged && *s.Reload && present:
-		cmd = "sysctl -p " + host.Quote(s.SysctlFile)
-	case setRuntime:
-		cmd = "sysctl -w " + host.Quote(s.Name+"="+want)
+	case p.writeFile && w.reload && present:
+		p.cmd = "sysctl -p " + host.Quote(w.SysctlFile)
+	case p.setRuntime:
+		p.cmd = "sysctl -w " + host.Quote(w.Name+"="+w.value())
 	}
-	if env.Check || cmd == "" {
-		return res, nil
-	}
-	act, err := h.Run(ctx, cmd, host.RunOpts{})
-	if err != nil {
-		return res, fmt.Errorf("sysctl %s: %w", s.Name, err)
-	}
-	if act.ExitCode != 0 {
-		return failRes(res, "%s failed (exit %d): %s", cmd, act.ExitCode, strings.TrimSpace(act.Stderr+"\n"+act.Stdout)), nil
-	}
-	return res, nil
+	return p
 }
 
 // sysctlRead prints sysctl_rc and sysctl_value (on one line) of key. A key

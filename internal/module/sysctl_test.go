@@ -21,16 +21,16 @@ func sysctlAnswer(rc, value, file string, exists bool) host.Result {
 
 func TestSysctlConvergedOneRoundTrip(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "1", "# lab\nnet.ipv4.ip_forward=1\n", true))
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.ip_forward\nvalue: 1"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.ip_forward\nvalue: 1"), f, testEnv(debian12, nil))
 	if res.Changed || res.Failed || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
-	coreGoldenCalls(t, "sysctl_converged", f.Commands())
+	goldenShell(t, "core/sysctl_converged", f.Commands(), false)
 }
 
 func TestSysctlRuntimeDrift(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "0", "net.ipv4.ip_forward = 1\n", true))
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.ip_forward\nvalue: 1"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.ip_forward\nvalue: 1"), f, testEnv(debian12, nil))
 	if !res.Changed || res.Msg != "runtime 0 -> 1" || len(uploads(f.Commands())) != 0 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
@@ -41,9 +41,9 @@ func TestSysctlRuntimeDrift(t *testing.T) {
 
 func TestSysctlFileDriftReplacesInPlace(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "2", "# lab\nnet.ipv4.conf.all.arp_announce = 0\nnet.ipv4.conf.lo.arp_ignore = 1\nnet.ipv4.conf.all.arp_announce=0\n", true))
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Diff = true
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.conf.all.arp_announce\nvalue: 2"), f, env)
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.conf.all.arp_announce\nvalue: 2"), f, env)
 	if !res.Changed || res.Msg != sysctlFile+" updated" {
 		t.Fatalf("res %+v", res)
 	}
@@ -54,14 +54,14 @@ func TestSysctlFileDriftReplacesInPlace(t *testing.T) {
 	if len(res.Diff) != 1 || res.Diff[0].After != want {
 		t.Fatalf("diff %+v", res.Diff)
 	}
-	coreGoldenCalls(t, "sysctl_file_drift", f.Commands())
+	goldenShell(t, "core/sysctl_file_drift", f.Commands(), false)
 }
 
 func TestSysctlNewFileCheckMode(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "0", "", false))
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check, env.Diff = true, true
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1\nsysctl_file: /etc/sysctl.d/90-ipvs.conf"), f, env)
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1\nsysctl_file: /etc/sysctl.d/90-ipvs.conf"), f, env)
 	if !res.Changed || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v calls %q", res, f.Commands())
 	}
@@ -72,7 +72,7 @@ func TestSysctlNewFileCheckMode(t *testing.T) {
 
 func TestSysctlAbsentLeavesRuntime(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "1", "a = 1\nnet.ipv4.ip_forward = 1\n", true))
-	res := apply(t, newCore(t, "sysctl", "name: net/ipv4/ip_forward\nstate: absent"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "sysctl", "name: net/ipv4/ip_forward\nstate: absent"), f, testEnv(debian12, nil))
 	if !res.Changed || string(f.Files[sysctlFile].Data) != "a = 1\n" {
 		t.Fatalf("res %+v files %v", res, f.Files)
 	}
@@ -85,11 +85,11 @@ func TestSysctlAbsentLeavesRuntime(t *testing.T) {
 
 func TestSysctlUnknownKey(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("255", "sysctl: cannot stat /proc/sys/net/ipv4/vs/expire_nodest_conn: No such file or directory", "", false))
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.expire_nodest_conn\nvalue: 1"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.vs.expire_nodest_conn\nvalue: 1"), f, testEnv(debian12, nil))
 	if !res.Failed || !strings.Contains(res.Msg, "not available on this host") || len(f.Commands()) != 1 {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.expire_nodest_conn\nvalue: 1\nreload: false\nsysctl_set: false"), f, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "sysctl", "name: net.ipv4.vs.expire_nodest_conn\nvalue: 1\nreload: false\nsysctl_set: false"), f, testEnv(debian12, nil))
 	if res.Failed || !res.Changed {
 		t.Fatalf("persist only: %+v", res)
 	}
@@ -97,7 +97,7 @@ func TestSysctlUnknownKey(t *testing.T) {
 
 func TestSysctlVectorValue(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "32768 60999", "net.ipv4.ip_local_port_range = 32768   60999\n", true))
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.ip_local_port_range\nvalue: '32768\t60999'"), f, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.ip_local_port_range\nvalue: '32768\t60999'"), f, testEnv(debian12, nil))
 	if res.Changed {
 		t.Fatalf("res %+v", res)
 	}
@@ -110,7 +110,7 @@ func TestSysctlValidation(t *testing.T) {
 		"name: a.b":                      "one-line value",
 		"name: a.b\nvalue: 1\nstate: on": `state "on"`,
 	} {
-		if _, err := newCoreErr("sysctl", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("sysctl", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}
@@ -121,9 +121,9 @@ func TestSysctlProbeLocal(t *testing.T) {
 	// is "Linux" everywhere) and a file under a temporary directory.
 	dir := t.TempDir()
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check = true
-	res := apply(t, newCore(t, "sysctl", "name: kernel.ostype\nvalue: Linux\nsysctl_file: "+dir+"/x.conf"), l, env)
+	res := apply(t, newModule(t, "sysctl", "name: kernel.ostype\nvalue: Linux\nsysctl_file: "+dir+"/x.conf"), l, env)
 	if !res.Changed || res.Msg != dir+"/x.conf updated" || res.Data["value"] != "Linux" {
 		t.Fatalf("res %+v", res)
 	}
@@ -131,9 +131,9 @@ func TestSysctlProbeLocal(t *testing.T) {
 
 func TestSysctlUnknownKeyInCheckModeIsAChange(t *testing.T) {
 	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("255", "sysctl: cannot stat", "", false))
-	env := coreEnv(debian12, nil)
+	env := testEnv(debian12, nil)
 	env.Check = true
-	res := apply(t, newCore(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1"), f, env)
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.vs.conntrack\nvalue: 1"), f, env)
 	if res.Failed || !res.Changed || !strings.Contains(res.Msg, "runtime (not available) -> 1") {
 		t.Fatalf("res %+v", res)
 	}
@@ -157,7 +157,7 @@ func TestSysctlReadAsSysctl(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", sh, key, err)
 			}
-			kv, _, _ := parseKV(string(out), contentMark)
+			kv := parseInspection(string(out)).kv
 			rc := kv["sysctl_rc"]
 			if rc != "0" {
 				rc = "nonzero"

@@ -20,18 +20,24 @@ type Template struct {
 	FileAttrs `yaml:",inline"`
 }
 
-// Validate checks that src and dest are given.
-func (t *Template) Validate() error {
-	var errs []string
+// templateWant is what a template task wants (its arguments need no defaults).
+type templateWant struct{ Template }
+
+// want checks that src and dest are given.
+func (t *Template) want() (templateWant, error) {
+	var p problems
 	if t.Src == "" {
-		errs = append(errs, "src is required")
+		p.add("src is required")
 	}
 	if t.Dest == "" {
-		errs = append(errs, "dest is required")
+		p.add("dest is required")
 	}
-	errs = append(errs, t.FileAttrs.check()...)
-	return joinErrs("template", errs)
+	t.FileAttrs.check(&p)
+	return templateWant{*t}, p.err()
 }
+
+// Validate reports every problem of the arguments.
+func (t *Template) Validate() error { _, err := t.want(); return err }
 
 // Lint checks that src exists and parses as a template.
 func (t *Template) Lint(baseDir string, parse func(name, text string) error) error {
@@ -49,9 +55,13 @@ func (t *Template) Lint(baseDir string, parse func(name, text string) error) err
 	return parse(p, string(text))
 }
 
-// Apply renders src and converges dest.
+// Apply renders src and converges dest as copy does.
 func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
-	p, err := findLocal(env.BaseDir, t.Src, "templates")
+	w, err := t.want()
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := findLocal(env.BaseDir, w.Src, "templates")
 	if err != nil {
 		return Result{}, fmt.Errorf("template: %w", err)
 	}
@@ -66,5 +76,5 @@ func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result
 	if err != nil {
 		return Result{}, fmt.Errorf("template: %w", err)
 	}
-	return putFile(ctx, h, env, t.Dest, filepath.Base(t.Src), bytesPayload([]byte(out)), t.FileAttrs, t.Force)
+	return putFile(ctx, h, env, w.Dest, filepath.Base(w.Src), bytesPayload([]byte(out)), w.FileAttrs, w.Force)
 }

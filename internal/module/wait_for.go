@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"lvslab/internal/host"
@@ -31,46 +32,51 @@ type WaitFor struct {
 	Msg         string `yaml:"msg"`
 }
 
-// Validate fills defaults and checks the combination of options.
-func (w *WaitFor) Validate() error {
-	var errs []string
-	if w.Host == "" {
-		w.Host = "127.0.0.1"
-	}
-	if w.State == "" {
-		w.State = "started"
-	}
-	if !oneOf(w.State, "started", "stopped", "present", "absent") {
-		errs = append(errs, fmt.Sprintf("state %q: want started, stopped, present or absent", w.State))
-	}
-	if w.Port != 0 && w.Path != "" {
-		errs = append(errs, "give port or path, not both")
-	}
-	if w.Port < 0 || w.Port > 65535 {
-		errs = append(errs, fmt.Sprintf("port %d out of range", w.Port))
-	}
-	if w.Port != 0 && oneOf(w.State, "present", "absent") {
-		errs = append(errs, "state "+w.State+" is for path; a port is started or stopped")
-	}
-	if w.Timeout == nil {
-		t := 300
-		w.Timeout = &t
-	}
-	if w.Sleep == nil {
-		s := 1
-		w.Sleep = &s
-	}
-	if *w.Timeout < 0 || w.Delay < 0 || *w.Sleep < 1 {
-		errs = append(errs, "timeout and delay must not be negative, sleep must be at least 1")
-	}
-	if w.SearchRegex != "" && w.Port == 0 && w.Path == "" {
-		errs = append(errs, "search_regex needs port or path")
-	}
-	return joinErrs("wait_for", errs)
+// waitWant is what a wait_for task waits for: its arguments with the
+// defaults filled in.
+type waitWant struct {
+	WaitFor
+	timeout, sleep int
 }
 
+// want fills defaults and checks the combination of options.
+func (w *WaitFor) want() (waitWant, error) {
+	var p problems
+	ww := waitWant{WaitFor: *w, timeout: 300, sleep: 1}
+	ww.Host = orDefault(w.Host, "127.0.0.1")
+	ww.State = orDefault(w.State, "started")
+	if w.Timeout != nil {
+		ww.timeout = *w.Timeout
+	}
+	if w.Sleep != nil {
+		ww.sleep = *w.Sleep
+	}
+	if !slices.Contains([]string{"started", "stopped", "present", "absent"}, ww.State) {
+		p.add("state %q: want started, stopped, present or absent", ww.State)
+	}
+	if w.Port != 0 && w.Path != "" {
+		p.add("give port or path, not both")
+	}
+	if w.Port < 0 || w.Port > 65535 {
+		p.add("port %d out of range", w.Port)
+	}
+	if w.Port != 0 && (ww.State == "present" || ww.State == "absent") {
+		p.add("state %s is for path; a port is started or stopped", ww.State)
+	}
+	if ww.timeout < 0 || w.Delay < 0 || ww.sleep < 1 {
+		p.add("timeout and delay must not be negative, sleep must be at least 1")
+	}
+	if w.SearchRegex != "" && w.Port == 0 && w.Path == "" {
+		p.add("search_regex needs port or path")
+	}
+	return ww, p.err()
+}
+
+// Validate reports every problem of the arguments.
+func (w *WaitFor) Validate() error { _, err := w.want(); return err }
+
 // what names the awaited condition for messages.
-func (w *WaitFor) what() string {
+func (w waitWant) what() string {
 	switch {
 	case w.Port != 0:
 		return fmt.Sprintf("%s:%d to be %s", w.Host, w.Port, w.State)
@@ -79,11 +85,15 @@ func (w *WaitFor) what() string {
 	case w.Path != "":
 		return fmt.Sprintf("%s to be %s", w.Path, w.State)
 	}
-	return fmt.Sprintf("%d seconds", *w.Timeout)
+	return fmt.Sprintf("%d seconds", w.timeout)
 }
 
-// Apply waits.
-func (w *WaitFor) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+// Apply waits: one command polls on the host (check mode: tries once).
+func (m *WaitFor) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	w, err := m.want()
+	if err != nil {
+		return Result{}, err
+	}
 	res := Result{Data: map[string]any{"elapsed": 0}}
 	if w.Port != 0 {
 		res.Data["port"] = w.Port
@@ -99,7 +109,7 @@ func (w *WaitFor) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	if err != nil {
 		return res, fmt.Errorf("waiting for %s: %w", w.what(), err)
 	}
-	kv, _, _ := parseKV(out.Stdout, "")
+	kv := parseInspection(out.Stdout).kv
 	var elapsed int
 	fmt.Sscan(kv["elapsed"], &elapsed)
 	res.Data["elapsed"] = elapsed
@@ -121,8 +131,8 @@ func (w *WaitFor) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 }
 
 // script is the polling loop; in check mode it tries once.
-func (w *WaitFor) script(check bool) string {
-	timeout, delay := *w.Timeout, w.Delay
+func (w waitWant) script(check bool) string {
+	timeout, delay := w.timeout, w.Delay
 	if check {
 		timeout, delay = 0, 0
 	}
@@ -167,6 +177,6 @@ func (w *WaitFor) script(check bool) string {
   if [ "$(date +%%s)" -ge "$end" ]; then echo result=timeout; echo "elapsed=$(( $(date +%%s) - start ))"; exit 1; fi
   sleep %d
 done
-`, negate, *w.Sleep)
+`, negate, w.sleep)
 	return b.String()
 }

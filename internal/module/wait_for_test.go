@@ -15,14 +15,14 @@ import (
 
 func TestWaitForScriptGolden(t *testing.T) {
 	f := hosttest.New()
-	apply(t, newCore(t, "wait_for", "port: 80\ndelay: 2\ntimeout: 30"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "wait_for", "port: 3306\nstate: stopped"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "wait_for", "path: /run/php/php8.2-fpm.sock"), f, coreEnv(debian12, nil))
-	apply(t, newCore(t, "wait_for", "path: /var/log/nginx/error.log\nsearch_regex: 'started'"), f, coreEnv(debian12, nil))
+	apply(t, newModule(t, "wait_for", "port: 80\ndelay: 2\ntimeout: 30"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "wait_for", "port: 3306\nstate: stopped"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "wait_for", "path: /run/php/php8.2-fpm.sock"), f, testEnv(debian12, nil))
+	apply(t, newModule(t, "wait_for", "path: /var/log/nginx/error.log\nsearch_regex: 'started'"), f, testEnv(debian12, nil))
 	if len(f.Commands()) != 4 {
 		t.Fatalf("one round trip per wait: %q", f.Commands())
 	}
-	coreGoldenCalls(t, "wait_for", f.Commands())
+	goldenShell(t, "core/wait_for", f.Commands(), false)
 }
 
 func TestWaitForPortLocal(t *testing.T) {
@@ -42,29 +42,29 @@ func TestWaitForPortLocal(t *testing.T) {
 		}
 	}()
 	l := &localExec{}
-	env := coreEnv(debian12, nil)
-	res := apply(t, newCore(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5", port)), l, env)
+	env := testEnv(debian12, nil)
+	res := apply(t, newModule(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5", port)), l, env)
 	if res.Failed || res.Changed {
 		t.Fatalf("open port: %+v", res)
 	}
-	res = apply(t, newCore(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5\nsearch_regex: OpenSSH", port)), l, env)
+	res = apply(t, newModule(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5\nsearch_regex: OpenSSH", port)), l, env)
 	if res.Failed {
 		t.Fatalf("banner: %+v", res)
 	}
 	ln.Close()
-	res = apply(t, newCore(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5\nstate: stopped", port)), l, env)
+	res = apply(t, newModule(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 5\nstate: stopped", port)), l, env)
 	if res.Failed {
 		t.Fatalf("closed port, stopped: %+v", res)
 	}
-	res = apply(t, newCore(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 1", port)), l, env)
+	res = apply(t, newModule(t, "wait_for", fmt.Sprintf("port: %d\ntimeout: 1", port)), l, env)
 	if !res.Failed || res.Msg != fmt.Sprintf("timeout after 1s waiting for 127.0.0.1:%d to be started", port) && !strings.HasPrefix(res.Msg, "timeout after") {
 		t.Fatalf("closed port: %+v", res)
 	}
 	// Check mode tries once, and says "not yet" instead of failing.
-	check := coreEnv(debian12, nil)
+	check := testEnv(debian12, nil)
 	check.Check = true
 	start := time.Now()
-	res = apply(t, newCore(t, "wait_for", fmt.Sprintf("port: %d", port)), l, check)
+	res = apply(t, newModule(t, "wait_for", fmt.Sprintf("port: %d", port)), l, check)
 	if res.Failed || !res.Skipped || time.Since(start) > 5*time.Second {
 		t.Fatalf("check: %+v", res)
 	}
@@ -77,11 +77,11 @@ func TestWaitForPathLocal(t *testing.T) {
 		os.WriteFile(p, []byte("server started\n"), 0644)
 	}()
 	l := &localExec{}
-	res := apply(t, newCore(t, "wait_for", "path: "+p+"\ntimeout: 10\nsearch_regex: 'start(ed)?'"), l, coreEnv(debian12, nil))
+	res := apply(t, newModule(t, "wait_for", "path: "+p+"\ntimeout: 10\nsearch_regex: 'start(ed)?'"), l, testEnv(debian12, nil))
 	if res.Failed {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newCore(t, "wait_for", "path: "+p+"\ntimeout: 1\nstate: absent\nmsg: still there"), l, coreEnv(debian12, nil))
+	res = apply(t, newModule(t, "wait_for", "path: "+p+"\ntimeout: 1\nstate: absent\nmsg: still there"), l, testEnv(debian12, nil))
 	if !res.Failed || res.Msg != "still there" {
 		t.Fatalf("res %+v", res)
 	}
@@ -92,7 +92,7 @@ func TestWaitForCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := newCore(t, "wait_for", "path: /nonexistent/lvslab\ntimeout: 60").Apply(ctx, l, coreEnv(debian12, nil))
+	_, err := newModule(t, "wait_for", "path: /nonexistent/lvslab\ntimeout: 60").Apply(ctx, l, testEnv(debian12, nil))
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("err %v after %v", err, time.Since(start))
 	}
@@ -107,7 +107,7 @@ func TestWaitForValidation(t *testing.T) {
 		"port: 80\nsleep: 0":       "sleep must be at least 1",
 		"port: 80\nstate: drained": `state "drained"`,
 	} {
-		if _, err := newCoreErr("wait_for", args); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := newModuleErr("wait_for", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
 	}

@@ -156,42 +156,54 @@ func globWord(s string) string {
 	return b.String()
 }
 
-// joinErrs reports every problem of a Validate at once.
-func joinErrs(module string, errs []string) error {
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return fmt.Errorf("%s: %s", module, errs[0])
+// quoteWords quotes each word for the shell and joins them with spaces.
+func quoteWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = host.Quote(w)
 	}
-	return fmt.Errorf("%s: %s", module, strings.Join(errs, "; "))
+	return strings.Join(q, " ")
 }
 
-// oneOf reports whether v is one of the allowed values.
-func oneOf(v string, allowed ...string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
+// stateArg returns a state argument that is present or absent, present
+// when not given.
+func stateArg(s string, p *problems) string {
+	switch s {
+	case "":
+		return "present"
+	case "present", "absent":
+	default:
+		p.add("state must be present or absent, not %q", s)
 	}
-	return false
+	return s
 }
 
-// parseKV reads `key=value` lines into a map, stopping at a line equal to
-// stop (when stop is not empty); it returns the map, the text after stop and
-// whether stop was seen.
-func parseKV(out, stop string) (map[string]string, string, bool) {
-	kv := map[string]string{}
-	rest := out
-	for rest != "" {
-		line, tail, _ := strings.Cut(rest, "\n")
-		if stop != "" && line == stop {
-			return kv, tail, true
-		}
-		rest = tail
-		if k, v, ok := strings.Cut(line, "="); ok {
-			kv[k] = v
+// boolArg returns *b, or def when b is nil (the argument was not given).
+func boolArg(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// orDefault returns v, or def when v is the zero value (not given).
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// ifName reports whether s is a valid Linux interface name (or label).
+func ifName(s string) bool {
+	if s == "" || len(s) > 15 || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == '/' || r > '~' || strings.ContainsRune(`'"\$;&|<>*?[]{}()`+"`", r) {
+			return false
 		}
 	}
-	return kv, "", false
+	return true
 }
