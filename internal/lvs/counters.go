@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lvslab/internal/host"
+	"lvslab/internal/ipvs"
 )
 
 // statsLag is how long the kernel may take to show new counters: IPVS sums
@@ -35,7 +36,7 @@ func ReadStats(ctx context.Context, director Commander) (Status, error) {
 	if res.ExitCode != 0 {
 		return Status{}, nil
 	}
-	svcs, err := ParseStats(res.Stdout)
+	svcs, err := ipvs.ParseStats(res.Stdout)
 	if err != nil {
 		return Status{}, fmt.Errorf("director: %w", err)
 	}
@@ -86,11 +87,11 @@ type DestDelta struct {
 func Delta(before, after Status, keys []string) []ServiceDelta {
 	var out []ServiceDelta
 	for _, key := range keys {
-		a, ok := find(after.Services, key)
+		a, ok := after.Services.Find(key)
 		if !ok {
 			continue
 		}
-		b, _ := find(before.Services, key)
+		b, _ := before.Services.Find(key)
 		d := ServiceDelta{Key: key, Stats: a.Stats.Sub(b.Stats)}
 		for _, ad := range a.Dests {
 			var bs Counters
@@ -99,7 +100,7 @@ func Delta(before, after Status, keys []string) []ServiceDelta {
 					bs = bd.Stats
 				}
 			}
-			d.Dests = append(d.Dests, DestDelta{Addr: ad.Addr, Stats: ad.Stats.Sub(bs)})
+			d.Dests = append(d.Dests, DestDelta{Addr: ad.Key(), Stats: ad.Stats.Sub(bs)})
 		}
 		out = append(out, d)
 	}
@@ -115,18 +116,4 @@ func Sum(deltas []ServiceDelta) Counters {
 		}
 	}
 	return sum
-}
-
-// Sub returns c minus earlier, counter by counter; a counter that went
-// down counts from zero.
-func (c Counters) Sub(earlier Counters) Counters {
-	var d Counters
-	for i := range c {
-		if c[i] >= earlier[i] {
-			d[i] = c[i] - earlier[i]
-		} else {
-			d[i] = c[i]
-		}
-	}
-	return d
 }

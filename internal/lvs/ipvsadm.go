@@ -3,58 +3,38 @@ package lvs
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
+
+	"lvslab/internal/ipvs"
 )
 
-// Counters are the five numbers ipvsadm prints per service and real server:
-// with --stats Conns, InPkts, OutPkts, InBytes, OutBytes; with --rate CPS,
-// InPPS, OutPPS, InBPS, OutBPS.
-type Counters [5]uint64
+// The director's table is package ipvs's model; these names are the ones
+// status, verify and load have always used.
+type (
+	// Counters are the five numbers ipvsadm prints per service and real
+	// server (--stats, --rate).
+	Counters = ipvs.Counters
+	// Service is one virtual service as the kernel reports it.
+	Service = ipvs.Service
+	// Dest is one real server of a virtual service as the kernel reports it.
+	Dest = ipvs.Dest
+	// Conn is one entry of the connection table (ipvsadm -Lnc).
+	Conn = ipvs.Conn
+)
 
 // The indexes of Counters.
 const (
-	Conns = iota
-	InPkts
-	OutPkts
-	InBytes
-	OutBytes
+	Conns    = ipvs.Conns
+	InPkts   = ipvs.InPkts
+	OutPkts  = ipvs.OutPkts
+	InBytes  = ipvs.InBytes
+	OutBytes = ipvs.OutBytes
 )
-
-// Dest is one real server of a virtual service as the kernel reports it.
-type Dest struct {
-	Addr     string // address:port
-	Forward  string // Masq, Route, Tunnel, Local
-	Weight   int
-	Active   int
-	Inactive int
-	Stats    Counters
-	Rate     Counters
-}
-
-// Service is one virtual service as the kernel reports it.
-type Service struct {
-	Proto     string // TCP, UDP, SCTP or FWM
-	Addr      string // address:port, or the mark of a FWM service
-	Scheduler string
-	Flags     string // persistent 300, mask ..., ops, pe ...
-	Stats     Counters
-	Rate      Counters
-	Dests     []Dest
-}
-
-// Key identifies the service: "TCP 172.17.1.6:80", "FWM 99".
-func (s Service) Key() string { return s.Proto + " " + s.Addr }
-
-// Conn is one entry of the connection table (ipvsadm -Lnc).
-type Conn struct {
-	Proto, Expire, State, Source, Virtual, Dest string
-}
 
 // Status is the director's table: the services with their real servers,
 // counters and rates, and the connection entries.
 type Status struct {
-	Services []Service
+	Services ipvs.Table
 	Conns    []Conn
 }
 
@@ -64,14 +44,14 @@ type Status struct {
 func (st Status) LiveMode() string {
 	mode := ""
 	for _, s := range st.Services {
-		if s.Proto == "FWM" {
+		if s.FWMark != 0 {
 			return "fwmark"
 		}
 		for _, d := range s.Dests {
 			switch {
-			case d.Forward == "Masq":
+			case d.Forwarding == ipvs.NAT:
 				mode = "nat"
-			case d.Forward == "Route" && mode == "":
+			case d.Forwarding == ipvs.Direct && mode == "":
 				mode = "dr"
 			}
 		}
@@ -102,165 +82,23 @@ func ParseStatus(out string) (Status, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return Status{}, fmt.Errorf("ipvsadm output incomplete: %q", firstLines(out, 3))
 	}
-	svcs, err := parseList(list)
+	svcs, err := ipvs.ParseList(list)
 	if err != nil {
 		return Status{}, err
 	}
-	st, err := ParseStats(stats)
+	st, err := ipvs.ParseStats(stats)
 	if err != nil {
 		return Status{}, err
 	}
-	rt, err := ParseStats(rate)
+	rt, err := ipvs.ParseRate(rate)
 	if err != nil {
-		return Status{}, fmt.Errorf("--rate: %w", err)
+		return Status{}, err
 	}
-	for i := range svcs {
-		s := &svcs[i]
-		if x, ok := find(st, s.Key()); ok {
-			s.Stats = x.Stats
-			mergeDests(s, x, func(d *Dest, c Counters) { d.Stats = c })
-		}
-		if x, ok := find(rt, s.Key()); ok {
-			s.Rate = x.Stats
-			mergeDests(s, x, func(d *Dest, c Counters) { d.Rate = c })
-		}
-	}
-	return Status{Services: svcs, Conns: ParseConns(conns)}, nil
-}
-
-func find(svcs []Service, key string) (Service, bool) {
-	for _, s := range svcs {
-		if s.Key() == key {
-			return s, true
-		}
-	}
-	return Service{}, false
-}
-
-func mergeDests(s *Service, from Service, set func(*Dest, Counters)) {
-	for i := range s.Dests {
-		for _, d := range from.Dests {
-			if d.Addr == s.Dests[i].Addr {
-				set(&s.Dests[i], d.Stats)
-			}
-		}
-	}
-}
-
-// isService reports whether fields start a service line.
-func isService(f []string) bool {
-	if len(f) < 2 {
-		return false
-	}
-	switch f[0] {
-	case "TCP", "UDP", "SCTP", "FWM":
-		return true
-	}
-	return false
-}
-
-// isDest reports whether fields are a real server line ("-> ADDR ...").
-func isDest(f []string) bool {
-	return len(f) >= 2 && f[0] == "->" && f[1] != "RemoteAddress:Port"
-}
-
-// parseList reads `ipvsadm -Ln`: services with scheduler and flags, real
-// servers with forwarding, weight and connection counts.
-func parseList(out string) ([]Service, error) {
-	var svcs []Service
-	for n, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case isService(f):
-			s := Service{Proto: f[0], Addr: f[1]}
-			if len(f) > 2 {
-				s.Scheduler = f[2]
-				s.Flags = strings.Join(f[3:], " ")
-			}
-			svcs = append(svcs, s)
-		case isDest(f):
-			if len(svcs) == 0 || len(f) < 6 {
-				return nil, fmt.Errorf("ipvsadm -Ln line %d: unexpected %q", n+1, line)
-			}
-			d := Dest{Addr: f[1], Forward: f[2]}
-			var err error
-			for i, p := range []*int{&d.Weight, &d.Active, &d.Inactive} {
-				if *p, err = strconv.Atoi(f[3+i]); err != nil {
-					return nil, fmt.Errorf("ipvsadm -Ln line %d: %q is not a number", n+1, f[3+i])
-				}
-			}
-			s := &svcs[len(svcs)-1]
-			s.Dests = append(s.Dests, d)
-		}
-	}
-	return svcs, nil
-}
-
-// ParseStats reads `ipvsadm -Ln --stats --exact` or `--rate --exact`: five
-// counters per service and per real server (in Service.Stats and Dest.Stats).
-func ParseStats(out string) ([]Service, error) {
-	var svcs []Service
-	for n, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		var c Counters
-		switch {
-		case isService(f), isDest(f):
-			if len(f) < 7 {
-				return nil, fmt.Errorf("ipvsadm --stats line %d: want 5 counters in %q", n+1, line)
-			}
-			for i := 0; i < 5; i++ {
-				v, err := parseCount(f[2+i])
-				if err != nil {
-					return nil, fmt.Errorf("ipvsadm --stats line %d: %w", n+1, err)
-				}
-				c[i] = v
-			}
-		default:
-			continue
-		}
-		if isService(f) {
-			svcs = append(svcs, Service{Proto: f[0], Addr: f[1], Stats: c})
-			continue
-		}
-		if len(svcs) == 0 {
-			return nil, fmt.Errorf("ipvsadm --stats line %d: real server before any service", n+1)
-		}
-		s := &svcs[len(svcs)-1]
-		s.Dests = append(s.Dests, Dest{Addr: f[1], Stats: c})
-	}
-	return svcs, nil
-}
-
-// parseCount reads an exact number, or one that ipvsadm scaled (K, M, G)
-// when --exact was not given.
-func parseCount(s string) (uint64, error) {
-	mult := uint64(1)
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1000, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1000*1000, strings.TrimSuffix(s, "M")
-	case strings.HasSuffix(s, "G"):
-		mult, s = 1000*1000*1000, strings.TrimSuffix(s, "G")
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	entries, err := ipvs.ParseConns(conns)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a count", s)
+		return Status{}, err
 	}
-	return v * mult, nil
-}
-
-// ParseConns reads `ipvsadm -Lnc`.
-func ParseConns(out string) []Conn {
-	var conns []Conn
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) != 6 || f[0] == "pro" {
-			continue
-		}
-		conns = append(conns, Conn{Proto: f[0], Expire: f[1], State: f[2], Source: f[3], Virtual: f[4], Dest: f[5]})
-	}
-	return conns
+	return Status{Services: ipvs.WithCounters(svcs, st, rt), Conns: entries}, nil
 }
 
 // ServiceTable renders the services and their real servers with weights,
@@ -271,17 +109,17 @@ func (st Status) ServiceTable() *Table {
 	t.AlignRight(4, 5, 6, 7, 8, 9, 10, 11)
 	for _, s := range st.Services {
 		sched := s.Scheduler
-		if s.Flags != "" {
-			sched += " " + s.Flags
+		if f := s.ListFlags(); f != "" {
+			sched += " " + f
 		}
 		active, inactive := 0, 0
 		for _, d := range s.Dests {
-			active += d.Active
-			inactive += d.Inactive
+			active += d.ActiveConns
+			inactive += d.InactiveConns
 		}
 		t.Add(append([]string{s.Key(), sched, "", "", "", fmt.Sprint(active), fmt.Sprint(inactive)}, counters(s.Stats)...)...)
 		for _, d := range s.Dests {
-			t.Add(append([]string{"", "", d.Addr, d.Forward, fmt.Sprint(d.Weight), fmt.Sprint(d.Active), fmt.Sprint(d.Inactive)}, counters(d.Stats)...)...)
+			t.Add(append([]string{"", "", d.Key(), d.Forwarding.ListName(), fmt.Sprint(d.Weight), fmt.Sprint(d.ActiveConns), fmt.Sprint(d.InactiveConns)}, counters(d.Stats)...)...)
 		}
 	}
 	return t
@@ -295,7 +133,7 @@ func (st Status) RateTable() *Table {
 	for _, s := range st.Services {
 		t.Add(append([]string{s.Key(), ""}, counters(s.Rate)...)...)
 		for _, d := range s.Dests {
-			t.Add(append([]string{"", d.Addr}, counters(d.Rate)...)...)
+			t.Add(append([]string{"", d.Key()}, counters(d.Rate)...)...)
 		}
 	}
 	return t
@@ -315,7 +153,7 @@ func (st Status) ConnTable(limit int) (summary, entries *Table) {
 	type key struct{ virt, dest, state string }
 	counts := map[key]int{}
 	for _, c := range st.Conns {
-		counts[key{c.Virtual, c.Dest, c.State}]++
+		counts[key{c.Virtual.String(), c.Dest.String(), c.State}]++
 	}
 	keys := make([]key, 0, len(counts))
 	for k := range counts {
@@ -341,7 +179,7 @@ func (st Status) ConnTable(limit int) (summary, entries *Table) {
 		if limit >= 0 && i >= limit {
 			break
 		}
-		entries.Add(c.Proto, c.Expire, c.State, c.Source, c.Virtual, c.Dest)
+		entries.Add(strings.Fields(c.String())...)
 	}
 	return summary, entries
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"lvslab/internal/ipvs"
 )
 
 func TestParseStatus(t *testing.T) {
@@ -22,7 +24,7 @@ func TestParseStatus(t *testing.T) {
 	if s.Key() != "TCP 172.17.1.6:80" || s.Scheduler != "wrr" || len(s.Dests) != 2 {
 		t.Fatalf("service 0: %+v", s)
 	}
-	if d := s.Dests[1]; d.Addr != "192.168.30.107:80" || d.Forward != "Masq" || d.Weight != 3 || d.Active != 1 || d.Inactive != 7 {
+	if d := s.Dests[1]; d.Key() != "192.168.30.107:80" || d.Forwarding != ipvs.NAT || d.Weight != 3 || d.ActiveConns != 1 || d.InactiveConns != 7 {
 		t.Errorf("dest: %+v", d)
 	}
 	if s.Stats[Conns] != 40 || s.Stats[OutPkts] != 160 || s.Dests[1].Stats[InBytes] != 6000 {
@@ -32,7 +34,7 @@ func TestParseStatus(t *testing.T) {
 		t.Errorf("rates: %+v %+v", s.Rate, s.Dests[0].Rate)
 	}
 	f := st.Services[1]
-	if f.Key() != "FWM 99" || f.Flags != "persistent 300" || f.Dests[0].Forward != "Route" {
+	if f.Key() != "FWM 99" || f.Persistent != 300 || f.Dests[0].Forwarding != ipvs.Direct {
 		t.Errorf("fwmark: %+v", f)
 	}
 	if len(st.Conns) != 3 || st.Conns[2].State != "NONE" {
@@ -56,19 +58,6 @@ func TestParseStatus(t *testing.T) {
 func TestParseStatusIncomplete(t *testing.T) {
 	if _, err := ParseStatus("IP Virtual Server version 1.2.1\n"); err == nil {
 		t.Fatal("want an error for incomplete output")
-	}
-}
-
-func TestParseStatsScaled(t *testing.T) {
-	svcs, err := ParseStats("TCP  1.2.3.4:80  1K 2M 3G 4 5\n  -> 10.0.0.1:80 1 2 3 4 5\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if svcs[0].Stats != (Counters{1000, 2000000, 3000000000, 4, 5}) || svcs[0].Dests[0].Stats[OutBytes] != 5 {
-		t.Errorf("%+v", svcs)
-	}
-	if _, err := ParseStats("TCP 1.2.3.4:80 1 2 x 4 5\n"); err == nil {
-		t.Error("want an error for a bad count")
 	}
 }
 
