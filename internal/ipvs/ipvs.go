@@ -183,22 +183,40 @@ func (s Service) ServiceArgs() []string {
 // SpecArgs returns the ipvsadm arguments of s's settings, for -A and -E.
 func (s Service) SpecArgs() []string {
 	a := []string{"-s", s.Scheduler}
-	if s.Persistent > 0 {
-		a = append(a, "-p", strconv.Itoa(s.Persistent))
-		if s.Netmask != "" {
-			a = append(a, "-M", s.Netmask)
+	for _, st := range s.settings() {
+		a = append(a, st.option)
+		if st.value != "" {
+			a = append(a, st.value)
 		}
-	}
-	if s.PE != "" {
-		a = append(a, "--pe", s.PE)
-	}
-	if s.OnePacket {
-		a = append(a, "-o")
 	}
 	if len(s.SchedFlags) > 0 {
 		a = append(a, "-b", strings.Join(s.SchedFlags, ","))
 	}
 	return a
+}
+
+// setting is one setting of a service besides its scheduler and its
+// scheduler flags: its ipvsadm option, the word -Ln prints for it, and its
+// value ("" for a switch).
+type setting struct{ option, word, value string }
+
+// settings returns the settings of s that are not the default, in the
+// order ipvsadm prints them.
+func (s Service) settings() []setting {
+	var out []setting
+	if s.Persistent > 0 {
+		out = append(out, setting{"-p", "persistent", strconv.Itoa(s.Persistent)})
+		if s.Netmask != "" {
+			out = append(out, setting{"-M", "mask", s.Netmask})
+		}
+	}
+	if s.PE != "" {
+		out = append(out, setting{"--pe", "pe", s.PE})
+	}
+	if s.OnePacket {
+		out = append(out, setting{"-o", "ops", ""})
+	}
+	return out
 }
 
 // String returns s in ipvsadm-save format: its -A line, then one -a line

@@ -273,17 +273,11 @@ func (s Service) ListFlags() string {
 	if len(s.SchedFlags) > 0 {
 		f = append(f, "("+strings.Join(s.SchedFlags, ",")+")")
 	}
-	if s.Persistent > 0 {
-		f = append(f, "persistent", strconv.Itoa(s.Persistent))
-		if s.Netmask != "" {
-			f = append(f, "mask", s.Netmask)
+	for _, st := range s.settings() {
+		f = append(f, st.word)
+		if st.value != "" {
+			f = append(f, st.value)
 		}
-	}
-	if s.PE != "" {
-		f = append(f, "pe", s.PE)
-	}
-	if s.OnePacket {
-		f = append(f, "ops")
 	}
 	return strings.Join(f, " ")
 }

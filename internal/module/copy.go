@@ -37,10 +37,7 @@ func (c *Copy) want() (copyWant, error) {
 	case c.Src != "" && c.Content != nil:
 		p.add("give either src or content, not both")
 	}
-	if c.Dest == "" {
-		p.add("dest is required")
-	}
-	c.FileAttrs.check(&p)
+	c.FileAttrs.check("dest", c.Dest, &p)
 	return copyWant{*c}, p.err()
 }
 

@@ -53,9 +53,9 @@
 //   - register it in builtins (builtins.go) under its task name;
 //   - write x_test.go with a fake host (probeFake(probeOutput(fakeProbe{...})))
 //     for each case: converged (one call, not changed, in check mode too),
-//     each change (two calls; the commands compared with a golden file:
-//     golden(t, "lab/NAME", shellLog(f.Calls, true)), go test -update
-//     writes it), check mode (one call, same Msg), bad arguments (every
+//     each change (two calls; the commands compared with a golden file,
+//     goldenShell(t, "lab/NAME", f.Calls, true), which go test -update
+//     writes), check mode (one call, same Msg), bad arguments (every
 //     problem reported); a row in TestModulesBuiltDirectly; and, where the
 //     shell is subtle, a test that runs it (localExec, netnsExec).
 //

@@ -152,8 +152,12 @@ type FileAttrs struct {
 	Validate string    `yaml:"validate"`
 }
 
-// check records what is wrong with the attributes.
-func (a FileAttrs) check(p *problems) {
+// check records what is wrong with the attributes, and the destination
+// (argument name) when it is missing.
+func (a FileAttrs) check(name, dest string, p *problems) {
+	if dest == "" {
+		p.add("%s is required", name)
+	}
 	if a.Validate != "" && !strings.Contains(a.Validate, "%s") {
 		p.add("validate must contain %%s (the path of the new file)")
 	}

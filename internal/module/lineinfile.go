@@ -49,9 +49,7 @@ func (l *LineInFile) want() (lineWant, error) {
 	var p problems
 	w := lineWant{LineInFile: *l}
 	w.Path = orDefault(l.Path, l.Dest)
-	if w.Path == "" {
-		p.add("path is required")
-	}
+	l.FileAttrs.check("path", w.Path, &p)
 	w.State = orDefault(l.State, "present")
 	compile := func(name, src string) *regexp.Regexp {
 		if src == "" {
@@ -85,7 +83,6 @@ func (l *LineInFile) want() (lineWant, error) {
 	default:
 		p.add("state %q: want present or absent", w.State)
 	}
-	l.FileAttrs.check(&p)
 	return w, p.err()
 }
 

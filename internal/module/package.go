@@ -97,13 +97,9 @@ func (m *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	f, err := hostFacts(ctx, h, env)
+	f, mgr, err := packageManager(ctx, h, env)
 	if err != nil {
 		return Result{}, err
-	}
-	mgr := factStr(f["pkg_mgr"])
-	if !slices.Contains([]string{"apt", "dnf", "yum"}, mgr) {
-		return Result{}, fmt.Errorf("package: unsupported package manager %q (want apt, dnf or yum)", mgr)
 	}
 	var names []string
 	for _, n := range w.names {
@@ -138,6 +134,20 @@ func (m *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 		res.Changed, res.Msg = true, plan.msg(true)
 	}
 	return res, nil
+}
+
+// packageManager returns the host's facts and its package manager: apt,
+// dnf or yum.
+func packageManager(ctx context.Context, h host.Executor, env *Env) (map[string]any, string, error) {
+	f, err := hostFacts(ctx, h, env)
+	if err != nil {
+		return nil, "", err
+	}
+	mgr := factStr(f["pkg_mgr"])
+	if !slices.Contains([]string{"apt", "dnf", "yum"}, mgr) {
+		return nil, "", fmt.Errorf("package: unsupported package manager %q (want apt, dnf or yum)", mgr)
+	}
+	return f, mgr, nil
 }
 
 // queryCmd prints pkg:NAME=installed|absent per name, new:NAME=1 for

@@ -72,7 +72,8 @@ type sysctlPlan struct {
 	writeFile  bool
 	runtime    string // the value the kernel has, or "(not available)"
 	setRuntime bool
-	cmd        string // sysctl -p FILE or sysctl -w NAME=VALUE, run after the file is written
+	steps      []string // sysctl -p FILE or sysctl -w NAME=VALUE, run after the file is written
+	msg        string
 }
 
 // Apply converges the runtime value and the file: one inspect command,
@@ -104,23 +105,14 @@ func (m *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 		}
 		res.Diff = wres.Diff
 	}
-	var msgs []string
-	if plan.writeFile {
-		msgs = append(msgs, w.SysctlFile+" updated")
-	}
 	if plan.setRuntime {
 		res.Data["value"] = w.value()
 		if env.Diff {
 			res.Diff = append(res.Diff, FileDiff{Path: "sysctl " + w.Name + " (runtime)", Before: plan.runtime + "\n", After: w.value() + "\n"})
 		}
-		msgs = append(msgs, fmt.Sprintf("runtime %s -> %s", plan.runtime, w.value()))
 	}
-	res.Changed, res.Msg = len(msgs) > 0, strings.Join(msgs, ", ")
-	var steps []string
-	if plan.cmd != "" {
-		steps = []string{plan.cmd}
-	}
-	return runSteps(ctx, h, env, plan.cmd, steps, res)
+	res.Changed, res.Msg = plan.msg != "", plan.msg
+	return runSteps(ctx, h, env, strings.Join(plan.steps, ""), plan.steps, res)
 }
 
 // value is the wanted value, its white space normalised.
@@ -138,10 +130,18 @@ func (w sysctlWant) plan(st fileState, runtime string, known bool) sysctlPlan {
 	p.writeFile = p.content != string(st.Content) || (present && !st.Exists)
 	switch {
 	case p.writeFile && w.reload && present:
-		p.cmd = "sysctl -p " + host.Quote(w.SysctlFile)
+		p.steps = []string{"sysctl -p " + host.Quote(w.SysctlFile)}
 	case p.setRuntime:
-		p.cmd = "sysctl -w " + host.Quote(w.Name+"="+w.value())
+		p.steps = []string{"sysctl -w " + host.Quote(w.Name+"="+w.value())}
 	}
+	var msgs []string
+	if p.writeFile {
+		msgs = append(msgs, w.SysctlFile+" updated")
+	}
+	if p.setRuntime {
+		msgs = append(msgs, fmt.Sprintf("runtime %s -> %s", p.runtime, w.value()))
+	}
+	p.msg = strings.Join(msgs, ", ")
 	return p
 }
 

@@ -29,10 +29,7 @@ func (t *Template) want() (templateWant, error) {
 	if t.Src == "" {
 		p.add("src is required")
 	}
-	if t.Dest == "" {
-		p.add("dest is required")
-	}
-	t.FileAttrs.check(&p)
+	t.FileAttrs.check("dest", t.Dest, &p)
 	return templateWant{*t}, p.err()
 }
 
