@@ -54,7 +54,52 @@ func main() {
 	}
 }
 
+// options are the command line's settings.
+type options struct {
+	addrs     []string
+	perHost   map[string]int // -host-tasks
+	user      string
+	keyFile   string
+	known     string
+	tasks     int
+	cmd       string
+	upload    int64
+	uploadDir string
+	label     string
+	verbose   bool
+	configs   string
+	quickack  bool
+}
+
 func run() error {
+	o, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	cfg, err := clientConfig(o)
+	if err != nil {
+		return err
+	}
+	res, clients, err := roundTrips(o, cfg)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	if o.upload > 0 {
+		if err := uploads(o, clients[0], &res); err != nil {
+			return err
+		}
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func parseFlags() (options, error) {
 	hosts := flag.String("hosts", "", "comma-separated host:port list")
 	user := flag.String("user", "root", "login user")
 	keyFile := flag.String("key", "", "private key file")
@@ -70,71 +115,81 @@ func run() error {
 		"SFTP write configurations to upload with, PACKET:CONCURRENCY,... (32768:64 is pkg/sftp's UseConcurrentWrites default)")
 	quickack := flag.Bool("quickack", false, "re-arm TCP_QUICKACK after every read (no delayed ACKs)")
 	flag.Parse()
-	addrs := strings.Split(*hosts, ",")
-	perHost := map[string]int{}
+	o := options{addrs: strings.Split(*hosts, ","), perHost: map[string]int{}, user: *user, keyFile: *keyFile,
+		known: *known, tasks: *tasks, cmd: *cmd, upload: *upload, uploadDir: *uploadDir, label: *label,
+		verbose: *verbose, configs: *configs, quickack: *quickack}
 	if *hostTasks != "" {
 		for _, kv := range strings.Split(*hostTasks, ",") {
 			a, n, ok := strings.Cut(kv, "=")
 			v, err := strconv.Atoi(n)
 			if !ok || err != nil || v < 0 {
-				return fmt.Errorf("-host-tasks: bad %q (want HOST:PORT=N)", kv)
+				return o, fmt.Errorf("-host-tasks: bad %q (want HOST:PORT=N)", kv)
 			}
-			perHost[a] = v
+			o.perHost[a] = v
 		}
 	}
 	if *hosts == "" || *keyFile == "" || *known == "" {
-		return errors.New("-hosts, -key and -known-hosts are required")
+		return o, errors.New("-hosts, -key and -known-hosts are required")
 	}
-	pem, err := os.ReadFile(*keyFile)
+	return o, nil
+}
+
+// clientConfig logs in with the key and checks host keys strictly.
+func clientConfig(o options) (*ssh.ClientConfig, error) {
+	pem, err := os.ReadFile(o.keyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	signer, err := ssh.ParsePrivateKey(pem)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	check, err := knownhosts.New(*known)
+	check, err := knownhosts.New(o.known)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg := &ssh.ClientConfig{
-		User:            *user,
+	return &ssh.ClientConfig{
+		User:            o.user,
 		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: check,
 		// The key types the known_hosts file holds, as lvslab does.
-		HostKeyAlgorithms: knownAlgos(*known),
+		HostKeyAlgorithms: knownAlgos(o.known),
 		Timeout:           10 * time.Second,
-	}
+	}, nil
+}
 
+// roundTrips dials every host in parallel and runs its sessions in order,
+// and returns the timings and the connections (nil where a dial failed).
+func roundTrips(o options, cfg *ssh.ClientConfig) (result, []*ssh.Client, error) {
 	var (
 		mu         sync.Mutex
 		handshakes []float64
 		sessions   []float64
 		firstErr   error
-		clients    = make([]*ssh.Client, len(addrs))
+		clients    = make([]*ssh.Client, len(o.addrs))
 	)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i, addr := range addrs {
+	for i, addr := range o.addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			c, err := dial(addr, cfg, *quickack)
+			c, err := dial(addr, cfg, o.quickack)
 			hs := ms(time.Since(t0))
 			var ss []float64
-			count := *tasks
-			if v, ok := perHost[addr]; ok {
+			count := o.tasks
+			if v, ok := o.perHost[addr]; ok {
 				count = v
 			}
 			for j := 0; err == nil && j < count; j++ {
 				t := time.Now()
-				err = roundTrip(c, *cmd)
+				err = roundTrip(c, o.cmd)
 				ss = append(ss, ms(time.Since(t)))
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if *verbose {
+			if o.verbose {
 				fmt.Fprintf(os.Stderr, "%s: handshake %.1f ms, sessions %v ms\n", addr, hs, ss)
 			}
 			if err != nil && firstErr == nil {
@@ -147,35 +202,30 @@ func run() error {
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	if firstErr != nil {
-		return firstErr
-	}
-	res := result{Label: *label, Hosts: len(addrs), Tasks: *tasks, Command: *cmd, WallMS: ms(wall),
+	res := result{Label: o.label, Hosts: len(o.addrs), Tasks: o.tasks, Command: o.cmd, WallMS: ms(wall),
 		HandshakeMedMS: pct(handshakes, 50), HandshakeMaxMS: pct(handshakes, 100),
 		SessionMedMS: pct(sessions, 50), SessionP90MS: pct(sessions, 90)}
-	if *upload > 0 {
-		data := make([]byte, *upload)
-		_, _ = rand.Read(data)
-		res.UploadBytes = *upload
-		for _, cf := range strings.Split(*configs, ",") {
-			var u uploadResult
-			if _, err := fmt.Sscanf(cf, "%d:%d", &u.Packet, &u.Concurrency); err != nil || u.Packet <= 0 || u.Concurrency <= 0 {
-				return fmt.Errorf("-upload-configs: bad %q (want PACKET:CONCURRENCY)", cf)
-			}
-			d, err := put(clients[0], data, *uploadDir, u.Packet, u.Concurrency)
-			if err != nil {
-				return fmt.Errorf("upload %s: %w", cf, err)
-			}
-			u.MS, u.MiBps = ms(d), float64(*upload)/(1<<20)/d.Seconds()
-			res.Uploads = append(res.Uploads, u)
+	return res, clients, firstErr
+}
+
+// uploads puts o.upload random bytes over c once per SFTP configuration.
+func uploads(o options, c *ssh.Client, res *result) error {
+	data := make([]byte, o.upload)
+	_, _ = rand.Read(data)
+	res.UploadBytes = o.upload
+	for _, cf := range strings.Split(o.configs, ",") {
+		var u uploadResult
+		if _, err := fmt.Sscanf(cf, "%d:%d", &u.Packet, &u.Concurrency); err != nil || u.Packet <= 0 || u.Concurrency <= 0 {
+			return fmt.Errorf("-upload-configs: bad %q (want PACKET:CONCURRENCY)", cf)
 		}
-	}
-	for _, c := range clients {
-		if c != nil {
-			c.Close()
+		d, err := put(c, data, o.uploadDir, u.Packet, u.Concurrency)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", cf, err)
 		}
+		u.MS, u.MiBps = ms(d), float64(o.upload)/(1<<20)/d.Seconds()
+		res.Uploads = append(res.Uploads, u)
 	}
-	return json.NewEncoder(os.Stdout).Encode(res)
+	return nil
 }
 
 // knownAlgos returns the host key algorithms of the keys in a known_hosts

@@ -272,6 +272,18 @@ func (d *data) files(p func(string, ...any)) {
 	}
 	slices.Sort(sizes)
 	p("### 10 templates and one 64 MiB file\n\n")
+	d.filesTable(p, sizes)
+	p("\n64 MiB upload to one host, from the copy task's own duration (local read and sha256, probe, guard session, SFTP write, fsync, chmod, rename), median:")
+	for _, v := range d.lvs {
+		p(" %s **%.0f MiB/s**;", lvName(v), d.uploadRate(v))
+	}
+	p("\n\n")
+	d.floorUploads(p)
+}
+
+// filesTable is the files scenario's times per number of hosts, first run
+// and rerun, lvslab's against ansible's fastest.
+func (d *data) filesTable(p func(string, ...any), sizes []int) {
 	head, sep := "| hosts | run |", "|---:|---|"
 	for _, v := range d.lvs {
 		head += " " + lvName(v) + " |"
@@ -303,11 +315,10 @@ func (d *data) files(p func(string, ...any)) {
 			p("%s\n", line)
 		}
 	}
-	p("\n64 MiB upload to one host, from the copy task's own duration (local read and sha256, probe, guard session, SFTP write, fsync, chmod, rename), median:")
-	for _, v := range d.lvs {
-		p(" %s **%.0f MiB/s**;", lvName(v), d.uploadRate(v))
-	}
-	p("\n\n")
+}
+
+// floorUploads is the floor's upload rate per SFTP configuration.
+func (d *data) floorUploads(p func(string, ...any)) {
 	type cfg struct{ packet, conc int }
 	var cfgs []cfg
 	rates := map[cfg][]float64{}

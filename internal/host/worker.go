@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -60,7 +61,7 @@ type worker struct {
 	in      io.WriteCloser
 	out     *bufio.Reader
 	errs    *bufio.Reader
-	pid     int // the worker's pid: its session's process group
+	pid     atomic.Int64 // the worker's pid, its session's process group; 0 until ready
 	release func()
 }
 
@@ -113,7 +114,7 @@ func (w *worker) waitReady(ready string) error {
 	if err != nil || pid <= 1 {
 		return errNoWorker
 	}
-	w.pid = pid
+	w.pid.Store(int64(pid))
 	return nil
 }
 
@@ -268,12 +269,18 @@ func (s *SSH) runInWorker(ctx context.Context, line string, as *Become, stdout, 
 	select {
 	case r = <-done:
 	case <-ctx.Done():
-		// Stop the command as exec does, with the worker it ran in.
+		// Stop the command as exec does, with the worker it ran in. The
+		// goroutine may still be reading the ready line, which sets the
+		// pid, or writing the command: once the session is closed, no
+		// command gets through, so a pid not set by then ran none. The
+		// worker's stdin is not closed under a write in progress, which
+		// x/crypto/ssh does not allow; closing the session is enough.
 		_ = w.sess.Signal(ssh.SIGTERM)
-		w.close()
+		_ = w.sess.Close()
+		w.release() // before killGroup takes a session
 		s.wk.w = nil
-		if w.pid > 1 {
-			s.killGroup(w.pid, as)
+		if pid := w.pid.Load(); pid > 1 {
+			s.killGroup(int(pid), as)
 		}
 		<-done
 		return 0, true, fmt.Errorf("command interrupted: %w", ctx.Err())

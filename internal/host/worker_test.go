@@ -178,3 +178,22 @@ func TestWorkerFallbackWithoutBash(t *testing.T) {
 		t.Errorf("%d worker starts and %d sessions, want 1 and 3:\n%s", worker, plain, strings.Join(cmds, "\n"))
 	}
 }
+
+// TestWorkerCancelWhileStarting cancels the first command of connections
+// at moments around their worker's start: under go test -race, the worker's
+// pid must not be read by the cancelling side while the goroutine that
+// reads the worker's ready line may still be setting it.
+func TestWorkerCancelWhileStarting(t *testing.T) {
+	t.Parallel()
+	srv := startInproc(t, "pw", false)
+	for i := range 60 {
+		h := dial(t, srv.config("deploy", "pw"))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%30)*100*time.Microsecond)
+		_, err := h.Run(ctx, "sleep 5", host.RunOpts{})
+		cancel()
+		h.Close()
+		if err == nil {
+			t.Fatalf("run %d: sleep 5 was not interrupted", i)
+		}
+	}
+}

@@ -118,12 +118,22 @@ func (inv *Inventory) finish(errs *pos.List) {
 	if inv.findCycles(errs) {
 		return
 	}
-	all, ungrouped := inv.groupIdx["all"], inv.groupIdx["ungrouped"]
+	all := inv.groupIdx["all"]
 	for _, g := range inv.groups {
 		if g != all && len(g.parents) == 0 {
 			inv.addChild(all, g, g.pos, errs)
 		}
 	}
+	inv.fillAllAndUngrouped()
+	inv.computeDepths()
+	inv.computeMembers()
+	inv.computeHostGroups()
+}
+
+// fillAllAndUngrouped puts every host in all, and those of no other group
+// in ungrouped.
+func (inv *Inventory) fillAllAndUngrouped() {
+	all, ungrouped := inv.groupIdx["all"], inv.groupIdx["ungrouped"]
 	all.hosts = inv.Hosts()
 	grouped := map[string]bool{}
 	for _, g := range inv.groups {
@@ -139,8 +149,12 @@ func (inv *Inventory) finish(errs *pos.List) {
 			ungrouped.hosts = append(ungrouped.hosts, h.name)
 		}
 	}
+}
 
-	depth := map[*group]int{all: 0}
+// computeDepths sets every group's depth: all is 0, a group one more than
+// its deepest parent.
+func (inv *Inventory) computeDepths() {
+	depth := map[*group]int{inv.groupIdx["all"]: 0}
 	var depthOf func(g *group) int
 	depthOf = func(g *group) int {
 		if d, ok := depth[g]; ok {
@@ -156,10 +170,13 @@ func (inv *Inventory) finish(errs *pos.List) {
 	for _, g := range inv.groups {
 		g.depth = depthOf(g)
 	}
+}
 
-	inv.computeMembers()
-
-	// A host is in its groups and in all their ancestors.
+// computeHostGroups lists each host's groups, its own and all their
+// ancestors but all, in precedence order: shallow before deep, then by
+// ansible_group_priority, then by name.
+func (inv *Inventory) computeHostGroups() {
+	all := inv.groupIdx["all"]
 	anc := map[*group][]*group{}
 	var ancestors func(g *group) []*group
 	ancestors = func(g *group) []*group {

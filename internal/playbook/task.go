@@ -12,105 +12,126 @@ import (
 	"lvslab/internal/tmpl"
 )
 
+// taskKeys is what a task's keys say beyond the Task itself.
+type taskKeys struct {
+	include     string     // include_tasks or import_tasks
+	includeNode *yaml.Node // its value
+	module      *yaml.Node // the module's key
+	delaySet    bool
+}
+
 func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 	if n.Kind != yaml.MappingNode {
 		p.errf(file, n, "a task is a mapping, got %s", kindName(n))
 		return nil
 	}
 	t := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
-	var include string
-	var includeNode *yaml.Node
-	var modKey *yaml.Node
-	delaySet := false
+	var tk taskKeys
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		switch k.Value {
-		case "name":
-			t.Name = p.str(file, v)
-		case "when":
-			t.When = p.exprs(file, v)
-		case "loop", "with_items":
-			t.Loop = v
-			p.templates(file, v)
-		case "loop_control":
-			p.loopControl(file, v, t)
-		case "register":
-			t.Register = p.str(file, v)
-		case "notify":
-			t.Notify = p.strs(file, v)
-		case "listen":
-			t.Listen = p.strs(file, v)
-		case "tags":
-			t.Tags = p.strs(file, v)
-		case "become":
-			t.Become = p.boolPtr(file, v)
-		case "become_user":
-			t.BecomeUser = p.str(file, v)
-		case "ignore_errors":
-			t.IgnoreErrors = p.boolean(file, v)
-		case "no_log":
-			t.NoLog = p.boolean(file, v)
-		case "run_once":
-			t.RunOnce = p.boolean(file, v)
-		case "retries":
-			t.Retries = p.integer(file, v)
-		case "delay":
-			t.Delay, delaySet = p.integer(file, v), true
-		case "until":
-			if es := p.exprs(file, v); len(es) == 1 {
-				t.Until = &es[0]
-			} else {
-				p.errf(file, v, "until takes one expression")
-			}
-		case "changed_when":
-			t.ChangedWhen = p.exprs(file, v)
-		case "failed_when":
-			t.FailedWhen = p.exprs(file, v)
-		case "vars":
-			t.Vars = p.vars(file, v)
-		case "include_tasks", "import_tasks":
-			include, includeNode = p.str(file, v), v
-		default:
-			switch {
-			case p.mods != nil && !p.mods.Has(k.Value):
-				p.errf(file, k, "unknown module or task key %q", k.Value)
-			case modKey != nil:
-				p.errf(file, k, "task has two modules: %q and %q", modKey.Value, k.Value)
-			default:
-				modKey = k
-				t.Module, t.Args = k.Value, v
-				if kc, ok := p.mods.(KeyChecker); ok {
-					if err := kc.CheckKeys(k.Value, v); err != nil {
-						p.errs = append(p.errs, moduleKeyError(pos.At(file, v), k.Value, err))
-					}
-				}
-				p.templates(file, v)
-			}
+		if !p.keyword(file, k, v, t, &tk) {
+			p.module(file, k, v, t, &tk)
 		}
 	}
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = 3
 	}
-	if t.Until != nil && !delaySet {
+	if t.Until != nil && !tk.delaySet {
 		t.Delay = 5
 	}
-	if include != "" {
-		if modKey != nil {
-			p.errf(file, modKey, "include_tasks cannot be combined with module %q", modKey.Value)
+	if tk.include != "" {
+		if tk.module != nil {
+			p.errf(file, tk.module, "include_tasks cannot be combined with module %q", tk.module.Value)
 		}
 		if t.Loop != nil {
 			p.errf(file, t.Loop, "include_tasks with loop is not supported; loop inside the included file")
 		}
 		inc := *t
 		mergeInherit(&inc, inherit)
-		return p.taskFile(p.resolve(filepath.Dir(file), include), pos.At(file, includeNode), &inc)
+		return p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc)
 	}
-	if modKey == nil {
+	if tk.module == nil {
 		p.errf(file, n, "task %q has no module", t.Name)
 		return nil
 	}
 	mergeInherit(t, inherit)
 	return []*Task{t}
+}
+
+// keyword reads the task keyword k into t (or tk), and reports false when
+// k is no keyword.
+func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bool {
+	switch k.Value {
+	case "name":
+		t.Name = p.str(file, v)
+	case "when":
+		t.When = p.exprs(file, v)
+	case "loop", "with_items":
+		t.Loop = v
+		p.templates(file, v)
+	case "loop_control":
+		p.loopControl(file, v, t)
+	case "register":
+		t.Register = p.str(file, v)
+	case "notify":
+		t.Notify = p.strs(file, v)
+	case "listen":
+		t.Listen = p.strs(file, v)
+	case "tags":
+		t.Tags = p.strs(file, v)
+	case "become":
+		t.Become = p.boolPtr(file, v)
+	case "become_user":
+		t.BecomeUser = p.str(file, v)
+	case "ignore_errors":
+		t.IgnoreErrors = p.boolean(file, v)
+	case "no_log":
+		t.NoLog = p.boolean(file, v)
+	case "run_once":
+		t.RunOnce = p.boolean(file, v)
+	case "retries":
+		t.Retries = p.integer(file, v)
+	case "delay":
+		t.Delay, tk.delaySet = p.integer(file, v), true
+	case "until":
+		if es := p.exprs(file, v); len(es) == 1 {
+			t.Until = &es[0]
+		} else {
+			p.errf(file, v, "until takes one expression")
+		}
+	case "changed_when":
+		t.ChangedWhen = p.exprs(file, v)
+	case "failed_when":
+		t.FailedWhen = p.exprs(file, v)
+	case "vars":
+		t.Vars = p.vars(file, v)
+	case "include_tasks", "import_tasks":
+		tk.include, tk.includeNode = p.str(file, v), v
+	default:
+		return false
+	}
+	return true
+}
+
+// module takes k, which is no task keyword, as the task's module with
+// arguments v: it must be a known module, the task's only one, and its
+// arguments' keys and templates must be sound.
+func (p *parser) module(file string, k, v *yaml.Node, t *Task, tk *taskKeys) {
+	switch {
+	case p.mods != nil && !p.mods.Has(k.Value):
+		p.errf(file, k, "unknown module or task key %q", k.Value)
+	case tk.module != nil:
+		p.errf(file, k, "task has two modules: %q and %q", tk.module.Value, k.Value)
+	default:
+		tk.module = k
+		t.Module, t.Args = k.Value, v
+		if kc, ok := p.mods.(KeyChecker); ok {
+			if err := kc.CheckKeys(k.Value, v); err != nil {
+				p.errs = append(p.errs, moduleKeyError(pos.At(file, v), k.Value, err))
+			}
+		}
+		p.templates(file, v)
+	}
 }
 
 // mergeInherit applies what an include_tasks line says to a task it includes.

@@ -154,71 +154,89 @@ func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Ta
 		r.finish(hs, t, &res, vars, nil, err, start)
 		return
 	}
+	r.runLoop(ctx, play, t, hs, vars, items)
+}
+
+// loopState is what a loop's items have added up to so far.
+type loopState struct {
+	results        []any // each item's registered result
+	agg            module.Result
+	anyRan, failed bool
+}
+
+// runLoop runs a task once per loop item, in order, and records the
+// outcome of them all.
+func (r *Runner) runLoop(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, vars map[string]any, items []any) {
 	loopVar := t.LoopVar
 	if loopVar == "" {
 		loopVar = "item"
 	}
-	var results []any
-	agg := module.Result{Data: map[string]any{}}
-	anyRan, failed := false, false
+	ls := loopState{agg: module.Result{Data: map[string]any{}}}
 	for i, item := range items {
-		iv := merge(vars)
-		iv[loopVar] = item
-		iv["ansible_loop_index"] = i
-		ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: item, HasItem: true}
-		ok, err := r.when(t, iv)
-		if err == nil && !ok {
-			ir.Status = report.Skipped
-			r.opts.Reporter.Result(ir)
-			results = append(results, map[string]any{"skipped": true, loopVar: item, "changed": false, "failed": false})
-			continue
-		}
-		var mr module.Result
-		if err == nil {
-			mr, err = r.apply(ctx, play, t, hs, iv)
-		}
-		anyRan = true
-		st, msg := r.classify(t, iv, &mr, err)
-		ir.Status, ir.Err, ir.Result, ir.Ignored = st, msg, mr, st == report.Failed && t.IgnoreErrors
-		r.opts.Reporter.Result(ir)
-		reg := mr.Registered()
-		reg[loopVar] = item
-		results = append(results, reg)
-		agg.Changed = agg.Changed || mr.Changed
-		for k, v := range mr.Facts {
-			if agg.Facts == nil {
-				agg.Facts = map[string]any{}
-			}
-			agg.Facts[k] = v
-			iv[k] = v
-			vars[k] = v // later items see earlier items' facts
-		}
+		st, err := r.runItem(ctx, play, t, hs, vars, loopVar, i, item, &ls)
 		if st == report.Unreachable {
 			r.countTask(hs, t, report.Unreachable, nil, err)
 			return
 		}
-		if st == report.Failed {
-			failed = true
-			if !t.IgnoreErrors {
-				break
-			}
+		if st == report.Failed && !t.IgnoreErrors {
+			break
 		}
 	}
-	agg.Data["results"] = results
-	agg.Failed = failed
-	agg.Skipped = !anyRan
+	agg := ls.agg
+	agg.Data["results"] = ls.results
+	agg.Failed = ls.failed
+	agg.Skipped = !ls.anyRan
 	agg.Msg = "All items completed"
 	status := report.OK
 	switch {
-	case failed:
+	case ls.failed:
 		status = report.Failed
-	case !anyRan:
+	case !ls.anyRan:
 		status = report.Skipped
 	case agg.Changed:
 		status = report.Changed
 	}
 	r.record(hs, t, agg)
 	r.countTask(hs, t, status, &agg, nil)
+}
+
+// runItem runs item i of a loop (when it holds), reports it and adds it to
+// ls; the facts it sets go into vars, for the items after it.
+func (r *Runner) runItem(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, vars map[string]any, loopVar string, i int, item any, ls *loopState) (report.Status, error) {
+	iv := merge(vars)
+	iv[loopVar] = item
+	iv["ansible_loop_index"] = i
+	ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: item, HasItem: true}
+	ok, err := r.when(t, iv)
+	if err == nil && !ok {
+		ir.Status = report.Skipped
+		r.opts.Reporter.Result(ir)
+		ls.results = append(ls.results, map[string]any{"skipped": true, loopVar: item, "changed": false, "failed": false})
+		return report.Skipped, nil
+	}
+	var mr module.Result
+	if err == nil {
+		mr, err = r.apply(ctx, play, t, hs, iv)
+	}
+	ls.anyRan = true
+	st, msg := r.classify(t, iv, &mr, err)
+	ir.Status, ir.Err, ir.Result, ir.Ignored = st, msg, mr, st == report.Failed && t.IgnoreErrors
+	r.opts.Reporter.Result(ir)
+	reg := mr.Registered()
+	reg[loopVar] = item
+	ls.results = append(ls.results, reg)
+	ls.agg.Changed = ls.agg.Changed || mr.Changed
+	for k, v := range mr.Facts {
+		if ls.agg.Facts == nil {
+			ls.agg.Facts = map[string]any{}
+		}
+		ls.agg.Facts[k] = v
+		vars[k] = v // later items see earlier items' facts
+	}
+	if st == report.Failed {
+		ls.failed = true
+	}
+	return st, err
 }
 
 // apply renders the task's arguments, builds its module and applies it, with

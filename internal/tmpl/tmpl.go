@@ -185,7 +185,16 @@ func asUndefined(err error, target **UndefinedError) bool {
 	return ok
 }
 
-// cleanErr strips text/template's "template: " prefix.
+// cleanErr is err without text/template's "template: " prefix before its
+// message; it still unwraps to err (a template.ExecError, say).
 func cleanErr(err error) error {
-	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "template: "))
+	return &cleanedErr{msg: strings.TrimPrefix(err.Error(), "template: "), err: err}
 }
+
+type cleanedErr struct {
+	msg string
+	err error
+}
+
+func (e *cleanedErr) Error() string { return e.msg }
+func (e *cleanedErr) Unwrap() error { return e.err }

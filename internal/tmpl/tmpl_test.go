@@ -3,7 +3,9 @@ package tmpl
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+	"text/template"
 
 	"gopkg.in/yaml.v3"
 )
@@ -112,5 +114,19 @@ func TestRenderValue(t *testing.T) {
 	want := map[string]any{"a": []any{80, "x"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v", got)
+	}
+}
+
+// TestRenderErrorKeepsCause: a template's error says what text/template
+// said, without its "template: " prefix, and still is that error.
+func TestRenderErrorKeepsCause(t *testing.T) {
+	_, err := Render("t.yml:1:1", "{{ fail \"boom\" }}", vars)
+	var ee template.ExecError
+	if !errors.As(err, &ee) || strings.Contains(err.Error(), "template: ") || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("exec error: %v (%T)", err, err)
+	}
+	_, err = Render("t.yml:2:1", "{{ .x ", vars)
+	if err == nil || strings.Contains(err.Error(), "template: ") || errors.Unwrap(errors.Unwrap(err)) == nil {
+		t.Errorf("parse error: %v", err)
 	}
 }
