@@ -24,18 +24,18 @@ type Assert struct {
 type assertWant struct{ Assert }
 
 // want checks that there is something to assert.
-func (a *Assert) want() (assertWant, error) {
+func (m *Assert) want() (assertWant, error) {
 	var p problems
-	if len(a.That) == 0 {
+	if len(m.That) == 0 {
 		p.add("that is required")
 	}
-	w := assertWant{*a}
-	w.FailMsg = orDefault(a.FailMsg, a.Msg)
+	w := assertWant{*m}
+	w.FailMsg = orDefault(m.FailMsg, m.Msg)
 	return w, p.err()
 }
 
 // Validate reports every problem of the arguments.
-func (a *Assert) Validate() error { _, err := a.want(); return err }
+func (m *Assert) Validate() error { _, err := m.want(); return err }
 
 // Apply evaluates the expressions.
 func (m *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {

@@ -20,16 +20,16 @@ type Debug struct {
 type debugWant struct{ Debug }
 
 // want checks that msg and var are not both given.
-func (d *Debug) want() (debugWant, error) {
+func (m *Debug) want() (debugWant, error) {
 	var p problems
-	if d.Msg != nil && d.Var != "" {
+	if m.Msg != nil && m.Var != "" {
 		p.add("give msg or var, not both")
 	}
-	return debugWant{*d}, p.err()
+	return debugWant{*m}, p.err()
 }
 
 // Validate reports every problem of the arguments.
-func (d *Debug) Validate() error { _, err := d.want(); return err }
+func (m *Debug) Validate() error { _, err := m.want(); return err }
 
 // Apply reports.
 func (m *Debug) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {

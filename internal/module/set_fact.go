@@ -32,10 +32,10 @@ func (s *SetFact) UnmarshalYAML(n *yaml.Node) error {
 type setFactWant struct{ SetFact }
 
 // want checks that the names are identifiers templates can use.
-func (s *SetFact) want() (setFactWant, error) {
+func (m *SetFact) want() (setFactWant, error) {
 	var p problems
-	names := make([]string, 0, len(s.Facts))
-	for k := range s.Facts {
+	names := make([]string, 0, len(m.Facts))
+	for k := range m.Facts {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -44,14 +44,14 @@ func (s *SetFact) want() (setFactWant, error) {
 			p.add("invalid fact name %q", k)
 		}
 	}
-	if len(s.Facts) == 0 {
+	if len(m.Facts) == 0 {
 		p.add("no facts given")
 	}
-	return setFactWant{*s}, p.err()
+	return setFactWant{*m}, p.err()
 }
 
 // Validate reports every problem of the arguments.
-func (s *SetFact) Validate() error { _, err := s.want(); return err }
+func (m *SetFact) Validate() error { _, err := m.want(); return err }
 
 // Apply returns the facts.
 func (m *SetFact) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {

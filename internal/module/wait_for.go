@@ -40,40 +40,40 @@ type waitWant struct {
 }
 
 // want fills defaults and checks the combination of options.
-func (w *WaitFor) want() (waitWant, error) {
+func (m *WaitFor) want() (waitWant, error) {
 	var p problems
-	ww := waitWant{WaitFor: *w, timeout: 300, sleep: 1}
-	ww.Host = orDefault(w.Host, "127.0.0.1")
-	ww.State = orDefault(w.State, "started")
-	if w.Timeout != nil {
-		ww.timeout = *w.Timeout
+	w := waitWant{WaitFor: *m, timeout: 300, sleep: 1}
+	w.Host = orDefault(m.Host, "127.0.0.1")
+	w.State = orDefault(m.State, "started")
+	if m.Timeout != nil {
+		w.timeout = *m.Timeout
 	}
-	if w.Sleep != nil {
-		ww.sleep = *w.Sleep
+	if m.Sleep != nil {
+		w.sleep = *m.Sleep
 	}
-	if !slices.Contains([]string{"started", "stopped", "present", "absent"}, ww.State) {
-		p.add("state %q: want started, stopped, present or absent", ww.State)
+	if !slices.Contains([]string{"started", "stopped", "present", "absent"}, w.State) {
+		p.add("state %q: want started, stopped, present or absent", w.State)
 	}
-	if w.Port != 0 && w.Path != "" {
+	if m.Port != 0 && m.Path != "" {
 		p.add("give port or path, not both")
 	}
-	if w.Port < 0 || w.Port > 65535 {
-		p.add("port %d out of range", w.Port)
+	if m.Port < 0 || m.Port > 65535 {
+		p.add("port %d out of range", m.Port)
 	}
-	if w.Port != 0 && (ww.State == "present" || ww.State == "absent") {
-		p.add("state %s is for path; a port is started or stopped", ww.State)
+	if m.Port != 0 && (w.State == "present" || w.State == "absent") {
+		p.add("state %s is for path; a port is started or stopped", w.State)
 	}
-	if ww.timeout < 0 || w.Delay < 0 || ww.sleep < 1 {
+	if w.timeout < 0 || m.Delay < 0 || w.sleep < 1 {
 		p.add("timeout and delay must not be negative, sleep must be at least 1")
 	}
-	if w.SearchRegex != "" && w.Port == 0 && w.Path == "" {
+	if m.SearchRegex != "" && m.Port == 0 && m.Path == "" {
 		p.add("search_regex needs port or path")
 	}
-	return ww, p.err()
+	return w, p.err()
 }
 
 // Validate reports every problem of the arguments.
-func (w *WaitFor) Validate() error { _, err := w.want(); return err }
+func (m *WaitFor) Validate() error { _, err := m.want(); return err }
 
 // what names the awaited condition for messages.
 func (w waitWant) what() string {
