@@ -26,8 +26,9 @@ import (
 // the whole table is written where the distribution's ipvsadm service restores
 // it (Debian: /etc/ipvsadm.rules with AUTO="true" in /etc/default/ipvsadm;
 // RedHat: /etc/sysconfig/ipvsadm with ipvsadm.service enabled), ip_vs is
-// listed in /etc/modules-load.d and net.ipv4.vs.expire_nodest_conn=1 in
-// /etc/sysctl.d. The runtime sysctl is set whatever save says.
+// listed in /etc/modules-load.d and ipvsSysctls (expire_nodest_conn=1,
+// conn_reuse_mode=3) in /etc/sysctl.d. The runtime sysctls are set whatever
+// save says.
 type IPVS struct {
 	Protocol    string           `yaml:"protocol"` // tcp (default), udp, sctp
 	Address     string           `yaml:"address"`  // the VIP
@@ -193,7 +194,7 @@ func (w ipvsWant) inspectCmd(env *Env) string {
 	p := []string{
 		"[ -e /proc/net/ip_vs ] || modprobe ip_vs 2>/dev/null",
 		probe("table", "ipvsadm -S -n 2>&1"),
-		probe("sysctl", "{ read -r v </proc/sys/net/ipv4/vs/expire_nodest_conn; } 2>/dev/null && echo \"$v\""),
+		probe("sysctl", ipvsSysctlProbe),
 		probe("family", familyProbe),
 	}
 	if w.drain {

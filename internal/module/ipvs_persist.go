@@ -17,14 +17,41 @@ const (
 	// ipvsRulesRedHat is restored by ipvsadm.service (ipvsadm-restore <
 	// /etc/sysconfig/ipvsadm), which must be enabled.
 	ipvsRulesRedHat = "/etc/sysconfig/ipvsadm"
-	// ipvsSysctlFile sets expire_nodest_conn at boot; ipvsModulesFile loads
+	// ipvsSysctlFile sets ipvsSysctls at boot; ipvsModulesFile loads
 	// ip_vs before systemd-sysctl runs, or the net.ipv4.vs keys do not exist yet.
 	ipvsSysctlFile  = "/etc/sysctl.d/90-lvslab-ipvs.conf"
-	ipvsSysctl      = "net.ipv4.vs.expire_nodest_conn = 1\n"
 	ipvsModulesFile = "/etc/modules-load.d/lvslab-ipvs.conf"
 	ipvsModules     = "ip_vs\n"
 	ipvsAutoLine    = `AUTO="true"`
 )
+
+// ipvsSysctls are the net.ipv4.vs settings of every director:
+// expire_nodest_conn drops the connections of a removed real server at
+// once; conn_reuse_mode 3 schedules anew a connection from a client port
+// that IPVS still holds an entry for — in DR (and TUN) the director never
+// sees the reply and keeps FIN_WAIT entries for two minutes, and a client
+// that opens thousands of connections a second reuses its ports within
+// seconds; with the default 1 such a connection silently goes to the old
+// entry's real server and is not counted as a new one.
+var ipvsSysctls = [][2]string{{"expire_nodest_conn", "1"}, {"conn_reuse_mode", "3"}}
+
+// ipvsSysctl is the content of ipvsSysctlFile.
+var ipvsSysctl = func() string {
+	var b strings.Builder
+	for _, kv := range ipvsSysctls {
+		b.WriteString("net.ipv4.vs." + kv[0] + " = " + kv[1] + "\n")
+	}
+	return b.String()
+}()
+
+// ipvsSysctlProbe prints KEY=VALUE for every key of ipvsSysctls.
+var ipvsSysctlProbe = func() string {
+	keys := make([]string, len(ipvsSysctls))
+	for i, kv := range ipvsSysctls {
+		keys[i] = kv[0]
+	}
+	return "for k in " + strings.Join(keys, " ") + "; do { read -r v </proc/sys/net/ipv4/vs/$k; } 2>/dev/null && echo \"$k=$v\"; done"
+}()
 
 // ipvsPersistProbes inspect the saved state of families (probeFamilies).
 // None starts systemctl or grep.
@@ -56,8 +83,10 @@ type ipvsPersist struct {
 // table as it will be after the ipvsadm commands, and whether there are any.
 func (ps ipvsPersist) steps(in inspection, after ipvs.Table, tableChanged bool) []string {
 	var steps []string
-	if strings.TrimSpace(in.text("sysctl")) != "1" {
-		steps = append(steps, "sysctl -qw net.ipv4.vs.expire_nodest_conn=1")
+	for _, kv := range ipvsSysctls {
+		if !slices.Contains(strings.Split(in.text("sysctl"), "\n"), kv[0]+"="+kv[1]) {
+			steps = append(steps, "sysctl -qw net.ipv4.vs."+kv[0]+"="+kv[1])
+		}
 	}
 	if !ps.save {
 		return steps

@@ -28,7 +28,7 @@ type ipvsHost struct {
 
 // ipvsConverged is a Debian director on which table is live and persisted.
 func ipvsConverged(table string) ipvsHost {
-	return ipvsHost{table: table, saved: "# ipvsadm.rules\n" + table, auto: `AUTO="true"`, sysctl: "1",
+	return ipvsHost{table: table, saved: "# ipvsadm.rules\n" + table, auto: `AUTO="true"`, sysctl: ipvsSysctlsSet,
 		sysctlFile: ipvsSysctl, modulesFile: ipvsModules}
 }
 
@@ -75,8 +75,8 @@ func TestIPVSChanges(t *testing.T) {
 		family     string
 		want       string // substring of Msg
 	}{
-		{"ipvs_fresh_debian", ipvsNATArgs, ipvsHost{sysctl: "0"}, "Debian", "added TCP 172.17.1.6:80"},
-		{"ipvs_fresh_redhat", ipvsNATArgs, ipvsHost{sysctl: "0", redhat: true}, "RedHat", "added 192.168.30.7:80"},
+		{"ipvs_fresh_debian", ipvsNATArgs, ipvsHost{sysctl: "expire_nodest_conn=0\nconn_reuse_mode=1"}, "Debian", "added TCP 172.17.1.6:80"},
+		{"ipvs_fresh_redhat", ipvsNATArgs, ipvsHost{sysctl: "expire_nodest_conn=0\nconn_reuse_mode=1", redhat: true}, "RedHat", "added 192.168.30.7:80"},
 		{"ipvs_drift", `
 address: 172.17.1.6
 port: 80
@@ -110,7 +110,7 @@ realservers: [{address: 172.17.1.7}, {address: 172.17.22.22}]
 			h.saved, h.auto, h.modulesFile = "# ipvsadm.rules\n-A -t 172.17.1.6:80 -s wrr\n", `AUTO="false"`, ""
 			return h
 		}(), "Debian", ""},
-		{"ipvs_nosave", ipvsNATArgs + "save: false\n", ipvsHost{sysctl: "1"}, "Debian", "added TCP"},
+		{"ipvs_nosave", ipvsNATArgs + "save: false\n", ipvsHost{sysctl: ipvsSysctlsSet}, "Debian", "added TCP"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestIPVSFailures(t *testing.T) {
 	if !res.Failed || !strings.Contains(res.Msg, "Protocol not available") || len(f.Calls) != 1 {
 		t.Errorf("failed=%v msg=%q", res.Failed, res.Msg)
 	}
-	f = probeFake(ipvsHost{sysctl: "1"}.stdout())
+	f = probeFake(ipvsHost{sysctl: ipvsSysctlsSet}.stdout())
 	f.On(`^umask`, host.Result{ExitCode: 2, Stderr: "Memory allocation problem"})
 	res = apply(t, newModule(t, "ipvs", ipvsNATArgs), f, familyEnv("Debian"))
 	if !res.Failed || !strings.Contains(res.Msg, "Memory allocation problem") {
@@ -203,3 +203,7 @@ func TestIPVSValidate(t *testing.T) {
 		t.Errorf("defaults: %s", got)
 	}
 }
+
+// ipvsSysctlsSet is the sysctl probe's output on a director that has every
+// setting of ipvsSysctls.
+const ipvsSysctlsSet = "expire_nodest_conn=1\nconn_reuse_mode=3"
