@@ -1,0 +1,30 @@
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"lvslab/internal/load"
+)
+
+// loadAgentCommand is what `lvslab load` runs on the client host: it sends
+// the load of one spec and writes its events to stdout as JSON lines.
+func loadAgentCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "load-agent",
+		Hidden: true,
+		Usage:  "what `lvslab load` runs on the client host: send one spec's load, print its events as JSON lines",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "spec", Required: true, Usage: "the load.AgentSpec as `JSON`"},
+		},
+		Action: func(c *cli.Context) error {
+			err := load.Agent(c.Context, []byte(c.String("spec")), os.Stdout)
+			if errors.Is(err, load.ErrSpec) {
+				return badInput(err)
+			}
+			return err
+		},
+	}
+}
