@@ -110,6 +110,7 @@ func readRequest(br *bufio.Reader) (closeAfter bool, err error) {
 // serveFixed answers every request of c with answer, closing when the
 // request asks for it (or when closeAlways).
 func serveFixed(answer string, closeAlways bool) func(net.Conn) {
+	b := []byte(answer)
 	return func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
@@ -118,7 +119,7 @@ func serveFixed(answer string, closeAlways bool) func(net.Conn) {
 			if err != nil {
 				return
 			}
-			if _, err := c.Write([]byte(answer)); err != nil || closeAfter || closeAlways {
+			if _, err := c.Write(b); err != nil || closeAfter || closeAlways {
 				return
 			}
 		}
