@@ -38,7 +38,9 @@ func e2eInventory(t *testing.T) string {
 // e2eBinary builds lvslab once per test.
 func e2eBinary(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "lvslab")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // a static binary: it is also the load agent on the client
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"runtime"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,6 +21,14 @@ func loadAgentCommand() *cli.Command {
 			&cli.StringFlag{Name: "spec", Required: true, Usage: "the load.AgentSpec as `JSON`"},
 		},
 		Action: func(c *cli.Context) error {
+			// Half the CPUs run Go code unless GOMAXPROCS says otherwise:
+			// the generator then leaves room for what shares the machine
+			// (the server under test, the lab's other hosts), and one
+			// thread already opens more connections a second than ab
+			// (bench/load).
+			if os.Getenv("GOMAXPROCS") == "" {
+				runtime.GOMAXPROCS(max(1, runtime.NumCPU()/2))
+			}
 			err := load.Agent(c.Context, []byte(c.String("spec")), os.Stdout)
 			if errors.Is(err, load.ErrSpec) {
 				return badInput(err)

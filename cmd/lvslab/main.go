@@ -61,6 +61,8 @@ func newApp() *cli.App {
 			statusCommand(),
 			downCommand(),
 			certCommand(),
+			loadCommand(),
+			loadAgentCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
 	}

@@ -46,6 +46,7 @@ func ReadStats(ctx context.Context, director Commander) (Status, error) {
 // SettledStats reads the director's counters until the services keys show
 // at least want more connections than before, or wait (default twice
 // statsLag and two seconds) has passed, reading every poll (default 500ms).
+// A director without any of the services is not waited for.
 func SettledStats(ctx context.Context, director Commander, keys []string, before Status, want uint64, wait, poll time.Duration) (Status, error) {
 	if wait <= 0 {
 		wait = 2*statsLag + 2*time.Second
@@ -56,7 +57,8 @@ func SettledStats(ctx context.Context, director Commander, keys []string, before
 	deadline := time.Now().Add(wait)
 	for {
 		after, err := ReadStats(ctx, director)
-		if err != nil || Sum(Delta(before, after, keys))[Conns] >= want || time.Now().After(deadline) {
+		deltas := Delta(before, after, keys)
+		if err != nil || len(deltas) == 0 || Sum(deltas)[Conns] >= want || time.Now().After(deadline) {
 			return after, err
 		}
 		select {

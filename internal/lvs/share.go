@@ -212,4 +212,18 @@ func (o Outcome) Table() *Table {
 	return t
 }
 
+// JSON returns the rows as the "shares" of --output json: server, weight,
+// answers, share, ok, and expected when predicted.
+func (o Outcome) JSON() []map[string]any {
+	rows := make([]map[string]any, 0, len(o.Rows))
+	for _, row := range o.Rows {
+		m := map[string]any{"server": row.Server, "weight": row.Weight, "answers": row.Answers, "share": row.Share, "ok": row.OK}
+		if row.Predict {
+			m["expected"] = row.Expected
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }

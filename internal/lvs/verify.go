@@ -85,14 +85,7 @@ func (r Report) Write(w io.Writer) {
 // JSON returns the report as one JSON-lines event ("event": "verify"), the
 // form of --output json.
 func (r Report) JSON() map[string]any {
-	rows := make([]map[string]any, 0, len(r.Shares.Rows))
-	for _, row := range r.Shares.Rows {
-		m := map[string]any{"server": row.Server, "weight": row.Weight, "answers": row.Answers, "share": row.Share, "ok": row.OK}
-		if row.Predict {
-			m["expected"] = row.Expected
-		}
-		rows = append(rows, m)
-	}
+	rows := r.Shares.JSON()
 	checks := make([]map[string]any, 0, len(r.Checks))
 	for _, c := range r.Checks {
 		checks = append(checks, map[string]any{"name": c.Name, "ok": c.OK, "detail": c.Detail})

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"lvslab/internal/host"
 )
 
 // payload is the content a file module wants at a destination: bytes in
@@ -43,7 +45,7 @@ func filePayload(p string) (payload, error) {
 	}
 	e, _ := localSums.LoadOrStore(key, &sumEntry{})
 	ent := e.(*sumEntry)
-	ent.once.Do(func() { ent.sum, ent.err = fileSum(p) })
+	ent.once.Do(func() { ent.sum, ent.err = host.LocalSHA256(p) })
 	if ent.err != nil {
 		return payload{}, ent.err
 	}
@@ -60,18 +62,6 @@ type sumEntry struct {
 	err  error
 }
 
-func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // open returns the content to send; close it after.
 func (p payload) open() (io.Reader, func(), error) {
