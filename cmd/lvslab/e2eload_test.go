@@ -39,7 +39,7 @@ func TestE2ELoad(t *testing.T) {
 	mustOK(t, runLvslab(t, bin, "lab", "set", "--rs-cpu", "10"), "lab set --rs-cpu 10")
 	t.Cleanup(func() { runLvslab(t, bin, "lab", "set", "--rs-cpu", "0") })
 	report := filepath.Join(t.TempDir(), "load.html")
-	r := runLvslab(t, bin, "load", "-i", inv, "--compare", "--path", "/lnmp.php", "-c", "20", "--duration", "10s",
+	r := runLvslab(t, bin, "load", "-i", inv, "--compare", "--path", "/lnmp.php", "--duration", "10s",
 		"--report", report, "--output", "json")
 	if r.code != 0 {
 		t.Fatalf("load --compare: exit %d\n%s", r.code, tail(r.out, 4000))
