@@ -74,7 +74,7 @@ func request(path, host string, keepAlive bool) []byte {
 type conn struct {
 	cl    *client
 	rd    reader
-	names map[string]string
+	names names
 	live  bool // nc is connected and may carry the next request
 
 	mu      sync.Mutex
@@ -82,7 +82,7 @@ type conn struct {
 	aborted bool
 }
 
-func newConn(cl *client) *conn { return &conn{cl: cl, names: map[string]string{}} }
+func newConn(cl *client) *conn { return &conn{cl: cl, names: names{}} }
 
 // result is one request's outcome.
 type result struct {
@@ -101,24 +101,37 @@ func (c *conn) do(start time.Time) result {
 		reused := c.live
 		var res result
 		err := c.exchange(deadline, &res)
-		if err != nil && reused && attempt == 0 && c.rd.n == 0 && causeOf(err) == causeReset {
+		if retry(err, reused && attempt == 0, c.rd.n) {
 			// A kept connection that the server closed meanwhile: once
 			// more on a new one, as browsers do.
 			c.drop()
 			continue
 		}
 		res.bytes = c.rd.take()
-		switch {
-		case err != nil:
-			res.cause, res.end = causeOf(err), time.Now()
-		case res.status < 200 || res.status > 299:
-			res.cause = causeStatus
-		}
+		res.conclude(err)
 		if !c.live {
 			c.drop()
 		}
 		return res
 	}
+}
+
+// conclude sets res's cause from err, the request's error (nil once the
+// answer is whole), and the answer's status; and its end, on an error.
+func (res *result) conclude(err error) {
+	switch {
+	case err != nil:
+		res.cause, res.end = causeOf(err), time.Now()
+	case res.status < 200 || res.status > 299:
+		res.cause = causeStatus
+	}
+}
+
+// retry reports whether a request that met err goes once more on a new
+// connection: it was the first attempt, on a kept connection (first),
+// which the server closed before any byte of the answer (read bytes).
+func retry(err error, first bool, read int64) bool {
+	return err != nil && first && read == 0 && causeOf(err) == causeReset
 }
 
 // exchange writes the request and reads the answer, on the kept
@@ -137,7 +150,7 @@ func (c *conn) exchange(deadline time.Time, res *result) error {
 	if _, err := c.nc.Write(c.cl.req); err != nil {
 		return err
 	}
-	status, server, closed, err := c.rd.readAnswer(c.intern)
+	status, server, closed, err := c.rd.readAnswer(c.names.intern)
 	res.status, res.server, res.end = status, server, time.Now()
 	if err != nil {
 		return err
@@ -212,16 +225,20 @@ func (c *conn) abort() {
 	}
 }
 
+// names interns the server names of a connection, or of an event loop's
+// connections.
+type names map[string]string
+
 // intern returns the string of a server name without allocating for names
 // seen before; past MaxServers distinct names, OtherServers.
-func (c *conn) intern(b []byte) string {
-	if s, ok := c.names[string(b)]; ok {
+func (m names) intern(b []byte) string {
+	if s, ok := m[string(b)]; ok {
 		return s
 	}
-	if len(c.names) >= MaxServers {
+	if len(m) >= MaxServers {
 		return OtherServers
 	}
 	s := string(b)
-	c.names[s] = s
+	m[s] = s
 	return s
 }

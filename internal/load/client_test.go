@@ -12,7 +12,9 @@ import (
 	"time"
 )
 
-func TestServers(t *testing.T) {
+func TestServers(t *testing.T) { bothEngines(t, testServers) }
+
+func testServers(t *testing.T) {
 	var n atomic.Int64
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		switch n.Add(1) % 3 {
@@ -33,7 +35,9 @@ func TestServers(t *testing.T) {
 	checkConsistent(t, sum)
 }
 
-func TestServersBounded(t *testing.T) {
+func TestServersBounded(t *testing.T) { bothEngines(t, testServersBounded) }
+
+func testServersBounded(t *testing.T) {
 	var n atomic.Int64
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set(ServerHeader, fmt.Sprintf("rs%d", n.Add(1)))
@@ -60,7 +64,9 @@ func failing(t *testing.T, o Options, cause string) Summary {
 	return sum
 }
 
-func TestCauses(t *testing.T) {
+func TestCauses(t *testing.T) { bothEngines(t, testCauses) }
+
+func testCauses(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -110,7 +116,9 @@ func TestCauses(t *testing.T) {
 	})
 }
 
-func TestKeepAlive(t *testing.T) {
+func TestKeepAlive(t *testing.T) { bothEngines(t, testKeepAlive) }
+
+func testKeepAlive(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprint("keepalive=", keep), func(t *testing.T) {
 			s := newServer(t, okHandler, false)
@@ -131,7 +139,9 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
-func TestKeepAliveServerCloses(t *testing.T) {
+func TestKeepAliveServerCloses(t *testing.T) { bothEngines(t, testKeepAliveServerCloses) }
+
+func testKeepAliveServerCloses(t *testing.T) {
 	// The server closes after each answer without saying so: the kept
 	// connection fails before any byte of the next answer, and the request
 	// goes again on a new one.
@@ -143,7 +153,9 @@ func TestKeepAliveServerCloses(t *testing.T) {
 	}
 }
 
-func TestBodies(t *testing.T) {
+func TestBodies(t *testing.T) { bothEngines(t, testBodies) }
+
+func testBodies(t *testing.T) {
 	big := strings.Repeat("x", 3*bufSize+17)
 	cases := map[string]string{
 		"content-length":      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
@@ -185,7 +197,9 @@ func TestBodies(t *testing.T) {
 	})
 }
 
-func TestRequestBytes(t *testing.T) {
+func TestRequestBytes(t *testing.T) { bothEngines(t, testRequestBytes) }
+
+func testRequestBytes(t *testing.T) {
 	got := make(chan string, 1)
 	url := rawServer(t, func(c net.Conn) {
 		defer c.Close()

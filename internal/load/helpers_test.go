@@ -204,3 +204,19 @@ func fullListener(t testing.TB) string {
 	}
 	return "http://" + addr + "/"
 }
+
+// bothEngines runs test on the event loops (the engine of http:// targets)
+// and on the goroutine per connection (that of https://).
+func bothEngines(t *testing.T, test func(*testing.T)) {
+	t.Helper()
+	for _, e := range []struct {
+		name       string
+		goroutines bool
+	}{{"loops", false}, {"goroutines", true}} {
+		t.Run(e.name, func(t *testing.T) {
+			goroutinesOnly = e.goroutines
+			defer func() { goroutinesOnly = false }()
+			test(t)
+		})
+	}
+}

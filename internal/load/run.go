@@ -44,6 +44,11 @@ func run(ctx context.Context, o Options, emit func(Interval), step int, origin t
 		n = o.MaxInFlight
 	}
 	r := &runner{o: &o, cl: cl, ctx: ctx, shards: make([]shard, min(n, 4*runtime.GOMAXPROCS(0)))}
+	if cl.evented() {
+		if err := r.newLoops(); err != nil {
+			return Summary{}, fmt.Errorf("load %s: %w", o.URL, err)
+		}
+	}
 	stop := context.AfterFunc(ctx, r.abort)
 	defer stop()
 
@@ -52,12 +57,20 @@ func run(ctx context.Context, o Options, emit func(Interval), step int, origin t
 		origin = start
 	}
 	col := &collector{o: &o, shards: r.shards, emit: emit, step: step, origin: origin, start: start}
-	if o.Rate > 0 {
-		r.wg.Add(1)
-		go r.openLoop(start)
-	} else {
+	if o.Rate == 0 {
 		timer := time.AfterFunc(o.Duration, func() { r.stop.Store(true) })
 		defer timer.Stop()
+	}
+	switch {
+	case r.loops != nil:
+		r.wg.Add(len(r.loops))
+		for _, l := range r.loops {
+			go l.run(start)
+		}
+	case o.Rate > 0:
+		r.wg.Add(1)
+		go r.openLoop(start)
+	default:
 		r.wg.Add(o.Concurrency)
 		for i := range o.Concurrency {
 			go r.closedWorker(i)
@@ -72,7 +85,7 @@ func run(ctx context.Context, o Options, emit func(Interval), step int, origin t
 	return col.summary(), ctx.Err()
 }
 
-// runner is one run's workers and what they share.
+// runner is one run's workers (or event loops) and what they share.
 type runner struct {
 	o      *Options
 	cl     *client
@@ -80,12 +93,14 @@ type runner struct {
 	shards []shard
 	wg     sync.WaitGroup
 
-	stop    atomic.Bool  // send no more requests
-	aborted atomic.Bool  // ctx is cancelled: failures from now on are not counted
-	sent    atomic.Int64 // closed loop: requests started, against o.Requests
+	stop     atomic.Bool  // send no more requests
+	aborted  atomic.Bool  // ctx is cancelled: failures from now on are not counted
+	sent     atomic.Int64 // closed loop: requests started, against o.Requests
+	inFlight atomic.Int64 // open loop on event loops: requests outstanding, against o.MaxInFlight
 
 	mu    sync.Mutex
 	conns []*conn // for abort
+	loops []*loop // the event loops, for abort; nil with goroutines
 }
 
 // newConn returns a worker's connection, registered for abort.
@@ -104,6 +119,9 @@ func (r *runner) abort() {
 	r.aborted.Store(true)
 	r.stop.Store(true)
 	conns := r.conns
+	for _, l := range r.loops {
+		l.alarm()
+	}
 	r.mu.Unlock()
 	for _, c := range conns {
 		c.abort()

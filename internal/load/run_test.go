@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-func TestOpenLoop(t *testing.T) {
+func TestOpenLoop(t *testing.T) { bothEngines(t, testOpenLoop) }
+
+func testOpenLoop(t *testing.T) {
 	s := newServer(t, okHandler, false)
 	o := opts(s.URL)
 	o.Rate, o.Requests, o.Concurrency = 500, 40, 0
@@ -23,7 +25,9 @@ func TestOpenLoop(t *testing.T) {
 	checkConsistent(t, sum)
 }
 
-func TestOverload(t *testing.T) {
+func TestOverload(t *testing.T) { bothEngines(t, testOverload) }
+
+func testOverload(t *testing.T) {
 	// One request in flight at most, against a server that never answers:
 	// the first request times out, the 9 due meanwhile (within 9ms, long
 	// before the 2s timeout) are not sent.
@@ -36,7 +40,9 @@ func TestOverload(t *testing.T) {
 	checkConsistent(t, sum)
 }
 
-func TestIntervals(t *testing.T) {
+func TestIntervals(t *testing.T) { bothEngines(t, testIntervals) }
+
+func testIntervals(t *testing.T) {
 	s := newServer(t, okHandler, false)
 	o := opts(s.URL)
 	o.Requests, o.Duration, o.Interval, o.KeepAlive = 0, 350*time.Millisecond, 100*time.Millisecond, true
@@ -66,7 +72,9 @@ func TestIntervals(t *testing.T) {
 	checkConsistent(t, sum)
 }
 
-func TestCancel(t *testing.T) {
+func TestCancel(t *testing.T) { bothEngines(t, testCancel) }
+
+func testCancel(t *testing.T) {
 	accepted := make(chan struct{}, 100)
 	url := rawServer(t, func(c net.Conn) {
 		accepted <- struct{}{}
@@ -94,7 +102,9 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestCancelConnecting(t *testing.T) {
+func TestCancelConnecting(t *testing.T) { bothEngines(t, testCancelConnecting) }
+
+func testCancelConnecting(t *testing.T) {
 	o := opts(fullListener(t))
 	o.Requests, o.Timeout = 0, time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
