@@ -74,8 +74,23 @@ func benchmarkLoop(b *testing.B, keepAlive bool) {
 	b.ReportMetric(s.Latency.P99*1000, "p99-µs")
 }
 
-func BenchmarkClosedLoopKeepAlive(b *testing.B) { benchmarkLoop(b, true) }
-func BenchmarkClosedLoopNewConn(b *testing.B)   { benchmarkLoop(b, false) }
+// benchmarkEngines runs bench on the event loops and on goroutines.
+func benchmarkEngines(b *testing.B, bench func(*testing.B)) {
+	b.Run("loops", bench)
+	b.Run("goroutines", func(b *testing.B) {
+		goroutinesOnly = true
+		defer func() { goroutinesOnly = false }()
+		bench(b)
+	})
+}
+
+func BenchmarkClosedLoopKeepAlive(b *testing.B) {
+	benchmarkEngines(b, func(b *testing.B) { benchmarkLoop(b, true) })
+}
+
+func BenchmarkClosedLoopNewConn(b *testing.B) {
+	benchmarkEngines(b, func(b *testing.B) { benchmarkLoop(b, false) })
+}
 
 func BenchmarkOpenLoop(b *testing.B) {
 	for _, rate := range []float64{1000, 10000} {

@@ -36,7 +36,7 @@ type slotState uint8
 
 const (
 	slotIdle       slotState = iota // no request
-	slotConnecting                  // waiting for the end of the handshake
+	slotConnecting                  // the handshake may not be over
 	slotWriting                     // writing the request
 	slotReading                     // reading the answer
 	slotDraining                    // the answer is whole: reading up to the server's close
@@ -72,9 +72,8 @@ type loop struct {
 	r       *runner
 	sh      *shard
 	ep      int
-	wake    int // an eventfd that abort writes; -1 once closed (under r.mu)
-	family  int
-	sa      unix.Sockaddr
+	wake    int       // an eventfd that abort writes; -1 once closed (under r.mu)
+	sa      *sockaddr // read-only
 	names   names
 	intern  func([]byte) string
 	slots   []*slot
@@ -102,15 +101,10 @@ func (r *runner) newLoops() error {
 	} else {
 		n = min(n, r.o.Concurrency)
 	}
+	sa := newSockaddr(r.cl.addr)
 	for i := range n {
-		l := &loop{r: r, sh: &r.shards[i%len(r.shards)], ep: -1, wake: -1, family: unix.AF_INET,
+		l := &loop{r: r, sh: &r.shards[i%len(r.shards)], ep: -1, wake: -1, sa: sa,
 			names: names{}, next: int64(i), stride: int64(n)}
-		// A loop's own: Connect writes into it.
-		if ip := r.cl.addr.Addr(); ip.Is4() {
-			l.sa = &unix.SockaddrInet4{Port: int(r.cl.addr.Port()), Addr: ip.As4()}
-		} else {
-			l.family, l.sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(r.cl.addr.Port()), Addr: ip.As16()}
-		}
 		l.intern = l.names.intern
 		r.loops = append(r.loops, l)
 		if err := l.open(); err != nil {
@@ -343,23 +337,23 @@ func (l *loop) attempt(s *slot) {
 
 // connect starts connecting s to the target.
 func (l *loop) connect(s *slot) error {
-	fd, err := unix.Socket(l.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := rawSocket(l.sa.family)
 	if err != nil {
 		return os.NewSyscallError("socket", err)
 	}
-	switch err = unix.Connect(fd, l.sa); err {
+	switch err = rawConnect(fd, l.sa); err {
 	case nil, unix.EINPROGRESS:
 	default:
-		unix.Close(fd)
+		rawClose(fd)
 		return os.NewSyscallError("connect", err)
 	}
 	s.gen++
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: s.id, Pad: s.gen}
-	if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+	if err := rawEpollAdd(l.ep, fd, &ev); err != nil {
+		rawClose(fd)
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	s.fd, s.in, s.out, s.hup, s.fault = fd, false, err == nil, false, false
+	s.fd, s.in, s.out, s.hup, s.fault = fd, false, true, false, false
 	s.rd.r, s.rd.w = 0, 0
 	s.st = slotConnecting
 	return nil
@@ -370,9 +364,8 @@ func (l *loop) advance(s *slot) {
 	for {
 		switch s.st {
 		case slotConnecting:
-			if !s.out {
-				return
-			}
+			// On loopback the handshake is often over when connect
+			// returns: the write is tried at once (EAGAIN until it is).
 			if s.fault {
 				errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 				if err == nil && errno != 0 {
@@ -389,7 +382,7 @@ func (l *loop) advance(s *slot) {
 				return
 			}
 			req := l.r.cl.req
-			n, err := unix.Write(s.fd, req[s.wrote:])
+			n, err := rawWrite(s.fd, req[s.wrote:])
 			if err == unix.EAGAIN {
 				s.out = false
 				return
@@ -425,7 +418,7 @@ func (l *loop) read(s *slot) bool {
 		l.end(s, err)
 		return false
 	}
-	n, err := unix.Read(s.fd, p)
+	n, err := rawRead(s.fd, p)
 	switch {
 	case err == unix.EAGAIN:
 		s.in = false
@@ -523,7 +516,7 @@ func (l *loop) end(s *slot, err error) {
 // hangUp closes s's connection.
 func (l *loop) hangUp(s *slot) {
 	if s.fd >= 0 {
-		unix.Close(s.fd) // which takes it out of the epoll instance
+		rawClose(s.fd) // which takes it out of the epoll instance
 		s.fd = -1
 	}
 	s.live = false
