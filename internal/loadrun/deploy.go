@@ -95,4 +95,3 @@ func checkPlatform(hostName, uname string) error {
 	return fmt.Errorf("%s is %s %s, this lvslab is built for %s/%s: build lvslab for it (GOOS=linux GOARCH=...), or load --from controller",
 		hostName, f[0], f[1], runtime.GOOS, runtime.GOARCH)
 }
-

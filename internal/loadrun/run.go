@@ -22,6 +22,7 @@ type Target struct {
 	Servers []lvs.Server // the real servers that may answer
 	Expect  lvs.Expectation
 	VIP     bool // through the director: its counters belong to the run
+	Port    int
 }
 
 // VIPTarget is the configuration's VIP on port (80 or 443) with path.
@@ -42,6 +43,7 @@ func VIPTarget(c lvs.Config, port int, path, hostHeader string) Target {
 		Servers: c.Servers,
 		Expect:  c.Expect(),
 		VIP:     true,
+		Port:    port,
 	}
 }
 
@@ -59,6 +61,7 @@ func ServerTarget(c lvs.Config, s lvs.Server, port int, path, hostHeader string)
 		Host:    hostHeader,
 		Via:     via,
 		Servers: []lvs.Server{{Name: s.Name, Addr: s.Addr, Weight: 1}},
+		Port:    port,
 		Expect: lvs.Expectation{Predicted: true, Shares: map[string]float64{s.Name: 1},
 			Why: "one real server directly: it answers everything"},
 	}
@@ -89,8 +92,8 @@ type Result struct {
 	Summary load.Summary
 	Ramp    *load.RampResult
 	Shares  lvs.Outcome
-	// Director is what the director's virtual services counted during the
-	// run (VIP targets, when the director could be read).
+	// Director is what the director's virtual service of the target's port
+	// counted during the run (VIP targets, when the director could be read).
 	Director []lvs.ServiceDelta
 }
 
@@ -141,7 +144,7 @@ func (d *Driver) Preflight(ctx context.Context, t Target, o load.Options) error 
 func (d *Driver) Run(ctx context.Context, t Target, o load.Options, r *load.RampOptions) (Result, error) {
 	o.URL, o.Host = t.URL, t.Host
 	res := Result{Target: t, From: d.Source.Name(), Options: o}
-	keys := d.Config.ServiceKeys()
+	keys := []string{d.Config.ServiceKey(t.Port)}
 	var before lvs.Status
 	counters := t.VIP && d.Director != nil
 	if counters {

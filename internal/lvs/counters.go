@@ -17,13 +17,22 @@ const statsLag = 2 * time.Second
 // "FWM 99" in fwmark mode, else "TCP VIP:PORT" for every port.
 func (c Config) ServiceKeys() []string {
 	if c.Mode == "fwmark" {
-		return []string{fmt.Sprintf("FWM %d", c.FWMark)}
+		return []string{c.ServiceKey(0)}
 	}
 	var keys []string
 	for _, p := range c.Ports {
-		keys = append(keys, fmt.Sprintf("TCP %s:%d", c.VIP, p))
+		keys = append(keys, c.ServiceKey(p))
 	}
 	return keys
+}
+
+// ServiceKey is the ipvsadm key of the virtual service that serves the
+// VIP's port: "TCP VIP:PORT", or the mark's "FWM 99" in fwmark mode.
+func (c Config) ServiceKey(port int) string {
+	if c.Mode == "fwmark" {
+		return fmt.Sprintf("FWM %d", c.FWMark)
+	}
+	return fmt.Sprintf("TCP %s:%d", c.VIP, port)
 }
 
 // ReadStats reads the director's counters (ipvsadm -Ln --stats). A

@@ -62,7 +62,6 @@ type sumEntry struct {
 	err  error
 }
 
-
 // open returns the content to send; close it after.
 func (p payload) open() (io.Reader, func(), error) {
 	if p.path == "" {
