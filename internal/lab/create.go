@@ -42,45 +42,11 @@ type Options struct {
 // go to progress.
 func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, err error) {
 	pr := newProgress(progress)
-	if opts.RealServers == 0 {
-		opts.RealServers = 2
-	}
-	if opts.Director == "" {
-		opts.Director = DirectorAuto
-	}
-	if opts.Name == "" {
-		opts.Name = DefaultName
-	}
-	if err := checkName(opts.Name); err != nil {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if opts.Paths == (Paths{}) {
-		opts.Paths = NamedPaths(opts.Name)
-	}
-	opts.Paths.Name = opts.Name
-	if opts.BootTimeout == 0 {
-		opts.BootTimeout = 6 * time.Minute
-	}
-	kind := opts.Director
-	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
-		return nil, invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
-	}
-	if _, err := Topology(opts.Name, opts.RealServers, KindVM); err != nil {
-		return nil, err
-	}
-	if _, _, err := sysCgroups().checkRSCPU(opts.RSCPU); err != nil {
-		return nil, err
-	}
-	if err := checkPrereqs(kind); err != nil {
-		return nil, err
-	}
-	if kind == DirectorAuto {
-		kind = KindVM
-		if kernelHasIPVS(ctx) {
-			kind = KindContainer
-		}
-		pr.Printf("director: %s (the kernel %s IPVS)", kind, map[bool]string{true: "has", false: "has no"}[kind == KindContainer])
-	}
+	kind := chooseDirector(ctx, opts.Director, pr)
 	hosts, err := Topology(opts.Name, opts.RealServers, kind)
 	if err != nil {
 		return nil, err
@@ -97,12 +63,9 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	if err := ensureCache(ctx, paths, kind, pr); err != nil {
 		return nil, err
 	}
-	for _, d := range []string{paths.Dir, paths.Data, paths.Run} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := makeDirs(paths); err != nil {
+		return nil, err
 	}
-	os.WriteFile(filepath.Join(paths.Dir, ".gitignore"), []byte("# lvslab lab: generated, holds a private key\n*\n"), 0o644)
 
 	lab = &Lab{Paths: paths, Director: kind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}, RSCPU: opts.RSCPU}
 	defer func() {
@@ -121,6 +84,75 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	}
 	pr.Printf("lab ready: %d hosts; inventory %s", len(lab.Hosts), paths.Inventory())
 	return lab, nil
+}
+
+// withDefaults fills what opts leaves zero.
+func (opts Options) withDefaults() Options {
+	if opts.RealServers == 0 {
+		opts.RealServers = 2
+	}
+	if opts.Director == "" {
+		opts.Director = DirectorAuto
+	}
+	if opts.Name == "" {
+		opts.Name = DefaultName
+	}
+	if opts.Paths == (Paths{}) {
+		opts.Paths = NamedPaths(opts.Name)
+	}
+	opts.Paths.Name = opts.Name
+	if opts.BootTimeout == 0 {
+		opts.BootTimeout = 6 * time.Minute
+	}
+	return opts
+}
+
+// validate checks opts (defaults filled) and the machine's prerequisites
+// before anything is built.
+func (opts Options) validate() error {
+	if err := checkName(opts.Name); err != nil {
+		return err
+	}
+	kind := opts.Director
+	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
+		return invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
+	}
+	if _, err := Topology(opts.Name, opts.RealServers, KindVM); err != nil {
+		return err
+	}
+	if _, _, err := sysCgroups().checkRSCPU(opts.RSCPU); err != nil {
+		return err
+	}
+	return checkPrereqs(kind)
+}
+
+// chooseDirector resolves DirectorAuto: a container where the kernel has
+// IPVS, else a VM. Other kinds are returned as they are.
+func chooseDirector(ctx context.Context, kind string, pr *progress) string {
+	if kind != DirectorAuto {
+		return kind
+	}
+	kind = KindVM
+	if kernelHasIPVS(ctx) {
+		kind = KindContainer
+	}
+	pr.Printf("director: %s (the kernel %s IPVS)", kind, map[bool]string{true: "has", false: "has no"}[kind == KindContainer])
+	return kind
+}
+
+// makeDirs creates the lab's directories and the .gitignore that keeps
+// its generated files (a private key among them) out of a repository.
+func makeDirs(paths Paths) error {
+	for _, d := range []string{paths.Dir, paths.Data, paths.Run} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	ignore := filepath.Join(paths.Dir, ".gitignore")
+	if err := os.WriteFile(ignore, []byte("# lvslab lab: generated, holds a private key\n*\n"), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", ignore, err)
+	}
+	return nil
 }
 
 // ensureCache builds what is missing from the cache, one lab at a time.
@@ -165,10 +197,7 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 	}
 	relay, err := startRelay(ctx, paths)
 	lab.Procs = append(lab.Procs, relay...)
-	if serr := lab.save(); err == nil {
-		err = serr
-	}
-	if err != nil {
+	if err := errors.Join(err, lab.save()); err != nil {
 		return err
 	}
 	pr.Printf("apt relay: %s:80 -> %s", RouterMgmt, relayUpstream)
@@ -201,8 +230,7 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 			}
 		}
 		if err != nil {
-			lab.save()
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return errors.Join(fmt.Errorf("%s: %w", h.Name, err), lab.save())
 		}
 		procs[h.Name] = p
 		lab.Procs = append(lab.Procs, p)

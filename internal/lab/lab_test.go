@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"os"
@@ -16,26 +15,9 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestTopologyDefault(t *testing.T) {
 	hosts, err := Topology(DefaultName, 2, KindVM)
@@ -131,7 +113,7 @@ func testLab(t *testing.T) (*Lab, map[string]keyPair) {
 func TestInventory(t *testing.T) {
 	l, _ := testLab(t)
 	inv := inventoryYAML(l)
-	golden(t, "inventory.yml", inv)
+	golden.Check(t, filepath.Join("testdata", "inventory.yml"), []byte(inv))
 
 	var doc struct {
 		All struct {
@@ -204,8 +186,8 @@ func TestHostFiles(t *testing.T) {
 	l, keys := testLab(t)
 	h := l.Hosts[1]
 	files := hostFiles(h, "0123456789abcdef0123456789abcdef", keys[h.Name], keys["client"], l.Hosts)
-	golden(t, "rs01.interfaces", interfaces(h))
-	golden(t, "rs01.hosts", etcHosts(h, l.Hosts))
+	golden.Check(t, filepath.Join("testdata", "rs01.interfaces"), []byte(interfaces(h)))
+	golden.Check(t, filepath.Join("testdata", "rs01.hosts"), []byte(etcHosts(h, l.Hosts)))
 
 	var buf bytes.Buffer
 	if err := writeTar(&buf, files); err != nil {

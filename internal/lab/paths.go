@@ -73,14 +73,3 @@ func (p Paths) RelaySocket() string { return filepath.Join(p.Run, "apt.sock") }
 
 // HostDir is the directory of one host's files under Data.
 func (p Paths) HostDir(name string) string { return filepath.Join(p.Data, "hosts", name) }
-
-// InventoryPath is the inventory of the default lab: the one the running
-// lab wrote (wherever it was created from), else .lvslab/inventory.yml in
-// the working directory; an absolute path.
-func InventoryPath() string {
-	p := DefaultPaths()
-	if l, err := loadState(p.State()); err == nil && l != nil && l.Paths.Dir != "" {
-		return l.Paths.Inventory()
-	}
-	return p.Inventory()
-}

@@ -56,10 +56,13 @@ func (l *Lab) proc(role, host string) (Proc, bool) {
 // save writes the state file atomically.
 func (l *Lab) save() error {
 	b, err := json.MarshalIndent(l, "", "  ")
-	if err != nil {
-		return err
+	if err == nil {
+		err = writeFileAtomic(l.Paths.State(), append(b, '\n'), 0o600)
 	}
-	return writeFileAtomic(l.Paths.State(), append(b, '\n'), 0o600)
+	if err != nil {
+		return fmt.Errorf("save the lab's state: %w", err)
+	}
+	return nil
 }
 
 // loadState reads the state file at path; (nil, nil) when there is none.
