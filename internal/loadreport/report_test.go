@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"lvslab/internal/golden"
 	"lvslab/internal/load"
 )
 
@@ -35,12 +36,12 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			wellFormed(t, svg.Bytes())
-			golden(t, c.name+".svg", svg.Bytes())
+			golden.Check(t, filepath.Join("testdata", c.name+".svg"), svg.Bytes())
 			if err := HTML(&page, c.title, c.runs()); err != nil {
 				t.Fatal(err)
 			}
 			inert(t, page.String())
-			golden(t, c.name+".html", page.Bytes())
+			golden.Check(t, filepath.Join("testdata", c.name+".html"), page.Bytes())
 		})
 	}
 }
