@@ -65,6 +65,11 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
     - name: undefined in when
       command: "true"
       when: undefined_thing == 1
+    - name: bad mode
+      copy:
+        content: x
+        dest: /tmp/w
+        mode: 9z
 `)
 	writeFile(t, dir, "badinv.yml", "all:\n  hosts:\n    rs01: {ansible_port: [}\n")
 	writeFile(t, dir, "badinv2.yml", "all:\n  childs: {}\n  hosts:\n    rs01:\n      ansible_host: 127.0.0.1\n      ansible_host: twice\n")
@@ -96,6 +101,7 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 			`prepare.yml:16:19: module copy: src: source "missing-file" not found`,
 			`prepare.yml:18:14: undefined variable "undefined_var"`,
 			`prepare.yml:21:13: undefined variable "undefined_thing"`,
+			`prepare.yml:26:15: module copy: mode "9z": want an octal mode like 0644`,
 		}},
 		{"broken YAML inventory", []string{"-i", "badinv.yml", "ok.yml"}, []string{"badinv.yml:3:1: did not find expected node content"}},
 		{"inventory errors, every one", []string{"-i", "badinv2.yml", "ok.yml"}, []string{

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/host"
+	"lvslab/internal/pos"
 )
 
 // OctalMode is a permission mode written the way chmod takes it: 0644,
@@ -23,11 +24,11 @@ type OctalMode struct {
 // UnmarshalYAML reads a scalar of octal digits.
 func (m *OctalMode) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d:%d: mode: want an octal mode like 0644", n.Line, n.Column)
+		return pos.Errorf(pos.At("", n), "mode: want an octal mode like 0644")
 	}
 	mode, err := ParseOctalMode(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d:%d: %w", n.Line, n.Column, err)
+		return pos.Errorf(pos.At("", n), "%w", err)
 	}
 	*m = mode
 	return nil
@@ -88,14 +89,14 @@ func (l *StrList) UnmarshalYAML(n *yaml.Node) error {
 		out := make(StrList, 0, len(n.Content))
 		for _, c := range n.Content {
 			if c.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d:%d: want a string, got a %s", c.Line, c.Column, kindName(c.Kind))
+				return pos.Errorf(pos.At("", c), "want a string, got a %s", kindName(c.Kind))
 			}
 			out = append(out, c.Value)
 		}
 		*l = out
 		return nil
 	}
-	return fmt.Errorf("line %d:%d: want a string or a list of strings, got a %s", n.Line, n.Column, kindName(n.Kind))
+	return pos.Errorf(pos.At("", n), "want a string or a list of strings, got a %s", kindName(n.Kind))
 }
 
 func kindName(k yaml.Kind) string {
@@ -117,7 +118,7 @@ func freeForm(n *yaml.Node, cmd *string, fields any) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d:%d: want a command string or a mapping, got a %s", n.Line, n.Column, kindName(n.Kind))
+		return pos.Errorf(pos.At("", n), "want a command string or a mapping, got a %s", kindName(n.Kind))
 	}
 	return Decode(n, fields)
 }

@@ -1,7 +1,6 @@
 package module
 
 import (
-	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -19,14 +18,12 @@ func Decode(node *yaml.Node, v any) error {
 		return err
 	}
 	if err := node.Decode(v); err != nil {
-		return fmt.Errorf("line %d:%d: %w", node.Line, node.Column, stripYAMLPrefix(err))
+		if _, ok := err.(*pos.Error); ok {
+			return err // an UnmarshalYAML of v's placed it
+		}
+		return pos.YAMLAt(node, err)
 	}
 	return nil
-}
-
-func stripYAMLPrefix(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  ")
-	return fmt.Errorf("%s", msg)
 }
 
 // KeyError is an argument key a module does not know, with its place in

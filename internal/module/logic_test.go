@@ -1,11 +1,13 @@
 package module
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
 
 	"lvslab/internal/host/hosttest"
+	"lvslab/internal/pos"
 )
 
 func TestAssert(t *testing.T) {
@@ -90,5 +92,24 @@ func TestCoreModulesRegistered(t *testing.T) {
 	}
 	if _, err := newModuleErr("copy", "dest: /x\ncontent: y\nmod: 1"); err == nil || !strings.Contains(err.Error(), `unknown key "mod"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestArgErrorsPlaced: a bad argument value is one error at the value's
+// line and column (relative to the arguments' file), said once.
+func TestArgErrorsPlaced(t *testing.T) {
+	for _, c := range []struct{ module, args, want string }{
+		{"copy", "dest: /x\ncontent: hi\nmode: [1]", "line 3:7: mode: want an octal mode like 0644"},
+		{"copy", "dest: /x\ncontent: hi\nmode: 9z", `line 3:7: mode "9z": want an octal mode like 0644`},
+		{"package", "name: [{a: 1}]", "line 1:8: want a string, got a mapping"},
+		{"set_fact", "[1, 2]", "line 1:1: set_fact takes a mapping of names to values"},
+		{"shell", "[ls]", "line 1:1: want a command string or a mapping, got a list"},
+		{"copy", "content: hi\ndest: [1]", "line 2:7: cannot unmarshal !!seq into string"},
+	} {
+		_, err := newModuleErr(c.module, c.args)
+		var pe *pos.Error
+		if !errors.As(err, &pe) || err.Error() != c.want {
+			t.Errorf("%s %q: %v, want %s (a *pos.Error)", c.module, c.args, err, c.want)
+		}
 	}
 }

@@ -2,13 +2,13 @@ package module
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"sort"
 
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/host"
+	"lvslab/internal/pos"
 )
 
 var factNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -23,7 +23,7 @@ type SetFact struct {
 // UnmarshalYAML takes the whole mapping as facts.
 func (s *SetFact) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d:%d: set_fact takes a mapping of names to values", n.Line, n.Column)
+		return pos.Errorf(pos.At("", n), "set_fact takes a mapping of names to values")
 	}
 	return n.Decode(&s.Facts)
 }

@@ -26,6 +26,7 @@ func TestWaitForScriptGolden(t *testing.T) {
 }
 
 func TestWaitForPortLocal(t *testing.T) {
+	skipShort(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +72,7 @@ func TestWaitForPortLocal(t *testing.T) {
 }
 
 func TestWaitForPathLocal(t *testing.T) {
+	skipShort(t)
 	p := filepath.Join(t.TempDir(), "ready")
 	go func() {
 		time.Sleep(500 * time.Millisecond)
@@ -88,6 +90,7 @@ func TestWaitForPathLocal(t *testing.T) {
 }
 
 func TestWaitForCancel(t *testing.T) {
+	skipShort(t)
 	l := &localExec{}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -110,5 +113,14 @@ func TestWaitForValidation(t *testing.T) {
 		if _, err := newModuleErr("wait_for", args); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", args, err, want)
 		}
+	}
+}
+
+// skipShort skips a wait_for test that runs the real script on this
+// machine: it polls once a second, so each takes 1-2 s.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("wait_for: -short leaves out the runs of the real script, which poll once a second (1-2 s each)")
 	}
 }

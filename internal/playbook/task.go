@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -303,10 +302,6 @@ func (p *parser) templates(file string, n *yaml.Node) {
 // at): at the key it names, when it names one (a *pos.Error without a file,
 // relative to the arguments, as module.KeyError), else at the arguments.
 func moduleKeyError(at pos.Pos, module string, err error) error {
-	var ke *pos.Error
-	if errors.As(err, &ke) && ke.Pos.File == "" {
-		at.Line, at.Col = ke.Pos.Line, ke.Pos.Col
-		err = ke.Err
-	}
+	at, err = pos.Relative(at, err)
 	return pos.Errorf(at, "module %s: %w", module, err)
 }

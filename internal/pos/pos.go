@@ -6,6 +6,7 @@
 package pos
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,6 +76,19 @@ func Place(p Pos, err error) error {
 	return &Error{Pos: p, Err: err}
 }
 
+// Relative resolves err, found in a YAML value of the file of at: an
+// *Error without File (its place relative to that file, as a module's
+// argument errors are) gives its line and column in at's file and its
+// problem; any other error gives at and err.
+func Relative(at Pos, err error) (Pos, error) {
+	var e *Error
+	if errors.As(err, &e) && e.Pos.File == "" {
+		at.Line, at.Col = e.Pos.Line, e.Pos.Col
+		return at, e.Err
+	}
+	return at, err
+}
+
 // List collects every problem found, so that all are reported at once.
 type List []error
 
@@ -134,6 +148,42 @@ func FromYAML(file string, err error) *Error {
 func YAMLCause(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  ")
 	return &cause{msg: strings.TrimPrefix(msg, "yaml: "), err: err}
+}
+
+// YAMLAt places an error of yaml.v3's decoder of n relative to n's file
+// (a Pos without File): at the value that its one type error names (yaml.v3
+// gives its line, the column is that of the first value on the line), else
+// at n. The cause is kept, without yaml.v3's prefixes, for errors.As.
+func YAMLAt(n *yaml.Node, err error) *Error {
+	p, msg := Pos{Line: n.Line, Col: n.Column}, YAMLCause(err).Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) == 1 {
+		if rest, ok := strings.CutPrefix(te.Errors[0], "line "); ok {
+			if num, tail, ok := strings.Cut(rest, ": "); ok {
+				if line, aerr := strconv.Atoi(num); aerr == nil {
+					p, msg = Pos{Line: line, Col: colOnLine(n, line, n.Column)}, tail
+				}
+			}
+		}
+	}
+	return &Error{Pos: p, Err: &cause{msg: msg, err: err}}
+}
+
+// colOnLine is the column of the first value (not a mapping key) under n
+// on line, or col when there is none.
+func colOnLine(n *yaml.Node, line, col int) int {
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue
+		}
+		if c.Line == line {
+			return c.Column
+		}
+		if got := colOnLine(c, line, 0); got != 0 {
+			return got
+		}
+	}
+	return col
 }
 
 // cause is an error with a shorter message than the error it wraps.

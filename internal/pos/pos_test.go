@@ -109,3 +109,32 @@ func TestYAMLCause(t *testing.T) {
 		t.Error("YAMLCause drops its cause")
 	}
 }
+
+func TestYAMLAtAndRelative(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("a: 1\nb: [x]\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := doc.Content[0]
+	var v struct {
+		A int
+		B string
+	}
+	err := n.Decode(&v)
+	e := YAMLAt(n, err)
+	if got := e.Error(); got != "line 2:4: cannot unmarshal !!seq into string" {
+		t.Errorf("YAMLAt: %q", got)
+	}
+	var te *yaml.TypeError
+	if !errors.As(e, &te) {
+		t.Error("YAMLAt drops its cause")
+	}
+	at, rest := Relative(Pos{File: "pb.yml", Line: 1, Col: 1}, fmt.Errorf("decode: %w", e))
+	if at != (Pos{File: "pb.yml", Line: 2, Col: 4}) || rest != e.Err {
+		t.Errorf("Relative: %v, %v", at, rest)
+	}
+	other := errors.New("other")
+	if at, rest := Relative(Pos{File: "pb.yml", Line: 1, Col: 1}, other); at.Line != 1 || rest != other {
+		t.Errorf("Relative of an unplaced error: %v, %v", at, rest)
+	}
+}

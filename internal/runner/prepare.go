@@ -165,7 +165,8 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	}
 	m, err := v.r.opts.Modules.New(t.Module, args)
 	if err != nil {
-		v.add(t.Pos, fmt.Errorf("module %s: %w", t.Module, err))
+		at, err := pos.Relative(t.Pos, err)
+		v.add(at, fmt.Errorf("module %s: %w", t.Module, err))
 		return
 	}
 	if l, ok := m.(module.Linter); ok {

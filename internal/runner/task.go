@@ -248,7 +248,8 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	}
 	m, err := r.opts.Modules.New(t.Module, args)
 	if err != nil {
-		return module.Result{}, fmt.Errorf("%s: module %s: %w", t.Pos, t.Module, err)
+		at, err := pos.Relative(t.Pos, err)
+		return module.Result{}, pos.Errorf(at, "module %s: %w", t.Module, err)
 	}
 	exec, err := r.pool.get(ctx, hs.name, hs.inv)
 	if err != nil {
