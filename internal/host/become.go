@@ -7,41 +7,8 @@ import (
 	"strings"
 )
 
-// ParseBool reads v as Ansible's boolean() does: true for true, yes, on, y,
-// t and 1, false for false, no, off, n, f and 0, in any case and around
-// blanks; a bool as it is; the numbers 1 and 0. An empty string is false.
-// ok is false for anything else.
-func ParseBool(v any) (b, ok bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case int:
-		return x == 1, x == 0 || x == 1
-	case int64:
-		return x == 1, x == 0 || x == 1
-	case uint64:
-		return x == 1, x == 0 || x == 1
-	case float64:
-		return x == 1, x == 0 || x == 1
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true", "yes", "on", "y", "t", "1":
-			return true, true
-		case "false", "no", "off", "n", "f", "0", "":
-			return false, true
-		}
-	}
-	return false, false
-}
-
-// Truthy is v as ParseBool reads it, and false where it is no boolean.
-func Truthy(v any) bool {
-	b, _ := ParseBool(v)
-	return b
-}
-
 // BecomeFromVars reads the escalation that Ansible's become variables of the
-// inventory host name ask for: ansible_become (a boolean, as ParseBool
+// inventory host name ask for: ansible_become (a boolean, as ansible.ParseBool
 // reads it), ansible_become_user (default root) and ansible_become_password
 // (or ansible_become_pass). Every wrong value is reported, each a *VarError.
 func BecomeFromVars(name string, vars map[string]any) (Become, error) {

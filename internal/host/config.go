@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lvslab/internal/ansible"
 )
 
 // Host key checking modes for SSHConfig.HostKeyChecking, named after
@@ -321,7 +323,7 @@ func (p *varParser) bool(keys ...string) (bool, bool) {
 	if !ok {
 		return false, false
 	}
-	if b, ok := ParseBool(v); ok {
+	if b, ok := ansible.ParseBool(v); ok {
 		return b, true
 	}
 	p.errorf(k, "want yes/no or true/false, got %v", v)

@@ -139,27 +139,6 @@ func TestShellSplit(t *testing.T) {
 	}
 }
 
-func TestParseBool(t *testing.T) {
-	for _, v := range []any{true, 1, int64(1), uint64(1), 1.0, "yes", "Yes", "TRUE", "true", "on", "ON", "y", "Y", "t", "1", " yes "} {
-		if b, ok := ParseBool(v); !b || !ok {
-			t.Errorf("ParseBool(%#v) = %v, %v; want true", v, b, ok)
-		}
-	}
-	for _, v := range []any{false, 0, int64(0), 0.0, "no", "No", "FALSE", "off", "Off", "n", "N", "f", "0", ""} {
-		if b, ok := ParseBool(v); b || !ok {
-			t.Errorf("ParseBool(%#v) = %v, %v; want false", v, b, ok)
-		}
-	}
-	for _, v := range []any{2, -1, 0.5, "maybe", "yess", nil, []any{true}} {
-		if b, ok := ParseBool(v); b || ok {
-			t.Errorf("ParseBool(%#v) = %v, %v; want not a boolean", v, b, ok)
-		}
-		if Truthy(v) {
-			t.Errorf("Truthy(%#v) is true", v)
-		}
-	}
-}
-
 // TestBecomeFromVars: the one reading of the become variables, the same in
 // ConfigFromVars (lint, the connection) as on its own (runner, verify).
 func TestBecomeFromVars(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"lvslab/internal/host"
+	"lvslab/internal/ansible"
 	"lvslab/internal/tmpl"
 )
 
@@ -77,7 +77,7 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 		errs = append(errs, errors.New("vip is not set"))
 	}
 	c.DIP = str(d["dip"], "")
-	c.SSL = host.Truthy(d["ssl"])
+	c.SSL = ansible.Truthy(d["ssl"])
 	if c.Ports, err = ints(d["vip_ports"], []int{80}); err != nil {
 		errs = append(errs, fmt.Errorf("vip_ports: %w", err))
 	}
@@ -148,7 +148,7 @@ func ParseState(out string) map[string]any {
 		case k == "lvs_mode" && slices.Contains(Modes, v):
 			vars[k] = v
 		case k == "ssl":
-			vars[k] = host.Truthy(v)
+			vars[k] = ansible.Truthy(v)
 		}
 	}
 	return vars

@@ -140,3 +140,53 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestKeywordBooleansAsAnsible: play and task keywords take every spelling
+// of Ansible's boolean(), as inventory variables do (ansible.ParseBool):
+// `become: "Yes"`, `gather_facts: "n"`, `become: ON`.
+func TestKeywordBooleansAsAnsible(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "site.yml", `- hosts: all
+  become: "Yes"
+  gather_facts: "n"
+  tasks:
+    - shell: "true"
+      become: ON
+    - shell: "true"
+      become: f
+- hosts: all
+  become: "maybe"
+  tasks: []
+`)
+	_, err := Load(p, known)
+	if err == nil || !strings.Contains(err.Error(), "site.yml:10:11: expected a boolean") || strings.Count(err.Error(), "\n") != 0 {
+		t.Fatalf("want one error, at the second play's become: %v", err)
+	}
+	write(t, dir, "site.yml", strings.Replace(readFile(t, p), "\"maybe\"", "1", 1))
+	pb, err := Load(p, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := pb.Plays[0], pb.Plays[1]
+	if first.Become == nil || !*first.Become || first.GatherFacts == nil || *first.GatherFacts {
+		t.Errorf("play 1: become %v, gather_facts %v; want true, false", first.Become, first.GatherFacts)
+	}
+	if b := first.Tasks[0].Become; b == nil || !*b {
+		t.Errorf("task 1: become %v, want true", b)
+	}
+	if b := first.Tasks[1].Become; b == nil || *b {
+		t.Errorf("task 2: become %v, want false", b)
+	}
+	if second.Become == nil || !*second.Become {
+		t.Errorf("play 2: become %v, want true (1)", second.Become)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

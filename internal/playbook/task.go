@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/ansible"
 	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
 )
@@ -231,14 +232,13 @@ func (p *parser) boolean(file string, n *yaml.Node) bool {
 	return b != nil && *b
 }
 
+// boolPtr reads a keyword's boolean with Ansible's spellings
+// (ansible.ParseBool); an empty or non-scalar value is an error.
 func (p *parser) boolPtr(file string, n *yaml.Node) *bool {
-	switch n.Value {
-	case "true", "yes", "True", "on":
-		b := true
-		return &b
-	case "false", "no", "False", "off":
-		b := false
-		return &b
+	if n.Kind == yaml.ScalarNode && n.Value != "" {
+		if b, ok := ansible.ParseBool(n.Value); ok {
+			return &b
+		}
 	}
 	p.errf(file, n, "expected a boolean, got %s", kindName(n))
 	return nil
