@@ -235,8 +235,8 @@ func (s *session) checkConnVars() error {
 			// Placed where the inventory sets the variable.
 			var ve *host.VarError
 			if errors.As(e, &ve) {
-				if at := s.inv.VarPos(h, ve.Var); at != "" {
-					e = fmt.Errorf("%s: %w", at, e)
+				if at, ok := s.inv.VarPos(h, ve.Var); ok {
+					e = pos.Place(at, e)
 				}
 			}
 			errs = append(errs, e)

@@ -170,12 +170,13 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 }
 
 // VarPos says where the value HostVars gives the host for the variable
-// key was set: "file:line:col" in an inventory, or the group_vars or
-// host_vars file; "" when the variable is not set or its place unknown.
-func (inv *Inventory) VarPos(name, key string) string {
+// key was set: its line and column in an inventory, or line 1, column 1 of
+// the group_vars or host_vars file; ok is false when the variable is not
+// set or its place unknown.
+func (inv *Inventory) VarPos(name, key string) (at pos.Pos, ok bool) {
 	h, ok := inv.hostIdx[name]
 	if !ok {
-		return ""
+		return pos.Pos{}, false
 	}
 	// HostVars' layers, highest first.
 	type layer struct {
@@ -198,15 +199,13 @@ func (inv *Inventory) VarPos(name, key string) string {
 			continue
 		}
 		p, ok := l.pos[key]
-		switch {
-		case !ok || p.File == "":
-			return ""
-		case p.Line == 0:
-			return p.File
+		if !ok || p.File == "" {
+			return pos.Pos{}, false
 		}
-		return p.String()
+		p.Line, p.Col = max(p.Line, 1), max(p.Col, 1)
+		return p, true
 	}
-	return ""
+	return pos.Pos{}, false
 }
 
 // setPos records where key was set in m, creating m.

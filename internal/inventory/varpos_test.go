@@ -35,14 +35,14 @@ func TestVarPos(t *testing.T) {
 	for _, c := range []struct{ host, key, want string }{
 		{"rs01", "ansible_host", yml + ":9:30"},
 		{"rs01", "ansible_port", yml + ":7:28"},
-		{"rs01", "ansible_user", hv},
+		{"rs01", "ansible_user", hv + ":1:1"},
 		{"rs02", "ansible_user", yml + ":3:19"},
 		{"rs02", "ansible_port", yml + ":11:25"},
 		{"rs03", "ansible_port", yml + ":12:9"},
 		{"rs01", "nope", ""},
 		{"nohost", "ansible_port", ""},
 	} {
-		if got := inv.VarPos(c.host, c.key); got != c.want {
+		if got := varPos(inv, c.host, c.key); got != c.want {
 			t.Errorf("VarPos(%s, %s) = %q, want %q", c.host, c.key, got, c.want)
 		}
 	}
@@ -54,8 +54,16 @@ func TestVarPos(t *testing.T) {
 		t.Fatal(err)
 	}
 	for key, want := range map[string]string{"ansible_host": ini + ":2:19", "ansible_port": ini + ":2:41", "ansible_user": ini + ":4:1"} {
-		if got := inv.VarPos("rs01", key); got != want {
+		if got := varPos(inv, "rs01", key); got != want {
 			t.Errorf("INI VarPos(rs01, %s) = %q, want %q", key, got, want)
 		}
 	}
+}
+
+// varPos is VarPos as a string, "" when it has no place.
+func varPos(inv *Inventory, host, key string) string {
+	if at, ok := inv.VarPos(host, key); ok {
+		return at.String()
+	}
+	return ""
 }
