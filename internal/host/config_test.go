@@ -127,13 +127,13 @@ func TestSSHArgsJumps(t *testing.T) {
 }
 
 func TestShellSplit(t *testing.T) {
-	got, err := shellSplit(`-o 'A=b c' "d \"e\" \$f" g\ h  ''`)
+	got, err := SplitWords(`-o 'A=b c' "d \"e\" \$f" g\ h  ''`)
 	want := []string{"-o", "A=b c", `d "e" $f`, "g h", ""}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, %v; want %q", got, err, want)
 	}
 	for _, bad := range []string{`'open`, `"open`} {
-		if _, err := shellSplit(bad); err == nil {
+		if _, err := SplitWords(bad); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}

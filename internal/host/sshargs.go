@@ -27,7 +27,7 @@ type sshArgs struct {
 
 // applySSHArgs applies ansible_ssh_common_args-style options to cfg.
 func applySSHArgs(cfg *SSHConfig, s string) error {
-	words, err := shellSplit(s)
+	words, err := SplitWords(s)
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func parseProxyCommand(cmd string) (*SSHConfig, bool, error) {
 	if strings.EqualFold(cmd, "none") {
 		return nil, true, nil
 	}
-	words, err := shellSplit(cmd)
+	words, err := SplitWords(cmd)
 	if err != nil {
 		return nil, false, err
 	}
@@ -293,9 +293,9 @@ func parseSeconds(s string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// shellSplit splits s into words like a POSIX shell would, handling single
-// and double quotes and backslashes, without any expansion.
-func shellSplit(s string) ([]string, error) {
+// SplitWords splits s into words the way a POSIX shell would (single and
+// double quotes, backslashes, line continuations; no expansions).
+func SplitWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false
@@ -304,37 +304,44 @@ func shellSplit(s string) ([]string, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n':
 			if inWord {
-				words = append(words, cur.String())
+				words, inWord = append(words, cur.String()), false
 				cur.Reset()
-				inWord = false
+			}
+		case c == '\\':
+			inWord = true
+			if i+1 < len(s) {
+				i++
+				if s[i] != '\n' {
+					cur.WriteByte(s[i])
+				}
 			}
 		case c == '\'':
-			end := strings.IndexByte(s[i+1:], '\'')
-			if end < 0 {
-				return nil, errors.New("unterminated single quote")
-			}
-			cur.WriteString(s[i+1 : i+1+end])
-			i += end + 1
 			inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
 		case c == '"':
-			i++
-			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+			inWord = true
+			closed := false
+			for i++; i < len(s); i++ {
+				if s[i] == '"' {
+					closed = true
+					break
+				}
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`\n", s[i+1]) >= 0 {
 					i++
 				}
 				cur.WriteByte(s[i])
 			}
-			if i == len(s) {
-				return nil, errors.New("unterminated double quote")
+			if !closed {
+				return nil, fmt.Errorf("unterminated \" in %q", s)
 			}
-			inWord = true
-		case c == '\\' && i+1 < len(s):
-			i++
-			cur.WriteByte(s[i])
-			inWord = true
 		default:
-			cur.WriteByte(c)
 			inWord = true
+			cur.WriteByte(c)
 		}
 	}
 	if inWord {

@@ -64,7 +64,7 @@ func (c *Command) want() (commandWant, error) {
 	w := commandWant{opts: c.CmdOpts}
 	if c.Cmd != "" {
 		rest := peelOptions(c.Cmd, map[string]*string{"chdir": &w.opts.Chdir, "creates": &w.opts.Creates, "removes": &w.opts.Removes})
-		words, err := splitWords(rest)
+		words, err := host.SplitWords(rest)
 		p.addErr(err)
 		w.argv = words
 	}
@@ -182,61 +182,4 @@ func peelOptions(s string, opts map[string]*string) string {
 		*dst = v
 		rest = strings.TrimLeft(tail, " \t")
 	}
-}
-
-// splitWords splits s into words the way a POSIX shell would (quotes and
-// backslashes, no expansions).
-func splitWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n':
-			if inWord {
-				words, inWord = append(words, cur.String()), false
-				cur.Reset()
-			}
-		case c == '\\':
-			inWord = true
-			if i+1 < len(s) {
-				i++
-				if s[i] != '\n' {
-					cur.WriteByte(s[i])
-				}
-			}
-		case c == '\'':
-			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				return nil, fmt.Errorf("unterminated ' in %q", s)
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
-		case c == '"':
-			inWord = true
-			closed := false
-			for i++; i < len(s); i++ {
-				if s[i] == '"' {
-					closed = true
-					break
-				}
-				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`\n", s[i+1]) >= 0 {
-					i++
-				}
-				cur.WriteByte(s[i])
-			}
-			if !closed {
-				return nil, fmt.Errorf("unterminated \" in %q", s)
-			}
-		default:
-			inWord = true
-			cur.WriteByte(c)
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
 }

@@ -127,9 +127,9 @@ func TestSplitWords(t *testing.T) {
 		`"" x`:              {"", "x"},
 		`pre"mid"post`:      {"premidpost"},
 	} {
-		got, err := splitWords(in)
+		got, err := host.SplitWords(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("splitWords(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("SplitWords(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }
