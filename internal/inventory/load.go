@@ -290,7 +290,7 @@ func readVarsFile(path string, errs *pos.List) map[string]any {
 	}
 	p := newYAMLParser(nil, path, errs)
 	if root.Kind != yaml.MappingNode {
-		errs.Errorf(p.at(root), "a variables file must be a mapping, not %s", kindName(root))
+		errs.Errorf(p.at(root), "a variables file must be a mapping, not %s", pos.Describe(root))
 		return nil
 	}
 	v, ok := p.value(root, 0)

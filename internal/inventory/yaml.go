@@ -47,7 +47,7 @@ func parseYAML(inv *Inventory, file string, data []byte, errs *pos.List) {
 	}
 	p := newYAMLParser(inv, file, errs)
 	if root.Kind != yaml.MappingNode {
-		errs.Errorf(p.at(root), "inventory must be a mapping of group names to groups, not %s", kindName(root))
+		errs.Errorf(p.at(root), "inventory must be a mapping of group names to groups, not %s", pos.Describe(root))
 		return
 	}
 	for _, e := range p.pairs(root, 0) {
@@ -106,7 +106,7 @@ func (p *yamlParser) group(k, v *yaml.Node, parent *group, depth int) {
 		return
 	}
 	if v.Kind != yaml.MappingNode {
-		p.errs.Errorf(p.at(v), "group %q must be a mapping with hosts, vars or children, not %s", name, kindName(v))
+		p.errs.Errorf(p.at(v), "group %q must be a mapping with hosts, vars or children, not %s", name, pos.Describe(v))
 		return
 	}
 	for _, e := range p.pairs(v, depth) {
@@ -145,7 +145,7 @@ func (p *yamlParser) hosts(g *group, n *yaml.Node, depth int) {
 		var vars map[string]any
 		if v := p.deref(e.v); v != nil && !isNull(v) {
 			if v.Kind != yaml.MappingNode {
-				p.errs.Errorf(p.at(v), "variables of host %q must be a mapping, not %s", e.k.Value, kindName(v))
+				p.errs.Errorf(p.at(v), "variables of host %q must be a mapping, not %s", e.k.Value, pos.Describe(v))
 				continue
 			}
 			val, ok := p.value(v, depth+1)
@@ -198,7 +198,7 @@ func (p *yamlParser) mapping(n *yaml.Node, what string, depth int) []kv {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errs.Errorf(p.at(n), "%s must be a mapping, not %s", what, kindName(n))
+		p.errs.Errorf(p.at(n), "%s must be a mapping, not %s", what, pos.Describe(n))
 		return nil
 	}
 	return p.pairs(n, depth)
@@ -242,7 +242,7 @@ func (p *yamlParser) pairs(n *yaml.Node, depth int) []kv {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			p.errs.Errorf(p.at(k), "mapping key must be a string, not %s", kindName(k))
+			p.errs.Errorf(p.at(k), "mapping key must be a string, not %s", pos.Describe(k))
 			continue
 		}
 		if first, ok := explicit[k.Value]; ok {
@@ -291,7 +291,7 @@ func (p *yamlParser) mergeSources(v *yaml.Node) []*yaml.Node {
 	var out []*yaml.Node
 	for _, m := range list {
 		if m.Kind != yaml.MappingNode {
-			p.errs.Errorf(p.at(m), "merge key << wants a mapping or a list of mappings, not %s", kindName(m))
+			p.errs.Errorf(p.at(m), "merge key << wants a mapping or a list of mappings, not %s", pos.Describe(m))
 			continue
 		}
 		out = append(out, m)
@@ -336,7 +336,7 @@ func (p *yamlParser) value(n *yaml.Node, depth int) (any, bool) {
 	case yaml.ScalarNode:
 		return p.scalar(n)
 	}
-	p.errs.Errorf(p.at(n), "unexpected %s", kindName(n))
+	p.errs.Errorf(p.at(n), "unexpected %s", pos.Describe(n))
 	return nil, false
 }
 
@@ -397,19 +397,3 @@ func isMergeKey(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!merge" && n.Style == 0
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		return "the scalar " + strconv.Quote(n.Value)
-	}
-	return "a document"
-}

@@ -89,25 +89,16 @@ func (l *StrList) UnmarshalYAML(n *yaml.Node) error {
 		out := make(StrList, 0, len(n.Content))
 		for _, c := range n.Content {
 			if c.Kind != yaml.ScalarNode {
-				return pos.Errorf(pos.At("", c), "want a string, got a %s", kindName(c.Kind))
+				return pos.Errorf(pos.At("", c), "want a string, got %s", pos.Describe(c))
 			}
 			out = append(out, c.Value)
 		}
 		*l = out
 		return nil
 	}
-	return pos.Errorf(pos.At("", n), "want a string or a list of strings, got a %s", kindName(n.Kind))
+	return pos.Errorf(pos.At("", n), "want a string or a list of strings, got %s", pos.Describe(n))
 }
 
-func kindName(k yaml.Kind) string {
-	switch k {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	}
-	return "scalar"
-}
 
 // freeForm decodes a module that also accepts a bare scalar: the scalar goes
 // to *cmd, a mapping is decoded strictly into fields (a pointer to a struct
@@ -118,7 +109,7 @@ func freeForm(n *yaml.Node, cmd *string, fields any) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return pos.Errorf(pos.At("", n), "want a command string or a mapping, got a %s", kindName(n.Kind))
+		return pos.Errorf(pos.At("", n), "want a command string or a mapping, got %s", pos.Describe(n))
 	}
 	return Decode(n, fields)
 }

@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,7 +40,7 @@ func Load(path string, mods Modules) (*Playbook, error) {
 	pb := &Playbook{Path: path}
 	if doc != nil {
 		if doc.Kind != yaml.SequenceNode {
-			p.errf(path, doc, "a playbook is a list of plays, got %s", kindName(doc))
+			p.errf(path, doc, "a playbook is a list of plays, got %s", pos.Describe(doc))
 		} else {
 			for _, n := range doc.Content {
 				if play := p.play(path, n); play != nil {
@@ -79,21 +78,10 @@ func (p *parser) errf(file string, n *yaml.Node, format string, args ...any) {
 	p.errs.Errorf(pos.At(file, n), format, args...)
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "something else"
-}
 
 func (p *parser) play(file string, n *yaml.Node) *Play {
 	if n.Kind != yaml.MappingNode {
-		p.errf(file, n, "a play is a mapping, got %s", kindName(n))
+		p.errf(file, n, "a play is a mapping, got %s", pos.Describe(n))
 		return nil
 	}
 	play := &Play{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
@@ -189,7 +177,7 @@ func (p *parser) taskList(file string, n *yaml.Node, inherit *Task) []*Task {
 		if n.Tag == "!!null" {
 			return nil
 		}
-		p.errf(file, n, "tasks must be a list, got %s", kindName(n))
+		p.errf(file, n, "tasks must be a list, got %s", pos.Describe(n))
 		return nil
 	}
 	var out []*Task

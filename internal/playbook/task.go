@@ -22,7 +22,7 @@ type taskKeys struct {
 
 func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 	if n.Kind != yaml.MappingNode {
-		p.errf(file, n, "a task is a mapping, got %s", kindName(n))
+		p.errf(file, n, "a task is a mapping, got %s", pos.Describe(n))
 		return nil
 	}
 	t := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
@@ -180,7 +180,7 @@ func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
 
 func (p *parser) str(file string, n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode {
-		p.errf(file, n, "expected a string, got %s", kindName(n))
+		p.errf(file, n, "expected a string, got %s", pos.Describe(n))
 		return ""
 	}
 	return n.Value
@@ -194,7 +194,7 @@ func (p *parser) strs(file string, n *yaml.Node) []string {
 		return []string{n.Value}
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.errf(file, n, "expected a string or a list of strings, got %s", kindName(n))
+		p.errf(file, n, "expected a string or a list of strings, got %s", pos.Describe(n))
 		return nil
 	}
 	var out []string
@@ -214,7 +214,7 @@ func (p *parser) exprs(file string, n *yaml.Node) []Expr {
 	var out []Expr
 	for _, c := range nodes {
 		if c.Kind != yaml.ScalarNode {
-			p.errf(file, c, "expected an expression, got %s", kindName(c))
+			p.errf(file, c, "expected an expression, got %s", pos.Describe(c))
 			continue
 		}
 		e := Expr{Pos: pos.At(file, c), Src: c.Value}
@@ -240,14 +240,14 @@ func (p *parser) boolPtr(file string, n *yaml.Node) *bool {
 			return &b
 		}
 	}
-	p.errf(file, n, "expected a boolean, got %s", kindName(n))
+	p.errf(file, n, "expected a boolean, got %s", pos.Describe(n))
 	return nil
 }
 
 func (p *parser) integer(file string, n *yaml.Node) int {
 	i, err := strconv.Atoi(n.Value)
 	if err != nil || i < 0 {
-		p.errf(file, n, "expected a non-negative integer, got %s", kindName(n))
+		p.errf(file, n, "expected a non-negative integer, got %s", pos.Describe(n))
 	}
 	return i
 }
@@ -255,7 +255,7 @@ func (p *parser) integer(file string, n *yaml.Node) int {
 func (p *parser) vars(file string, n *yaml.Node) map[string]any {
 	if n.Kind != yaml.MappingNode {
 		if n.Tag != "!!null" {
-			p.errf(file, n, "vars must be a mapping, got %s", kindName(n))
+			p.errf(file, n, "vars must be a mapping, got %s", pos.Describe(n))
 		}
 		return nil
 	}

@@ -206,3 +206,22 @@ func parserError(msg string) bool {
 	}
 	return false
 }
+
+// Describe names what a YAML node is, for "want X, not Y" messages: "a
+// mapping", "a list", "an alias", "null", or `the scalar "VALUE"`.
+func Describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "null"
+		}
+		return "the scalar " + strconv.Quote(n.Value)
+	}
+	return "a document"
+}
