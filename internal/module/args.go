@@ -99,7 +99,6 @@ func (l *StrList) UnmarshalYAML(n *yaml.Node) error {
 	return pos.Errorf(pos.At("", n), "want a string or a list of strings, got %s", pos.Describe(n))
 }
 
-
 // freeForm decodes a module that also accepts a bare scalar: the scalar goes
 // to *cmd, a mapping is decoded strictly into fields (a pointer to a struct
 // type without UnmarshalYAML).

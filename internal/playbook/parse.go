@@ -78,7 +78,6 @@ func (p *parser) errf(file string, n *yaml.Node, format string, args ...any) {
 	p.errs.Errorf(pos.At(file, n), format, args...)
 }
 
-
 func (p *parser) play(file string, n *yaml.Node) *Play {
 	if n.Kind != yaml.MappingNode {
 		p.errf(file, n, "a play is a mapping, got %s", pos.Describe(n))
