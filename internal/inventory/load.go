@@ -204,27 +204,24 @@ func ignored(name string) bool {
 // and host of the inventory.
 func loadVarsDirs(inv *Inventory, base string, errs *pos.List) {
 	for _, g := range inv.groups {
-		for _, f := range findVarsFiles(filepath.Join(base, "group_vars"), g.name) {
-			if g.fileVars == nil {
-				g.fileVars = map[string]any{}
-			}
-			vars := readVarsFile(f, errs)
-			mergeVars(g.fileVars, vars)
-			for k := range vars {
-				setPos(&g.filePos, k, pos.Pos{File: f})
-			}
-		}
+		loadVarsFiles(filepath.Join(base, "group_vars"), g.name, &g.fileVars, &g.filePos, errs)
 	}
 	for _, h := range inv.hosts {
-		for _, f := range findVarsFiles(filepath.Join(base, "host_vars"), h.name) {
-			if h.fileVars == nil {
-				h.fileVars = map[string]any{}
-			}
-			vars := readVarsFile(f, errs)
-			mergeVars(h.fileVars, vars)
-			for k := range vars {
-				setPos(&h.varPos, k, pos.Pos{File: f})
-			}
+		loadVarsFiles(filepath.Join(base, "host_vars"), h.name, &h.fileVars, &h.varPos, errs)
+	}
+}
+
+// loadVarsFiles merges the variables files of name under dir into vars,
+// recording each variable's file in at.
+func loadVarsFiles(dir, name string, vars *map[string]any, at *map[string]pos.Pos, errs *pos.List) {
+	for _, f := range findVarsFiles(dir, name) {
+		if *vars == nil {
+			*vars = map[string]any{}
+		}
+		read := readVarsFile(f, errs)
+		mergeVars(*vars, read)
+		for k := range read {
+			setPos(at, k, pos.Pos{File: f})
 		}
 	}
 }
