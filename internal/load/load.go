@@ -10,6 +10,12 @@
 // queue). Ramp raises an open-loop rate step by step until a RampRule fails
 // and reports the highest rate sustained: the capacity.
 //
+// http:// targets are driven by event loops as ab's (loop.go: one per
+// GOMAXPROCS, each an OS thread with an epoll instance of its own, many
+// connections each); https:// ones by a goroutine per connection over Go's
+// poller (client.go), for crypto/tls. Both read answers with the same
+// parser and record the same results.
+//
 // The same code runs on the controller or, as `lvslab load-agent`, on a
 // client host; Encoder and Decode carry its events as JSON lines between
 // the two.
