@@ -11,7 +11,10 @@ import (
 // Benchmarks of the generator's cost: run them with
 // `go test -bench . -benchmem ./internal/load`. The closed loops run
 // against a minimal server in the same process, which shares the CPUs:
-// their req/s are a floor of what the generator alone can do.
+// their req/s are a floor of what the generator alone can do. The event
+// loops suffer most from that sharing (a loop's locked thread keeps its P
+// while it runs, and the server's goroutines wait for it): bench/load,
+// against nginx, is the measure that counts.
 
 func BenchmarkHistogramRecord(b *testing.B) {
 	var h Histogram
