@@ -22,8 +22,9 @@ var errMalformed = errors.New("malformed answer")
 type reader struct {
 	nc   net.Conn
 	buf  []byte
-	r, w int   // buffered: buf[r:w]
-	n    int64 // bytes read from nc since the last take
+	r, w int    // buffered: buf[r:w]
+	n    int64  // bytes read from nc since the last take
+	name []byte // readAnswer's parser.name, kept from answer to answer
 }
 
 func (b *reader) reset(nc net.Conn) {
@@ -98,7 +99,8 @@ func (b *reader) drain() error {
 // (Unnamed without), and whether the connection cannot carry another
 // request.
 func (b *reader) readAnswer(intern func([]byte) string) (status int, server string, close bool, err error) {
-	p := parser{intern: intern}
+	p := parser{intern: intern, name: b.name[:0]}
+	defer func() { b.name = p.name }()
 	for {
 		done, err := b.parse(&p)
 		if err == nil && !done {

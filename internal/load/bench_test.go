@@ -54,10 +54,10 @@ func BenchmarkReadAnswer(b *testing.B) {
 		"Accept-Ranges: bytes\r\n\r\n" + string(make([]byte, 1024))
 	var rd reader
 	rd.reset(&replay{answer: []byte(answer)})
-	m := names{}
+	intern := names{}.intern
 	b.SetBytes(int64(len(answer)))
 	for b.Loop() {
-		if _, _, _, err := rd.readAnswer(m.intern); err != nil {
+		if _, _, _, err := rd.readAnswer(intern); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -72,17 +72,17 @@ func request(path, host string, keepAlive bool) []byte {
 // that counting them does not allocate). abort may be called from another
 // goroutine; everything else belongs to the worker.
 type conn struct {
-	cl    *client
-	rd    reader
-	names names
-	live  bool // nc is connected and may carry the next request
+	cl     *client
+	rd     reader
+	intern func([]byte) string // of the connection's names, made once
+	live   bool                // nc is connected and may carry the next request
 
 	mu      sync.Mutex
 	nc      net.Conn
 	aborted bool
 }
 
-func newConn(cl *client) *conn { return &conn{cl: cl, names: names{}} }
+func newConn(cl *client) *conn { return &conn{cl: cl, intern: names{}.intern} }
 
 // result is one request's outcome.
 type result struct {
@@ -150,7 +150,7 @@ func (c *conn) exchange(deadline time.Time, res *result) error {
 	if _, err := c.nc.Write(c.cl.req); err != nil {
 		return err
 	}
-	status, server, closed, err := c.rd.readAnswer(c.names.intern)
+	status, server, closed, err := c.rd.readAnswer(c.intern)
 	res.status, res.server, res.end = status, server, time.Now()
 	if err != nil {
 		return err
