@@ -15,9 +15,11 @@ var sysctlNameRE = regexp.MustCompile(`^[A-Za-z0-9_./:@-]+$`)
 // one `name = value` line in sysctl_file (default
 // /etc/sysctl.d/99-lvslab.conf; an existing line for the key is replaced in
 // place, duplicates removed). It is changed when either differs. The runtime
-// value and the file are read in one round trip. With reload (default true)
-// a changed file is applied with `sysctl -p FILE`; with sysctl_set (default
-// true) the runtime value is set when it differs. A key the kernel does not
+// value and the file are read in one round trip. A runtime value that
+// differs is set first (with sysctl_set, default true, or with reload and a
+// changed file): a value the kernel refuses fails the task with the
+// kernel's message and the file is left as it was. With reload (default
+// true) a changed file is then applied with `sysctl -p FILE`. A key the kernel does not
 // have (an ipvs key before ip_vs is loaded, say) fails unless both are false
 // (in check mode it is reported as a change: an earlier task may load the
 // module).
@@ -72,12 +74,14 @@ type sysctlPlan struct {
 	writeFile  bool
 	runtime    string // the value the kernel has, or "(not available)"
 	setRuntime bool
-	steps      []string // sysctl -p FILE or sysctl -w NAME=VALUE, run after the file is written
+	setFirst   string   // sysctl -w NAME=VALUE, run before the file is written
+	steps      []string // sysctl -p FILE, run after the file is written
 	msg        string
 }
 
 // Apply converges the runtime value and the file: one inspect command,
-// then the file written and one command.
+// then the runtime value set, the file written and reloaded, each when
+// needed.
 func (m *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	w, err := m.want()
 	if err != nil {
@@ -96,6 +100,17 @@ func (m *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	res.Data["value"] = plan.runtime
 	if st.Other != "" {
 		return failRes(res, "%s is a %s, not a file", w.SysctlFile, st.Other), nil
+	}
+	if plan.setFirst != "" && !env.Check {
+		// The kernel has the last word on a value: set it before the file
+		// holds it, so a refused value is never persisted.
+		out, err := h.Run(ctx, plan.setFirst, host.RunOpts{})
+		if err != nil {
+			return res, fmt.Errorf("apply %s: %w", plan.setFirst, err)
+		}
+		if res = applied(res, plan.setFirst, out); res.Failed {
+			return res, nil
+		}
 	}
 	if plan.writeFile {
 		wres, err := writeFile(ctx, h, env, st, writeOpts{DefaultMode: 0644}, bytesPayload([]byte(plan.content)))
@@ -128,11 +143,12 @@ func (w sysctlWant) plan(st fileState, runtime string, known bool) sysctlPlan {
 	p.setRuntime = present && w.set && p.runtime != w.value()
 	p.content = sysctlEdit(string(st.Content), w.Name, w.value(), present)
 	p.writeFile = p.content != string(st.Content) || (present && !st.Exists)
-	switch {
-	case p.writeFile && w.reload && present:
+	reload := p.writeFile && w.reload && present
+	if p.setRuntime || (reload && p.runtime != w.value()) {
+		p.setFirst = "sysctl -w " + host.Quote(w.Name+"="+w.value())
+	}
+	if reload {
 		p.steps = []string{"sysctl -p " + host.Quote(w.SysctlFile)}
-	case p.setRuntime:
-		p.steps = []string{"sysctl -w " + host.Quote(w.Name+"="+w.value())}
 	}
 	var msgs []string
 	if p.writeFile {

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -166,5 +167,30 @@ func TestSysctlReadAsSysctl(t *testing.T) {
 				t.Errorf("%s %s: rc %s value %q; sysctl -n: rc %s value %q", sh, key, kv["sysctl_rc"], kv["sysctl_value"], wantRC, want)
 			}
 		}
+	}
+}
+
+func TestSysctlRefusedValueIsNotPersisted(t *testing.T) {
+	refused := host.Result{ExitCode: 255, Stderr: "sysctl: setting key \"net.ipv4.ip_forward\": Invalid argument\n"}
+	f := hosttest.New().On(`sysctl -n`, sysctlAnswer("0", "0", "# lab\n", true)).On(`sysctl -w`, refused)
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.ip_forward\nvalue: abc"), f, testEnv(debian12, nil))
+	if !res.Failed || !strings.Contains(res.Msg, "Invalid argument") || len(uploads(f.Commands())) != 0 {
+		t.Fatalf("res %+v calls %q", res, f.Commands())
+	}
+	goldenShell(t, "core/sysctl_refused", f.Commands(), false)
+}
+
+// TestSysctlRefusedValueLocal sets a range the kernel refuses in a private
+// network namespace: the task fails with the kernel's message and the file
+// is never written.
+func TestSysctlRefusedValueLocal(t *testing.T) {
+	e := netnsExec(t, "sysctl")
+	file := t.TempDir() + "/99-lvslab.conf"
+	res := apply(t, newModule(t, "sysctl", "name: net.ipv4.ip_local_port_range\nvalue: 9000 100\nsysctl_file: "+file), e, testEnv(debian12, nil))
+	if !res.Failed || !strings.Contains(res.Msg, "Invalid argument") {
+		t.Fatalf("res %+v calls %q", res, e.calls)
+	}
+	if data, err := os.ReadFile(file); !os.IsNotExist(err) {
+		t.Fatalf("%s holds %q (err %v), want no file", file, data, err)
 	}
 }
