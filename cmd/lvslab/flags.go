@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -18,7 +19,7 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (Ansible YAML or INI)", Value: defaultInventory()},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit hosts to a `PATTERN` (rs01, realservers, 'a:!b', 'rs*')"},
 		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "hosts worked on in parallel", Value: 10},
-		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set `k=v` variables, or load them from @file.yml (highest precedence)"},
+		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set variables (highest precedence), one value per -e: `k=v` pairs separated by spaces, a YAML or JSON mapping, or @file.yml"},
 		&cli.DurationFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout; also the keepalive interval (3 unanswered: unreachable)", Value: 10 * time.Second},
 		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` for host key checking", Value: "~/.ssh/known_hosts"},
 		&cli.BoolFlag{Name: "session-per-task", Usage: "run every remote command in an SSH session of its own, as Ansible does, instead of in one bash per host (slower; the host then needs no bash)"},
@@ -36,44 +37,130 @@ func defaultInventory() string {
 	return ""
 }
 
-// extraVars parses -e values: k=v pairs (YAML-typed values), inline YAML
-// mappings, or @file.yml.
+// extraVars parses -e values as Ansible does, each -e one value (never
+// split on commas): @file.yml; an inline YAML or JSON mapping; or k=v pairs
+// separated by spaces, where a value may be quoted ('a b' or "a b") and an
+// unquoted value is YAML-typed. Errors name the -e by its position and the
+// key, never a value: a value may be a secret.
 func extraVars(vals []string) (map[string]any, error) {
 	out := map[string]any{}
-	for _, v := range vals {
-		switch {
-		case strings.HasPrefix(v, "@"):
-			m, err := playbook.LoadVarsFile(v[1:])
-			if err != nil {
-				return nil, err
-			}
-			for k, x := range m {
-				out[k] = x
-			}
-		case strings.HasPrefix(strings.TrimSpace(v), "{"):
-			var m map[string]any
-			if err := yaml.Unmarshal([]byte(v), &m); err != nil {
-				return nil, fmt.Errorf("-e %s: %w", v, err)
-			}
-			for k, x := range m {
-				out[k] = x
-			}
+	for i, v := range vals {
+		at := fmt.Sprintf("-e #%d", i+1)
+		var m map[string]any
+		var err error
+		switch t := strings.TrimSpace(v); {
+		case strings.HasPrefix(t, "@"):
+			m, err = playbook.LoadVarsFile(t[1:])
+		case t == "":
+			err = fmt.Errorf("%s: empty", at)
+		case isKV(t):
+			m, err = parseKV(at, t)
 		default:
-			for _, kv := range strings.Fields(v) {
-				k, val, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return nil, fmt.Errorf("-e %q: want key=value or @file.yml", kv)
-				}
-				var x any
-				if err := yaml.Unmarshal([]byte(val), &x); err != nil || x == nil {
-					x = val
-				}
-				if _, isMap := x.(map[string]any); isMap {
-					x = val
-				}
-				out[k] = x
-			}
+			m, err = yamlMapping(at, t)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for k, x := range m {
+			out[k] = x
 		}
 	}
 	return out, nil
+}
+
+// isKV reports whether s starts with a key=value pair rather than YAML.
+func isKV(s string) bool {
+	if s[0] == '{' || s[0] == '[' {
+		return false
+	}
+	end := strings.IndexAny(s, " \t\n:=\"'")
+	return end > 0 && s[end] == '='
+}
+
+// yamlMapping parses an inline YAML or JSON mapping.
+func yamlMapping(at, s string) (map[string]any, error) {
+	var x any
+	if err := yaml.Unmarshal([]byte(s), &x); err != nil {
+		// yaml.v3's syntax errors give a line, not the text; type errors,
+		// which quote it, cannot happen decoding into any.
+		return nil, fmt.Errorf("%s: not a YAML or JSON mapping: %w", at, err)
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: want key=value pairs, a YAML or JSON mapping with string keys, or @file.yml", at)
+	}
+	return m, nil
+}
+
+// parseKV parses key=value pairs separated by white space. Quotes (single
+// or double, a backslash escaping in double quotes) and {{ }} keep white
+// space in a value; quotes inside {{ }} are the template's; quoted values
+// stay strings.
+func parseKV(at, s string) (map[string]any, error) {
+	out := map[string]any{}
+	for n := 1; ; n++ {
+		s = strings.TrimLeft(s, " \t\n")
+		if s == "" {
+			return out, nil
+		}
+		end := strings.IndexAny(s, " \t\n=\"'")
+		if end <= 0 || s[end] != '=' {
+			return nil, fmt.Errorf("%s: word %d is not key=value (quote a value with spaces: k=\"a b\")", at, n)
+		}
+		k := s[:end]
+		val, quoted, rest, err := kvValue(s[end+1:])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", at, k, err)
+		}
+		s = rest
+		var x any = val
+		if !quoted {
+			var y any
+			if yaml.Unmarshal([]byte(val), &y) == nil && y != nil {
+				switch y.(type) {
+				case map[string]any, []any, map[any]any:
+				default:
+					x = y
+				}
+			}
+		}
+		out[k] = x
+	}
+}
+
+// kvValue reads a value up to unquoted white space outside {{ }}.
+func kvValue(s string) (val string, quoted bool, rest string, err error) {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case depth == 0 && (c == '"' || c == '\''):
+			quoted = true
+			j := i + 1
+			for ; j < len(s) && s[j] != c; j++ {
+				if c == '"' && s[j] == '\\' && j+1 < len(s) {
+					j++
+				}
+				b.WriteByte(s[j])
+			}
+			if j == len(s) {
+				return "", false, "", errors.New("unclosed quote")
+			}
+			i = j
+		case strings.HasPrefix(s[i:], "{{") || strings.HasPrefix(s[i:], "{%"):
+			depth++
+			b.WriteString(s[i : i+2])
+			i++
+		case depth > 0 && (strings.HasPrefix(s[i:], "}}") || strings.HasPrefix(s[i:], "%}")):
+			depth--
+			b.WriteString(s[i : i+2])
+			i++
+		case depth == 0 && (c == ' ' || c == '\t' || c == '\n'):
+			return b.String(), quoted, s[i:], nil
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), quoted, "", nil
 }

@@ -52,6 +52,8 @@ func newApp() *cli.App {
 			"Start with `lvslab lab create` (a local lab on this machine) and `lvslab up`,\n" +
 			"or point it at your own machines with `-i inventory.yml`.",
 		HideHelpCommand: true,
+		// Every -e, --name ... is one value, as in Ansible: never split on commas.
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			runCommand(),
 			lintCommand(),

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,8 +25,8 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			s.opts.Tags = c.StringSlice("tags")
-			s.opts.SkipTags = c.StringSlice("skip-tags")
+			s.opts.Tags = tagList(c.StringSlice("tags"))
+			s.opts.SkipTags = tagList(c.StringSlice("skip-tags"))
 			s.opts.StartAtTask = c.String("start-at-task")
 			pbs, err := s.load(c.Args().Slice())
 			if err != nil {
@@ -61,4 +62,18 @@ func lintCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// tagList splits --tags values on commas, as ansible-playbook does (`-t a,b`):
+// the only flag whose values are lists, since the app splits none.
+func tagList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
