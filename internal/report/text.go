@@ -59,15 +59,16 @@ func (t *Text) printf(format string, args ...any) {
 // Playbook prints nothing in text mode beyond -v.
 func (t *Text) Playbook(path string) {
 	if t.verbosity > 0 {
-		t.printf("PLAYBOOK: %s\n", path)
+		t.printf("PLAYBOOK: %s\n", escapeControls(path))
 	}
 }
 
 // Play prints the PLAY banner.
-func (t *Text) Play(name string) { t.printf("\n%s\n", banner("PLAY ["+name+"]")) }
+func (t *Text) Play(name string) { t.printf("\n%s\n", banner("PLAY ["+escapeControls(name)+"]")) }
 
 // Task prints the TASK or RUNNING HANDLER banner.
 func (t *Text) Task(name string, handler bool) {
+	name = escapeControls(name)
 	if handler {
 		t.printf("\n%s\n", banner("RUNNING HANDLER ["+name+"]"))
 		return
@@ -76,11 +77,15 @@ func (t *Text) Task(name string, handler bool) {
 }
 
 // Result prints one host's outcome.
+//
+// Text that comes from a host or from input (names, messages, output,
+// diffs) is shown with its control characters escaped (escapeControls).
 func (t *Text) Result(r Result) {
 	item := ""
 	if r.HasItem {
-		item = " => (item=" + itemLabel(r.Item, r.NoLog) + ")"
+		item = " => (item=" + escapeControls(itemLabel(r.Item, r.NoLog)) + ")"
 	}
+	r.Host, r.Err = escapeControls(r.Host), escapeControls(r.Err)
 	var b strings.Builder
 	switch r.Status {
 	case OK:
@@ -106,7 +111,7 @@ func (t *Text) Result(r Result) {
 	}
 	if r.Status == OK || r.Status == Changed {
 		if r.Result.Msg != "" && !r.NoLog && (r.Result.Data == nil || r.verboseMsg(t.verbosity)) {
-			b.WriteString(" => " + r.Result.Msg)
+			b.WriteString(" => " + escapeControls(r.Result.Msg))
 		}
 		if t.verbosity > 0 && !r.NoLog {
 			b.WriteString(t.details(r, false))
@@ -115,7 +120,7 @@ func (t *Text) Result(r Result) {
 	b.WriteString("\n")
 	if t.diff && !r.NoLog {
 		for _, d := range r.Result.Diff {
-			b.WriteString(t.paint(purple, Unified(d.Path, d.Before, d.After)))
+			b.WriteString(t.paint(purple, escapeControls(Unified(d.Path, d.Before, d.After))))
 		}
 	}
 	t.printf("%s", b.String())
@@ -133,7 +138,7 @@ func (t *Text) details(r Result, failing bool) string {
 	}
 	if t.verbosity >= 2 {
 		b, _ := json.MarshalIndent(t.red.Value(d), "  ", "  ")
-		return "\n  " + string(b)
+		return "\n  " + escapeControls(string(b))
 	}
 	var b strings.Builder
 	for _, k := range []string{"cmd", "rc", "stdout", "stderr"} {
@@ -141,7 +146,7 @@ func (t *Text) details(r Result, failing bool) string {
 		if !ok || v == "" || (k == "rc" && !failing) {
 			continue
 		}
-		s := fmt.Sprint(v)
+		s := escapeControls(fmt.Sprint(v))
 		if k == "cmd" && !failing {
 			continue
 		}
@@ -168,18 +173,18 @@ func itemLabel(item any, noLog bool) string {
 
 // Running prints a heartbeat for a long task.
 func (t *Text) Running(host, task string, elapsed time.Duration) {
-	t.printf("%s\n", t.paint(cyan, fmt.Sprintf("  ... [%s] still running %q (%s)", host, task, elapsed.Round(time.Second))))
+	t.printf("%s\n", t.paint(cyan, fmt.Sprintf("  ... [%s] still running %q (%s)", escapeControls(host), task, elapsed.Round(time.Second))))
 }
 
 // Connection prints, from -vvv on, what a connection to a host did.
 func (t *Text) Connection(host, msg string) {
 	if t.verbosity >= 3 {
-		t.printf("%s\n", t.paint(cyan, "<"+host+"> "+msg))
+		t.printf("%s\n", t.paint(cyan, escapeControls("<"+host+"> "+msg)))
 	}
 }
 
 // Warn prints a warning.
-func (t *Text) Warn(msg string) { t.printf("%s\n", t.paint(purple, "[WARNING]: "+msg)) }
+func (t *Text) Warn(msg string) { t.printf("%s\n", t.paint(purple, "[WARNING]: "+escapeControls(msg))) }
 
 // Recap prints the PLAY RECAP with one line per host, in Ansible's form.
 func (t *Text) Recap(stats []Stats) {
@@ -196,7 +201,7 @@ func (t *Text) Recap(stats []Stats) {
 			c = yellow
 		}
 		fmt.Fprintf(&b, "%s : ok=%-4d changed=%-4d unreachable=%-4d failed=%-4d skipped=%-4d rescued=%-4d ignored=%d\n",
-			t.paint(c, fmt.Sprintf("%-26s", s.Host)), s.OK, s.Changed, s.Unreachable, s.Failed, s.Skipped, s.Rescued, s.Ignored)
+			t.paint(c, fmt.Sprintf("%-26s", escapeControls(s.Host))), s.OK, s.Changed, s.Unreachable, s.Failed, s.Skipped, s.Rescued, s.Ignored)
 	}
 	t.printf("%s\n", b.String())
 }
