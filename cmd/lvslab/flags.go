@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,13 +22,43 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit hosts to a `PATTERN` (rs01, realservers, 'a:!b', 'rs*')"},
 		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "hosts worked on in parallel", Value: 10},
 		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set variables (highest precedence), one value per -e: `k=v` pairs separated by spaces, a YAML or JSON mapping, or @file.yml"},
-		&cli.DurationFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout; also the keepalive interval (3 unanswered: unreachable)", Value: 10 * time.Second},
+		&cli.GenericFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "SSH connect and handshake timeout in seconds (10) or a Go duration (1m30s); also the keepalive interval (3 unanswered: unreachable)", Value: newSeconds(10 * time.Second)},
 		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` for host key checking", Value: "~/.ssh/known_hosts"},
 		&cli.BoolFlag{Name: "session-per-task", Usage: "run every remote command in an SSH session of its own, as Ansible does, instead of in one bash per host (slower; the host then needs no bash)"},
 		&cli.StringFlag{Name: "host-key-checking", Usage: "strict (unknown keys fail), accept-new (record unknown keys; changed keys fail) or off", Value: "accept-new"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more output (-v results, -vv all data, -vvv connections)", Count: new(int)},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "text, or json (one JSON object per event, for scripts)", Value: "text"},
 	}
+}
+
+// seconds is a duration flag that also takes plain seconds, as Ansible's
+// --timeout does: 3 is 3s, 1.5 is 1.5s, 1m30s is a Go duration.
+type seconds time.Duration
+
+func newSeconds(d time.Duration) *seconds { s := seconds(d); return &s }
+
+// Set parses plain seconds or a Go duration; it must be positive.
+func (s *seconds) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		d, err = time.Duration(f*float64(time.Second)), nil
+	}
+	if err != nil || d <= 0 {
+		return errors.New("want a positive number of seconds (10) or a duration (1m30s)")
+	}
+	*s = seconds(d)
+	return nil
+}
+
+// String is the duration in Go's form.
+func (s *seconds) String() string { return time.Duration(*s).String() }
+
+// duration returns the value of a seconds flag.
+func duration(c *cli.Context, name string) time.Duration {
+	if s, ok := c.Generic(name).(*seconds); ok {
+		return time.Duration(*s)
+	}
+	return 0
 }
 
 // defaultInventory is the local lab's inventory when it exists.

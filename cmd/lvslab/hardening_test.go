@@ -35,3 +35,29 @@ func TestExtraVarsAreOneValueEach(t *testing.T) {
 		t.Fatalf("the password is printed:\n%s\n%s", out, stderr)
 	}
 }
+
+// TestTimeoutSecondsAndFlagErrors: --timeout takes plain seconds as
+// Ansible's does (and Go durations), and a flag error of any command exits
+// 4, bad input, before any connection.
+func TestTimeoutSecondsAndFlagErrors(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	writeInventory(t, dir, []invHost{{"rs01", s.Vars()}})
+	writeFile(t, dir, "ok.yml", "- hosts: web\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n")
+	for _, args := range [][]string{{"run", "--bogus"}, {"run", "-T", "abc"}, {"run", "-T", "0"}, {"lint", "--timeout", "-3"},
+		{"run", "--forks", "many"}, {"lab", "create", "--nosuch"}, {"--nosuch"}} {
+		_, stderr, code, _ := bounded(t, 30*time.Second, dir, append(args, "-i", "inv.yml", "ok.yml")...)
+		if code != 4 || !strings.Contains(stderr, "--help") {
+			t.Errorf("%q: exit %d, want 4 and a pointer to --help:\n%s", args, code, stderr)
+		}
+	}
+	if n := s.Connections(); n != 0 {
+		t.Fatalf("flag errors made %d SSH logins", n)
+	}
+	for _, T := range []string{"3", "2.5", "3s"} {
+		if out, stderr, code, _ := bounded(t, 30*time.Second, dir, "run", "-i", "inv.yml", "ok.yml", "--timeout", T); code != 0 {
+			t.Errorf("--timeout %s: exit %d\n%s\n%s", T, code, out, stderr)
+		}
+	}
+}

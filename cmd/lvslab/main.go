@@ -45,7 +45,7 @@ func run() error {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "lvslab",
 		Usage: "bring up an LNMP + LVS lab over SSH, Ansible-style",
 		Description: "lvslab runs Ansible-shaped playbooks over one SSH connection per host.\n" +
@@ -67,7 +67,24 @@ func newApp() *cli.App {
 			loadAgentCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
+		OnUsageError:   usageError,
 	}
+	badFlagsAreBadInput(app.Commands)
+	return app
+}
+
+// badFlagsAreBadInput makes a flag error (unknown flag, bad value) of
+// every command exit 4, bad input, as the README says.
+func badFlagsAreBadInput(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		badFlagsAreBadInput(c.Subcommands)
+	}
+}
+
+// usageError is a flag error: bad input, with where to find the flags.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return badInput(fmt.Errorf("%w (see %s --help)", err, c.Command.HelpName))
 }
 
 // exitCode prints err and maps it to the documented exit codes.

@@ -101,7 +101,7 @@ func secretValues(vars map[string]any) []string {
 // the hosts whose inventory does not set them.
 func connDefaults(c *cli.Context) host.Defaults {
 	return host.Defaults{KnownHostsFile: expandHome(c.String("known-hosts")),
-		HostKeyChecking: c.String("host-key-checking"), Timeout: c.Duration("timeout")}
+		HostKeyChecking: c.String("host-key-checking"), Timeout: duration(c, "timeout")}
 }
 
 // connector dials hosts with def where their inventory sets nothing, each
