@@ -39,11 +39,11 @@ func statusCommand() *cli.Command {
 				return s.hostErr(c.Context, err)
 			}
 			if res.ExitCode != 0 {
-				return &exitError{code: exitFailed, err: fmt.Errorf("ipvsadm on %s exited %d: %s", cfg.Director, res.ExitCode, res.Stderr)}
+				return statusFailed(fmt.Errorf("on %s, `%s` exited %d: %s", cfg.Director, lvs.StatusCommand, res.ExitCode, outputDetail(res)))
 			}
 			st, err := lvs.ParseStatus(res.Stdout)
 			if err != nil {
-				return fmt.Errorf("%s: %w", cfg.Director, err)
+				return statusFailed(fmt.Errorf("on %s, `%s`: %w", cfg.Director, lvs.StatusCommand, err))
 			}
 			w := os.Stdout
 			if len(st.Services) == 0 {
@@ -83,4 +83,23 @@ func writeIPVS(w io.Writer, st lvs.Status, cfg lvs.Config, conns int) {
 		fmt.Fprintln(w)
 		entries.WriteTo(w)
 	}
+}
+
+// statusFailed prints err, the reason status fails, and returns it with
+// exit 2 (exitCode does not print exitFailed errors: the commands print
+// their failures themselves).
+func statusFailed(err error) error {
+	fmt.Fprintln(os.Stderr, "lvslab: status:", err)
+	return &exitError{code: exitFailed, err: fmt.Errorf("status: %w", err)}
+}
+
+// outputDetail is what a failed command said: its stderr, else its
+// stdout, else that it printed nothing.
+func outputDetail(res host.Result) string {
+	for _, s := range []string{res.Stderr, res.Stdout} {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return "(no output)"
 }
