@@ -61,3 +61,39 @@ func TestTimeoutSecondsAndFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingToDoIsBadInput: a --limit that matches no host and an unknown
+// --start-at-task fail as in Ansible, exit 4 before any connection, instead
+// of exiting 0 having done nothing.
+func TestNothingToDoIsBadInput(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	writeInventory(t, dir, []invHost{{"rs01", s.Vars()}})
+	writeFile(t, dir, "ok.yml", "- hosts: web\n  gather_facts: false\n  tasks:\n    - name: first\n      command: \"true\"\n    - name: second\n      command: \"true\"\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--limit", "rs99"}, `--limit "rs99" matches no host`},
+		{[]string{"--limit", "web:!rs01"}, `--limit "web:!rs01" matches no host`},
+		{[]string{"--start-at-task", "third"}, `--start-at-task: no task is named "third"`},
+	} {
+		for _, cmd := range []string{"run", "lint"} {
+			if tc.args[0] == "--start-at-task" && cmd == "lint" {
+				continue // a flag of run only
+			}
+			_, stderr, code, _ := bounded(t, 30*time.Second, dir, append([]string{cmd, "-i", "inv.yml", "ok.yml"}, tc.args...)...)
+			if code != 4 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s %q: exit %d, want 4 and %q:\n%s", cmd, tc.args, code, tc.want, stderr)
+			}
+		}
+	}
+	if n := s.Connections(); n != 0 {
+		t.Fatalf("bad input made %d SSH logins", n)
+	}
+	out, stderr, code, _ := bounded(t, 30*time.Second, dir, "run", "-i", "inv.yml", "ok.yml", "--start-at-task", "second", "-l", "rs01")
+	if code != 0 || strings.Contains(out, "TASK [first]") || !strings.Contains(out, "TASK [second]") {
+		t.Fatalf("--start-at-task second: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

@@ -219,6 +219,10 @@ func (s *session) checkConnVars() error {
 		if err != nil {
 			return fmt.Errorf("--limit: %w", err)
 		}
+		if len(h) == 0 {
+			// As ansible-playbook, which fails rather than run nothing.
+			return fmt.Errorf("--limit %q matches no host of the inventory", s.opts.Limit)
+		}
 		hosts = h
 	}
 	var errs []error

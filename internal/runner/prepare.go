@@ -28,7 +28,25 @@ func Prepare(pbs []*playbook.Playbook, opts Options) error {
 			v.play(play)
 		}
 	}
+	if opts.StartAtTask != "" && !hasTask(pbs, opts.StartAtTask) {
+		// As ansible-playbook, which fails rather than run nothing.
+		v.errs = append(v.errs, fmt.Errorf("--start-at-task: no task is named %q", opts.StartAtTask))
+	}
 	return v.errs.OrNil()
+}
+
+// hasTask reports whether a play's task (where --start-at-task looks) is named name.
+func hasTask(pbs []*playbook.Playbook, name string) bool {
+	for _, pb := range pbs {
+		for _, play := range pb.Plays {
+			for _, t := range play.Tasks {
+				if t.Name == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 type validator struct {
