@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,5 +101,57 @@ func TestNothingToDoIsBadInput(t *testing.T) {
 	out, stderr, code, _ := bounded(t, 30*time.Second, dir, "run", "-i", "inv.yml", "ok.yml", "--start-at-task", "second", "-l", "rs01")
 	if code != 0 || strings.Contains(out, "TASK [first]") || !strings.Contains(out, "TASK [second]") {
 		t.Fatalf("--start-at-task second: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// TestInterruptedCommandHasNoRC interrupts a remote command on a real sshd:
+// its result says "interrupted", failed, with the command but no rc (the
+// command never returned one; rc 0 would say it succeeded).
+func TestInterruptedCommandHasNoRC(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	writeInventory(t, dir, []invHost{{"rs01", s.Vars()}})
+	marker := fmt.Sprintf("4%d.%d", os.Getpid()%100, time.Now().UnixNano()%1000000)
+	writeFile(t, dir, "slow.yml", "- hosts: web\n  gather_facts: false\n  tasks:\n    - shell: \"sleep "+marker+"\"\n")
+	for _, o := range []string{"json", "text"} {
+		cmd := exec.Command(binary, "run", "-i", "inv.yml", "slow.yml", "-o", o)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for end := time.Now().Add(20 * time.Second); countProcs("^sleep "+marker) < 1; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				cmd.Process.Kill()
+				t.Fatal("the remote command never ran")
+			}
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+		if o == "text" {
+			if !strings.Contains(out.String(), "interrupted") || strings.Contains(out.String(), "rc: ") {
+				t.Errorf("text: want interrupted, no rc:\n%s", out.String())
+			}
+			continue
+		}
+		found := false
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var ev struct {
+				Event, Status, Msg string
+				Data               map[string]any
+			}
+			if json.Unmarshal([]byte(line), &ev) != nil || ev.Event != "result" {
+				continue
+			}
+			found = true
+			if _, hasRC := ev.Data["rc"]; ev.Status != "failed" || ev.Msg != "interrupted" || hasRC || ev.Data["cmd"] == nil {
+				t.Errorf("json: result %s, want failed, interrupted, the cmd and no rc", line)
+			}
+		}
+		if !found {
+			t.Errorf("json: no result for the interrupted task:\n%s", out.String())
+		}
 	}
 }

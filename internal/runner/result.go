@@ -42,8 +42,16 @@ func (r *Runner) classify(t *playbook.Task, vars map[string]any, mr *module.Resu
 	case err != nil && isUnreachable(err):
 		return report.Unreachable, describe(err)
 	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
-		mr.Failed = true
-		return report.Failed, "interrupted"
+		// The command did not return: keep what it was, not the rc, stdout
+		// and stderr a module fills in before it runs (an rc of 0 would say
+		// it succeeded).
+		mr.Failed, mr.Msg = true, "interrupted"
+		if cmd, ok := mr.Data["cmd"]; ok {
+			mr.Data = map[string]any{"cmd": cmd}
+		} else {
+			mr.Data = nil
+		}
+		return report.Failed, mr.Msg
 	case err != nil:
 		mr.Failed = true
 		mr.Msg = describe(err)
