@@ -83,6 +83,7 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 		p.errf(file, n, "a play is a mapping, got %s", pos.Describe(n))
 		return nil
 	}
+	p.duplicateKeys(file, n)
 	play := &Play{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	var pre, main, post []*Task
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -184,6 +185,28 @@ func (p *parser) taskList(file string, n *yaml.Node, inherit *Task) []*Task {
 		out = append(out, p.task(file, tn, inherit)...)
 	}
 	return out
+}
+
+// duplicateKeys reports every key of the mapping n that an earlier key of
+// n already has, at the later key, as yaml.v3 refuses them when it decodes
+// a mapping into a struct, and reports whether there was one. The parser
+// walks plays and tasks as nodes, where the last key would silently win.
+func (p *parser) duplicateKeys(file string, n *yaml.Node) bool {
+	first := map[string]*yaml.Node{}
+	dup := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if f, ok := first[k.Value]; ok {
+			p.errf(file, k, "duplicate key %q (first at line %d)", k.Value, f.Line)
+			dup = true
+			continue
+		}
+		first[k.Value] = k
+	}
+	return dup
 }
 
 func appendUnique(dst []string, src ...string) []string {

@@ -25,6 +25,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		p.errf(file, n, "a task is a mapping, got %s", pos.Describe(n))
 		return nil
 	}
+	p.duplicateKeys(file, n)
 	t := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	var tk taskKeys
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -166,6 +167,7 @@ func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
 		p.errf(file, n, "loop_control is a mapping")
 		return
 	}
+	p.duplicateKeys(file, n)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -257,6 +259,9 @@ func (p *parser) vars(file string, n *yaml.Node) map[string]any {
 		if n.Tag != "!!null" {
 			p.errf(file, n, "vars must be a mapping, got %s", pos.Describe(n))
 		}
+		return nil
+	}
+	if p.duplicateKeys(file, n) {
 		return nil
 	}
 	var m map[string]any
