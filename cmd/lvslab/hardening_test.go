@@ -155,3 +155,24 @@ func TestInterruptedCommandHasNoRC(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugVarHostvars: debug's var: hostvars prints every host's variables
+// (an "undefined variable" before), with secrets redacted as in every output.
+func TestDebugVarHostvars(t *testing.T) {
+	t.Parallel()
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	vars := s.Vars()
+	vars["db_password"], vars["weight"] = "Pw-c4nary-77", 7
+	writeInventory(t, dir, []invHost{{"rs01", vars}})
+	writeFile(t, dir, "hv.yml", "- hosts: web\n  gather_facts: false\n  tasks:\n    - debug: {var: hostvars}\n    - debug: {var: hostvars.rs01.weight}\n")
+	for _, o := range []string{"text", "json"} {
+		out, stderr, code, _ := bounded(t, 30*time.Second, dir, "run", "-i", "inv.yml", "hv.yml", "-o", o, "-v")
+		if code != 0 || !strings.Contains(out, `"weight":7`) || !strings.Contains(out, "hostvars.rs01.weight: 7") {
+			t.Errorf("%s: exit %d, want hostvars printed:\n%s\n%s", o, code, out, stderr)
+		}
+		if strings.Contains(out+stderr, "Pw-c4nary-77") {
+			t.Errorf("%s: the password is printed:\n%s", o, out)
+		}
+	}
+}

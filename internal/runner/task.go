@@ -47,12 +47,13 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 }
 
 // needsHostvars reports whether a task may read other hosts' variables:
-// templates that mention hostvars, and template files (not inspected here).
+// arguments that mention hostvars, in a template ({{ .hostvars }}) or an
+// expression (debug's var: hostvars), and template files (not inspected here).
 func needsHostvars(t *playbook.Task) bool {
 	if t.Module == "template" {
 		return true
 	}
-	found := mentionsAny(t.Args, map[string]bool{"hostvars": true}) || mentionsAny(t.Loop, map[string]bool{"hostvars": true})
+	found := saysHostvars(t.Args) || saysHostvars(t.Loop)
 	for _, w := range t.When {
 		found = found || strings.Contains(w.Src, "hostvars")
 	}
@@ -60,6 +61,22 @@ func needsHostvars(t *playbook.Task) bool {
 		found = found || strings.Contains(fmt.Sprint(k, v), "hostvars")
 	}
 	return found
+}
+
+// saysHostvars reports whether a scalar under n, template or not, says hostvars.
+func saysHostvars(n *yaml.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		return strings.Contains(n.Value, "hostvars")
+	}
+	for _, c := range n.Content {
+		if saysHostvars(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // taskVars builds the variables a task sees on a host, lowest precedence
