@@ -124,10 +124,9 @@ func yamlMapping(at, s string) (map[string]any, error) {
 	return m, nil
 }
 
-// parseKV parses key=value pairs separated by white space. Quotes (single
-// or double, a backslash escaping in double quotes) and {{ }} keep white
-// space in a value; quotes inside {{ }} are the template's; quoted values
-// stay strings.
+// parseKV parses key=value pairs separated by white space. A value in
+// quotes (single or double) or in {{ }} keeps its white space; a quoted
+// value stays a string.
 func parseKV(at, s string) (map[string]any, error) {
 	out := map[string]any{}
 	for n := 1; ; n++ {
@@ -160,39 +159,39 @@ func parseKV(at, s string) (map[string]any, error) {
 	}
 }
 
-// kvValue reads a value up to unquoted white space outside {{ }}.
+// kvValue reads a value: a quoted one ('a b' or "a b", a backslash
+// escaping in double quotes) up to its closing quote, else one up to white
+// space outside {{ }}, in which quotes are characters like any other.
 func kvValue(s string) (val string, quoted bool, rest string, err error) {
-	var b strings.Builder
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		q := s[0]
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			switch {
+			case s[i] == q:
+				if rest = s[i+1:]; rest != "" && !strings.ContainsRune(" \t\n", rune(rest[0])) {
+					return "", false, "", errors.New("text after the closing quote")
+				}
+				return b.String(), true, rest, nil
+			case q == '"' && s[i] == '\\' && i+1 < len(s):
+				i++
+			}
+			b.WriteByte(s[i])
+		}
+		return "", false, "", errors.New("unclosed quote")
+	}
 	depth := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
 		switch {
-		case depth == 0 && (c == '"' || c == '\''):
-			quoted = true
-			j := i + 1
-			for ; j < len(s) && s[j] != c; j++ {
-				if c == '"' && s[j] == '\\' && j+1 < len(s) {
-					j++
-				}
-				b.WriteByte(s[j])
-			}
-			if j == len(s) {
-				return "", false, "", errors.New("unclosed quote")
-			}
-			i = j
 		case strings.HasPrefix(s[i:], "{{") || strings.HasPrefix(s[i:], "{%"):
 			depth++
-			b.WriteString(s[i : i+2])
 			i++
 		case depth > 0 && (strings.HasPrefix(s[i:], "}}") || strings.HasPrefix(s[i:], "%}")):
 			depth--
-			b.WriteString(s[i : i+2])
 			i++
-		case depth == 0 && (c == ' ' || c == '\t' || c == '\n'):
-			return b.String(), quoted, s[i:], nil
-		default:
-			b.WriteByte(c)
+		case depth == 0 && strings.ContainsRune(" \t\n", rune(s[i])):
+			return s[:i], false, s[i:], nil
 		}
 	}
-	return b.String(), quoted, "", nil
+	return s, false, "", nil
 }

@@ -13,7 +13,7 @@ func TestExtraVars(t *testing.T) {
 	f := filepath.Join(dir, "x.yml")
 	os.WriteFile(f, []byte("weight: 3\nsites: [{name: a}]\n"), 0o644)
 	got, err := extraVars([]string{"lvs_mode=dr port=8080 ssl=true", "@" + f, `{"vip": "10.0.0.1"}`,
-		`a="hello, world" b='x y' c="8080" d={{ x | default("a b") }}`, "db_password=Secr3t,lvs_mode=dr",
+		`a="hello, world" b='x y' c="8080" d={{ x | default("a b") }}`, "db_password=Secr3t,lvs_mode=dr", `e=c4n"a'r$y`,
 		`{"list": [{"name": "a"}, {"name": "b"}]}`, "yml: {k: [1, 2]}\nother: 2"})
 	if err != nil {
 		t.Fatal(err)
@@ -21,13 +21,13 @@ func TestExtraVars(t *testing.T) {
 	want := map[string]any{"lvs_mode": "dr", "port": 8080, "ssl": true, "weight": 3,
 		"sites": []any{map[string]any{"name": "a"}}, "vip": "10.0.0.1",
 		"a": "hello, world", "b": "x y", "c": "8080", "d": `{{ x | default("a b") }}`,
-		"db_password": "Secr3t,lvs_mode=dr",
+		"db_password": "Secr3t,lvs_mode=dr", "e": `c4n"a'r$y`,
 		"list":        []any{map[string]any{"name": "a"}, map[string]any{"name": "b"}},
 		"yml":         map[string]any{"k": []any{1, 2}}, "other": 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v", got)
 	}
-	for _, bad := range []string{"novalue", "a=1 Secr3t", "pw='Secr3t", "{pw: [Secr3t}", "- Secr3t", ""} {
+	for _, bad := range []string{"novalue", "a=1 Secr3t", "pw='Secr3t", `pw="Secr3t"x`, "{pw: [Secr3t}", "- Secr3t", ""} {
 		_, err := extraVars([]string{"ok=1", bad})
 		if err == nil {
 			t.Errorf("accepted %q", bad)
