@@ -10,11 +10,11 @@ import (
 func TestErrorsNameTheirOwnTemplate(t *testing.T) {
 	vars := map[string]any{"x": "ab"}
 	for _, name := range []string{"a.yml:1:1", "b.yml:9:9"} {
-		_, err := Render(name, "{{ index .x 5 }}", vars)
+		_, err := Render(name, "{{ x | nosuch }}", vars)
 		if err == nil || !strings.Contains(err.Error(), name) || strings.Count(err.Error(), ".yml") != strings.Count(err.Error(), name) {
 			t.Errorf("%s: %v", name, err)
 		}
-		_, err = Render(name, "{{ .x.y }}", vars)
+		_, err = Render(name, "{{ x.y }}", vars)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -2,111 +2,205 @@ package tmpl
 
 import (
 	"fmt"
-	"sync"
+	"regexp"
+	"strings"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/vm"
+	"github.com/nikolalohinski/gonja/v2/nodes"
 )
 
-type compiled struct {
-	prog  *vm.Program
-	names []string // identifiers the expression reads from its environment
-}
+// A condition (when, changed_when, failed_when, until, assert's that) is a
+// Jinja2 expression without braces, as in Ansible; "{{ x }}" around it is
+// read as x.
+var braced = regexp.MustCompile(`^\s*\{\{(.*)\}\}\s*$`)
 
-var exprCache sync.Map // source -> *compiled
-
-// CompileExpr checks an expression's syntax.
-func CompileExpr(src string) error {
-	_, err := compile(src)
-	return err
-}
-
-func compile(src string) (*compiled, error) {
-	if c, ok := exprCache.Load(src); ok {
-		return c.(*compiled), nil
+func exprTemplate(src string) string {
+	if m := braced.FindStringSubmatch(src); m != nil && !strings.Contains(m[1], "{{") {
+		src = m[1]
 	}
-	tree, err := expr.Compile(src)
+	return "{{ " + src + " }}"
+}
+
+// oldExpr explains a condition in lvslab's former expr-lang form.
+var (
+	oldExpr  = regexp.MustCompile(`&&|\|\||\$env|(^|[^=!<>])!\s*[A-Za-z(]| contains `)
+	literals = regexp.MustCompile(`'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"`)
+)
+
+func compileExpr(src string) (*compiled, error) {
+	if m := oldExpr.FindString(literals.ReplaceAllString(src, "''")); m != "" {
+		return nil, fmt.Errorf("expression %q: %q is not Jinja2: conditions are Jinja2 expressions, as in Ansible (and, or, not, 'x' in y, x is defined)", src, strings.TrimSpace(m))
+	}
+	c, err := compile("", exprTemplate(src))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("expression %q: %w", src, err)
 	}
-	c := &compiled{prog: tree, names: identifiers(tree.Node())}
-	exprCache.Store(src, c)
+	if c.single == nil {
+		return nil, fmt.Errorf("expression %q: not one expression", src)
+	}
 	return c, nil
 }
 
-// identifiers lists the free variables of an expression (not the ones bound
-// by let or inside predicates).
-func identifiers(root ast.Node) []string {
-	v := &identVisitor{bound: map[string]bool{}}
-	ast.Walk(&root, v) // first pass: let-bound names
-	v.collect = true
-	ast.Walk(&root, v)
-	return v.names
+// CompileExpr checks an expression's syntax.
+func CompileExpr(src string) error {
+	_, err := compileExpr(src)
+	return err
 }
 
-type identVisitor struct {
-	collect bool
-	names   []string
-	bound   map[string]bool
-}
-
-func (v *identVisitor) Visit(n *ast.Node) {
-	switch x := (*n).(type) {
-	case *ast.VariableDeclaratorNode:
-		v.bound[x.Name] = true
-	case *ast.IdentifierNode:
-		if v.collect && !v.bound[x.Value] && x.Value != "$env" {
-			v.names = append(v.names, x.Value)
-		}
-	}
-}
-
-// Eval evaluates src over vars; a variable it reads that vars lacks is an
-// *UndefinedError. `"name" in $env` tests whether a variable is defined.
+// Eval evaluates the condition src over vars. A bare variable whose value is
+// a string is that string read as a condition, as Ansible does (when: flag
+// with flag: "false").
 func Eval(name, src string, vars map[string]any) (any, error) {
-	c, err := compile(src)
-	if err != nil {
-		return nil, fmt.Errorf("%s: expression %q: %w", name, src, err)
-	}
-	for _, id := range c.names {
-		if _, ok := vars[id]; !ok && !isBuiltin(id) {
-			return nil, &UndefinedError{Name: id, Template: name}
+	if s, ok := vars[strings.TrimSpace(src)].(string); ok && bareName.MatchString(strings.TrimSpace(src)) && s != src {
+		if _, err := compileExpr(s); err == nil {
+			src = s
 		}
 	}
-	out, err := expr.Run(c.prog, vars)
+	c, err := compileExpr(src)
 	if err != nil {
-		return nil, fmt.Errorf("%s: expression %q: %w", name, src, err)
+		return nil, prefix(name, err)
 	}
-	return out, nil
+	v, err := c.eval(vars)
+	if err != nil {
+		return nil, explain(name, err)
+	}
+	return v, nil
 }
 
-// Names returns the free variables an expression reads.
-func Names(src string) ([]string, error) {
-	c, err := compile(src)
-	if err != nil {
-		return nil, err
+var bareName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func prefix(name string, err error) error {
+	if name == "" {
+		return err
 	}
-	return c.names, nil
+	return fmt.Errorf("%s: %w", name, err)
 }
 
-// EvalBool evaluates src and requires a boolean result.
+// EvalBool evaluates src and returns its truth as Jinja2's {% if %} reads it.
 func EvalBool(name, src string, vars map[string]any) (bool, error) {
-	out, err := Eval(name, src, vars)
+	v, err := Eval(name, src, vars)
 	if err != nil {
 		return false, err
 	}
-	b, ok := out.(bool)
-	if !ok {
-		return false, fmt.Errorf("%s: expression %q is %T, not a boolean", name, src, out)
-	}
-	return b, nil
+	return Truth(v), nil
 }
 
-func isBuiltin(id string) bool {
-	switch id {
-	case "nil", "true", "false":
-		return true
+// Truth is Jinja2's (Python's) truth of a value.
+func Truth(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int:
+		return x != 0
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
 	}
-	return false
+	return true
+}
+
+// Names returns the variables a condition reads, except those it only tests
+// for being defined or gives a default (`x is defined`, `x | default(1)`).
+func Names(src string) ([]string, error) {
+	c, err := compileExpr(src)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	walkNames(c.single, func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	})
+	return out, nil
+}
+
+// walkNames calls fn with the free variables of an expression.
+func walkNames(e nodes.Node, fn func(string)) {
+	switch n := e.(type) {
+	case nil:
+	case *nodes.Name:
+		switch n.Name.Val {
+		case "true", "false", "none", "True", "False", "None":
+		default:
+			fn(n.Name.Val)
+		}
+	case *nodes.GetAttribute:
+		walkNames(n.Node, fn)
+	case *nodes.GetItem:
+		walkNames(n.Node, fn)
+		walkNames(n.Arg, fn)
+	case *nodes.GetSlice:
+		for _, c := range []nodes.Node{n.Node, n.Start, n.End, n.Step} {
+			walkNames(c, fn)
+		}
+	case *nodes.Call:
+		walkNames(n.Func, fn)
+		for _, a := range n.Args {
+			walkNames(a, fn)
+		}
+		for _, a := range n.Kwargs {
+			walkNames(a, fn)
+		}
+	case *nodes.FilteredExpression:
+		for _, f := range n.Filters {
+			if f.Name == "default" || f.Name == "d" {
+				return // a default covers what it filters
+			}
+		}
+		walkNames(n.Expression, fn)
+		for _, f := range n.Filters {
+			for _, a := range f.Args {
+				walkNames(a, fn)
+			}
+			for _, a := range f.Kwargs {
+				walkNames(a, fn)
+			}
+		}
+	case *nodes.TestExpression:
+		switch n.Test.Name {
+		case "defined", "undefined":
+			return
+		}
+		walkNames(n.Expression, fn)
+		for _, a := range n.Test.Args {
+			walkNames(a, fn)
+		}
+		for _, a := range n.Test.Kwargs {
+			walkNames(a, fn)
+		}
+	case *nodes.Negation:
+		walkNames(n.Term, fn)
+	case *nodes.UnaryExpression:
+		walkNames(n.Term, fn)
+	case *nodes.BinaryExpression:
+		walkNames(n.Left, fn)
+		walkNames(n.Right, fn)
+	case *nodes.List:
+		for _, c := range n.Val {
+			walkNames(c, fn)
+		}
+	case *nodes.Tuple:
+		for _, c := range n.Val {
+			walkNames(c, fn)
+		}
+	case *nodes.Dict:
+		for _, p := range n.Pairs {
+			walkNames(p.Key, fn)
+			walkNames(p.Value, fn)
+		}
+	case *nodes.Pair:
+		walkNames(n.Key, fn)
+		walkNames(n.Value, fn)
+	}
 }

@@ -1,26 +1,37 @@
-// Package tmpl renders Go text/template strings (with sprig's functions and
-// missingkey=error) and evaluates expr-lang expressions, both over one host's
-// variables.
+// Package tmpl renders Jinja2 strings and evaluates Jinja2 conditions over one
+// host's variables, as Ansible does: on the gonja engine with strict
+// undefined, Ansible's filters, tests and lookups (package jinja), templates
+// compiled once per run, native types where a string is one expression, and
+// variables that refer to other variables resolved lazily.
 package tmpl
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"text/template"
 
-	"github.com/Masterminds/sprig/v3"
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
 
+	"lvslab/internal/jinja"
 	"lvslab/internal/pos"
 )
+
+// MaxOutput bounds what one rendering may produce.
+const MaxOutput = 16 << 20
 
 // UndefinedError reports a variable a template or expression used but the
 // host does not have.
 type UndefinedError struct {
-	Name string // the variable
+	Name string // the variable, or its attribute path ("site.root")
 	// Template is the template's or expression's name; "" where a
 	// *pos.Error around this one gives the place (ValueAt, RenderNode).
 	Template string
@@ -37,45 +48,213 @@ func (e *UndefinedError) Error() string {
 // Unwrap returns the underlying error.
 func (e *UndefinedError) Unwrap() error { return e.Err }
 
-var funcs = func() template.FuncMap {
-	m := sprig.TxtFuncMap()
-	m["toYaml"] = toYAML
-	m["shquote"] = shquote
-	return m
-}()
-
-// shquote quotes a value as one word for a POSIX shell: `shell: "mysql
-// -p{{ .pw | shquote }}"` is safe whatever the password holds.
-func shquote(v any) string {
-	return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'"'"'`) + "'"
+// Root is the variable an attribute path starts with ("site" of "site.root").
+func (e *UndefinedError) Root() string {
+	if i := strings.IndexAny(e.Name, ".["); i >= 0 {
+		return e.Name[:i]
+	}
+	return e.Name
 }
 
-// cache holds parsed templates by their text; parsing dominates the cost of
-// rendering the short strings of task arguments.
-var cache sync.Map // text -> *template.Template
+// Error is a template that does not parse or fails while rendering for a
+// reason other than an undefined variable.
+type Error struct {
+	Template string // the template's name
+	Msg      string
+	Err      error // the engine's error
+}
+
+func (e *Error) Error() string {
+	if e.Template == "" {
+		return e.Msg
+	}
+	return e.Template + ": " + e.Msg
+}
+
+// Unwrap returns the engine's error.
+func (e *Error) Unwrap() error { return e.Err }
+
+var (
+	environment = &exec.Environment{
+		Context:           jinja.Globals(),
+		Filters:           jinja.Filters(),
+		Tests:             jinja.Tests(),
+		ControlStructures: builtins.ControlStructures,
+		Methods:           builtins.Methods,
+	}
+	// Ansible's templar: trim_blocks on, trailing newlines kept.
+	defaultConfig = func() *config.Config {
+		c := config.New()
+		c.StrictUndefined = true
+		c.TrimBlocks = true
+		c.KeepTrailingNewline = true
+		return c
+	}()
+)
+
+// compiled is a parsed template.
+type compiled struct {
+	tpl    *exec.Template
+	cfg    *config.Config
+	loader loaders.Loader
+	single nodes.Expression // the expression when the text is exactly one
+	// spaced: the single expression has whitespace around it.
+	spaced bool
+}
+
+// cache holds compiled templates by their directory and text; parsing
+// dominates the cost of rendering the short strings of task arguments.
+var cache sync.Map // cacheKey -> *compiled
+
+type cacheKey struct{ dir, text string }
 
 // Has reports whether s contains template markup.
-func Has(s string) bool { return strings.Contains(s, "{{") }
+func Has(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+}
 
 // Parse parses text as a template named name and reports syntax errors.
 func Parse(name, text string) error {
-	_, err := parse(name, text)
+	_, err := compile(name, text)
 	return err
 }
 
-func parse(name, text string) (*template.Template, error) {
-	if t, ok := cache.Load(text); ok {
-		return t.(*template.Template), nil
+// dirOf is the directory that {% include %} and {% import %} of a template
+// named name resolve against: the template file's own when name is one.
+func dirOf(name string) string {
+	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+		return filepath.Dir(name)
 	}
-	t, err := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return nil, fmt.Errorf("template %s: %w", name, cleanErr(err))
-	}
-	cache.Store(text, t)
-	return t, nil
+	return ""
 }
 
-var missingKey = regexp.MustCompile(`at <\$?[A-Za-z0-9_]*(\.[^>]*)>: map has no entry for key "([^"]*)"`)
+func compile(name, text string) (*compiled, error) {
+	key := cacheKey{dirOf(name), text}
+	if c, ok := cache.Load(key); ok {
+		return c.(*compiled), nil
+	}
+	if hint := oldForm(text); hint != "" {
+		return nil, &Error{Template: name, Msg: hint}
+	}
+	cfg, body := header(text)
+	body = joinLines(body, cfg)
+	ld := &loader{root: body, dir: key.dir}
+	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
+	if err != nil {
+		return nil, &Error{Template: name, Msg: syntaxMessage(err), Err: err}
+	}
+	c := &compiled{tpl: tpl, cfg: cfg, loader: ld}
+	if ns := tpl.Root().Nodes; len(ns) <= 3 {
+		c.single, c.spaced = singleExpression(ns)
+	}
+	cache.Store(key, c)
+	return c, nil
+}
+
+// singleExpression returns the expression of a template that is one output
+// ({{ x }}), alone or between whitespace.
+func singleExpression(ns []nodes.Node) (nodes.Expression, bool) {
+	var out *nodes.Output
+	for _, n := range ns {
+		switch x := n.(type) {
+		case *nodes.Output:
+			if out != nil || x.Condition != nil {
+				return nil, false
+			}
+			out = x
+		case *nodes.Data:
+			if strings.TrimSpace(x.Data.Val) != "" {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	if out == nil {
+		return nil, false
+	}
+	return out.Expression, len(ns) > 1
+}
+
+var goTemplate = regexp.MustCompile(`\{\{-?\s*(\.[A-Za-z_]|\$|(if|range|with|end|else|printf|index|len|toJson|toYaml)\s|end\s*\}\})`)
+
+// oldForm explains a string in lvslab's former Go-template form.
+func oldForm(text string) string {
+	m := goTemplate.FindString(text)
+	if m == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q is Go template syntax, which lvslab no longer reads: templates are Jinja2, as in Ansible (write {{ vip }} for {{ .vip }}, {%% if x %%}…{%% endif %%} for {{ if .x }}…{{ end }}, {{ x | to_json }} for {{ toJson .x }})", m)
+}
+
+var headerLine = regexp.MustCompile(`^#jinja2:([^\n]*)\n`)
+
+// header applies a "#jinja2: trim_blocks: False, lstrip_blocks: True" first
+// line to the configuration, as Ansible's template module does.
+func header(text string) (*config.Config, string) {
+	m := headerLine.FindStringSubmatch(text)
+	if m == nil {
+		return defaultConfig, text
+	}
+	cfg := defaultConfig.Inherit()
+	for _, kv := range strings.Split(m[1], ",") {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok {
+			continue
+		}
+		on := strings.EqualFold(strings.TrimSpace(v), "true")
+		switch strings.TrimSpace(k) {
+		case "trim_blocks":
+			cfg.TrimBlocks = on
+		case "lstrip_blocks":
+			cfg.LeftStripBlocks = on
+		case "keep_trailing_newline":
+			cfg.KeepTrailingNewline = on
+		}
+	}
+	return cfg, text[len(m[0]):]
+}
+
+// joinLines turns newlines inside {{ }} and {% %} (outside string literals)
+// into spaces: gonja's parser stops at a newline after `and`/`or`, where
+// Jinja2 reads on. The text keeps its length and line count outside tags.
+func joinLines(text string, cfg *config.Config) string {
+	if !strings.Contains(text, "\n") {
+		return text
+	}
+	b := []byte(text)
+	inTag := false
+	var quote byte
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !inTag:
+			if i+1 < len(b) && b[i] == '{' && (b[i+1] == '{' || b[i+1] == '%') {
+				inTag, i = true, i+1
+			}
+		case quote != 0:
+			if b[i] == '\\' {
+				i++
+			} else if b[i] == quote {
+				quote = 0
+			}
+		case b[i] == '\'' || b[i] == '"':
+			quote = b[i]
+		case i+1 < len(b) && (b[i] == '}' || b[i] == '%') && b[i+1] == '}':
+			inTag, i = false, i+1
+		case b[i] == '\n':
+			b[i] = ' '
+		}
+	}
+	_ = cfg
+	return string(b)
+}
+
+var syntaxPos = regexp.MustCompile(`^failed to parse template '(?s:.*)': `)
+
+func syntaxMessage(err error) string {
+	msg := syntaxPos.ReplaceAllString(err.Error(), "")
+	return "template syntax: " + msg
+}
 
 // Render executes text as a template over vars. An undefined variable is an
 // *UndefinedError naming the variable and name.
@@ -83,118 +262,193 @@ func Render(name, text string, vars map[string]any) (string, error) {
 	if !Has(text) {
 		return text, nil
 	}
-	t, err := parse(name, text)
+	c, err := compile(name, text)
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, vars); err != nil {
-		if t.Name() != name {
-			// The cache holds the text under the name it was first parsed
-			// with; the message must name this one.
-			if own, perr := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(text); perr == nil {
-				if oerr := own.Execute(io.Discard, vars); oerr != nil {
-					err = oerr
-				}
-			}
-		}
-		if m := missingKey.FindStringSubmatch(err.Error()); m != nil {
-			return "", &UndefinedError{Name: strings.TrimPrefix(m[1], "."), Template: name, Err: err}
-		}
-		return "", fmt.Errorf("template %s: %w", name, cleanErr(err))
+	w := &boundedWriter{}
+	if err := c.tpl.Execute(w, exec.NewContext(vars)); err != nil {
+		return "", explain(name, err)
 	}
-	return b.String(), nil
+	return w.b.String(), nil
 }
 
-var single = regexp.MustCompile(`^\{\{-?\s*(.*?)\s*-?\}\}$`)
-
-// Value renders text; when text is exactly one action (`{{ .sites }}`) the
-// action's value is returned with its type (a list stays a list, a number a
-// number) instead of its string form.
+// Value renders text; when text is exactly one expression (`{{ sites }}`) the
+// expression's value is returned with its type (a list stays a list, a number
+// a number) instead of its string form. Whitespace around the expression is
+// part of a string: only a list or a mapping drops it.
 func Value(name, text string, vars map[string]any) (any, error) {
-	s := strings.TrimSpace(text)
-	m := single.FindStringSubmatch(s)
-	if m == nil || strings.Contains(m[1], "{{") || strings.Contains(m[1], "}}") || strings.HasPrefix(m[1], "/*") {
-		return Render(name, text, vars)
+	if !Has(text) {
+		return text, nil
 	}
-	out, err := Render(name, "{{ toJson ("+m[1]+") }}", vars)
+	c, err := compile(name, text)
 	if err != nil {
-		var u *UndefinedError
-		if asUndefined(err, &u) {
-			u.Template = name
-			return nil, u
-		}
-		// Fall back to the plain rendering for the real message.
+		return nil, err
+	}
+	if c.single == nil {
 		return Render(name, text, vars)
 	}
-	var v any
-	if err := json.Unmarshal([]byte(out), &v); err != nil {
-		return Render(name, text, vars)
+	v, err := c.eval(vars)
+	if err != nil {
+		return nil, explain(name, err)
 	}
-	if s != text {
-		// Whitespace around the action ("{{ .x }}\n") is part of a string:
-		// only a list or a mapping drops it.
+	if c.spaced {
 		switch v.(type) {
 		case []any, map[string]any:
 		default:
 			return Render(name, text, vars)
 		}
 	}
-	return normalizeJSON(v), nil
+	return v, nil
+}
+
+// eval evaluates the template's single expression to a plain Go value.
+func (c *compiled) eval(vars map[string]any) (any, error) {
+	e := &exec.Evaluator{
+		Config: c.cfg,
+		Environment: &exec.Environment{
+			Context:           environment.Context.Inherit().Update(exec.NewContext(vars)),
+			Filters:           environment.Filters,
+			Tests:             environment.Tests,
+			ControlStructures: environment.ControlStructures,
+			Methods:           environment.Methods,
+		},
+		Loader: c.loader,
+	}
+	v := e.Eval(c.single)
+	if v.IsError() {
+		return nil, v
+	}
+	out := v.ToGoSimpleType(false)
+	if err, ok := out.(error); ok {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ValueAt is Value for text at a place in a file, named by that place. An
-// undefined variable is a *pos.Error at at around the *UndefinedError.
+// error is a *pos.Error at at.
 func ValueAt(at pos.Pos, text string, vars map[string]any) (any, error) {
-	v, err := Value(at.String(), text, vars)
-	var u *UndefinedError
-	if asUndefined(err, &u) {
-		u.Template = ""
-		return nil, &pos.Error{Pos: at, Err: u}
+	v, err := Value("", text, vars)
+	if err != nil {
+		return nil, &pos.Error{Pos: at, Err: err}
 	}
-	return v, err
+	return v, nil
 }
 
-// normalizeJSON turns JSON numbers that are integers into int.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int64(x)) && x < 1<<53 && x > -(1<<53) {
-			return int(x)
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = normalizeJSON(x[i])
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = normalizeJSON(x[k])
-		}
-		return x
+// boundedWriter collects a rendering up to MaxOutput.
+type boundedWriter struct{ b strings.Builder }
+
+var errTooLarge = fmt.Errorf("the rendering is larger than %d MiB", MaxOutput>>20)
+
+func (w *boundedWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > MaxOutput {
+		return 0, errTooLarge
 	}
-	return v
+	return w.b.Write(p)
 }
 
-func asUndefined(err error, target **UndefinedError) bool {
-	u, ok := err.(*UndefinedError)
-	if ok {
-		*target = u
+// rootID names a string template for the loader; other names are files.
+const rootID = "\x00root"
+
+// loader serves a string template and, for {% include %} and {% import %},
+// the files beside it, each up to MaxOutput.
+type loader struct {
+	root string
+	dir  string
+}
+
+func (l *loader) Read(path string) (io.Reader, error) {
+	if path == rootID {
+		return strings.NewReader(l.root), nil
 	}
-	return ok
+	p, _ := l.Resolve(path)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxOutput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxOutput {
+		return nil, fmt.Errorf("%s: larger than %d MiB", p, MaxOutput>>20)
+	}
+	return strings.NewReader(string(b)), nil
 }
 
-// cleanErr is err without text/template's "template: " prefix before its
-// message; it still unwraps to err (a template.ExecError, say).
-func cleanErr(err error) error {
-	return &cleanedErr{msg: strings.TrimPrefix(err.Error(), "template: "), err: err}
+func (l *loader) Resolve(path string) (string, error) {
+	if path == rootID || filepath.IsAbs(path) {
+		return path, nil
+	}
+	return filepath.Join(l.dir, path), nil
 }
 
-type cleanedErr struct {
-	msg string
-	err error
+func (l *loader) Inherit(from string) (loaders.Loader, error) {
+	if from == "" || from == rootID {
+		return l, nil
+	}
+	p, _ := l.Resolve(from)
+	return &loader{root: l.root, dir: filepath.Dir(p)}, nil
 }
 
-func (e *cleanedErr) Error() string { return e.msg }
-func (e *cleanedErr) Unwrap() error { return e.err }
+var (
+	undefinedName = regexp.MustCompile(`^Unable to evaluate name "([^"]*)"$`)
+	undefinedAttr = regexp.MustCompile(`^(?i:unable to evaluate) (.*): (?:attribute|item) '.*' not found$`)
+	renderedAt    = regexp.MustCompile(`^Unable to render (?:expression|condition) at line \d+: `)
+)
+
+// explain turns the engine's error into an *UndefinedError, the error of a
+// variable that failed to resolve, or an *Error with the engine's innermost
+// message.
+func explain(name string, err error) error {
+	chain := causes(err)
+	for _, e := range chain {
+		if ve, ok := e.(*VarError); ok {
+			return &VarUseError{Template: name, Var: ve}
+		}
+	}
+	last := chain[len(chain)-1]
+	msg := last.Error()
+	if m := undefinedName.FindStringSubmatch(msg); m != nil {
+		return &UndefinedError{Name: m[1], Template: name, Err: err}
+	}
+	if m := undefinedAttr.FindStringSubmatch(msg); m != nil {
+		return &UndefinedError{Name: m[1], Template: name, Err: err}
+	}
+	if errors.Is(err, errTooLarge) {
+		return &Error{Template: name, Msg: errTooLarge.Error(), Err: err}
+	}
+	// The innermost message with the expression it came from, when the
+	// engine names one.
+	for _, e := range chain {
+		if s := e.Error(); renderedAt.MatchString(s) {
+			expr, _, _ := strings.Cut(renderedAt.ReplaceAllString(s, ""), ": ")
+			if expr != "" && !strings.HasPrefix(msg, expr) {
+				msg = expr + ": " + msg
+			}
+			break
+		}
+	}
+	return &Error{Template: name, Msg: msg, Err: err}
+}
+
+// causes lists err and what it wraps, innermost last, looking into gonja's
+// error values (which wrap an error without unwrapping to it).
+func causes(err error) []error {
+	var out []error
+	for err != nil && len(out) < 1000 {
+		out = append(out, err)
+		if v, ok := err.(*exec.Value); ok {
+			inner, _ := v.Interface().(error)
+			if inner == nil || inner == err {
+				break
+			}
+			err = inner
+			continue
+		}
+		err = errors.Unwrap(err)
+	}
+	return out
+}

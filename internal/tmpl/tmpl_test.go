@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"text/template"
 
 	"gopkg.in/yaml.v3"
 )
@@ -13,19 +12,20 @@ import (
 var vars = map[string]any{
 	"vip":   "172.17.1.6",
 	"port":  80,
+	"none":  nil,
 	"sites": []any{map[string]any{"name": "a.example"}, map[string]any{"name": "b.example"}},
 	"out":   map[string]any{"stdout": "rule added", "rc": 0},
 }
 
 func TestRender(t *testing.T) {
-	got, err := Render("t", "{{ .vip }}:{{ .port }} {{ upper \"x\" }}", vars)
-	if err != nil || got != "172.17.1.6:80 X" {
+	got, err := Render("t", "{{ vip }}:{{ port }} {{ 'x' | upper }}{% if port > 10 %} big{% endif %}", vars)
+	if err != nil || got != "172.17.1.6:80 X big" {
 		t.Fatalf("got %q, %v", got, err)
 	}
 }
 
 func TestRenderUndefinedNamesVariable(t *testing.T) {
-	_, err := Render("play.yml:3:5", "{{ .nope }}", vars)
+	_, err := Render("play.yml:3:5", "{{ nope }}", vars)
 	var u *UndefinedError
 	if !errors.As(err, &u) || u.Name != "nope" || u.Template != "play.yml:3:5" {
 		t.Fatalf("got %v", err)
@@ -33,32 +33,52 @@ func TestRenderUndefinedNamesVariable(t *testing.T) {
 	if err.Error() != `play.yml:3:5: undefined variable "nope"` {
 		t.Fatalf("message %q", err)
 	}
+	_, err = Render("t", "{{ sites[0].root }}", vars)
+	if !errors.As(err, &u) || u.Name != "sites[0].root" || u.Root() != "sites" {
+		t.Fatalf("attribute: got %v", err)
+	}
+}
+
+// TestUndefinedIsNotNone: None is a value: defined, kept by default.
+func TestUndefinedIsNotNone(t *testing.T) {
+	for text, want := range map[string]any{
+		"{{ none is defined }}":         true,
+		"{{ nope is defined }}":         false,
+		"{{ nope | default('d') }}":     "d",
+		"{{ sites[0].x | default(3) }}": 3,
+	} {
+		got, err := Value("t", text, vars)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, %v; want %#v", text, got, err, want)
+		}
+	}
 }
 
 func TestValueKeepsTypes(t *testing.T) {
-	v, err := Value("t", "{{ .sites }}", vars)
+	v, err := Value("t", "{{ sites }}", vars)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l, ok := v.([]any); !ok || len(l) != 2 {
 		t.Fatalf("got %#v", v)
 	}
-	v, _ = Value("t", "{{ .port }}", vars)
-	if v != 80 {
-		t.Fatalf("got %#v", v)
+	for text, want := range map[string]any{
+		"{{ port }}": 80, "x{{ port }}": "x80", "{{ port + 1 }}": 81, "{{ [1, 'a'] }}": []any{1, "a"},
+		"{{ {'k': port} }}": map[string]any{"k": 80}, "{{ port > 1 }}": true,
+	} {
+		got, err := Value("t", text, vars)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, %v; want %#v", text, got, err, want)
+		}
 	}
-	v, _ = Value("t", "x{{ .port }}", vars)
-	if v != "x80" {
-		t.Fatalf("got %#v", v)
-	}
-	if _, err := Value("t", "{{ .missing }}", vars); err == nil {
+	if _, err := Value("t", "{{ missing }}", vars); err == nil {
 		t.Fatal("undefined variable accepted")
 	}
 }
 
 func TestRenderNodeFillsInt(t *testing.T) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte("port: \"{{ .port }}\"\nhost: '{{ .vip }}'\nkeep: \"08\"\n"), &doc); err != nil {
+	if err := yaml.Unmarshal([]byte("port: \"{{ port }}\"\nhost: '{{ vip }}'\nkeep: \"08\"\n"), &doc); err != nil {
 		t.Fatal(err)
 	}
 	n, err := RenderNode("f", doc.Content[0], vars)
@@ -78,15 +98,47 @@ func TestRenderNodeFillsInt(t *testing.T) {
 	}
 }
 
+// TestRenderNodeAliasBomb: an alias chain in task arguments is refused
+// with its place, not expanded to gigabytes.
+func TestRenderNodeAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		b.WriteString("a" + string(rune('0'+i%10)) + string(rune('a'+i)) + ": &a" + strings.Repeat("z", i) + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if i == 1 {
+				b.WriteString("*a0")
+			} else {
+				b.WriteString("*a" + strings.Repeat("z", i-1))
+			}
+		}
+		b.WriteString("]\n")
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(b.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, err := RenderNode("bomb.yml", doc.Content[0], vars)
+	if err == nil || !strings.Contains(err.Error(), "bomb.yml:") || !strings.Contains(err.Error(), "aliases") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestEval(t *testing.T) {
 	for src, want := range map[string]bool{
-		`port == 80`:                             true,
-		`out.stdout contains "added"`:            true,
-		`out.rc != 0`:                            false,
-		`"vip" in $env && vip != ""`:             true,
-		`"nope" in $env`:                         false,
-		`let p = port; p > 10`:                   true,
-		`all(sites, {.name endsWith "example"})`: true,
+		`port == 80`:                          true,
+		`'added' in out.stdout`:               true,
+		`out.rc != 0`:                         false,
+		`vip is defined and vip != ''`:        true,
+		`nope is defined`:                     false,
+		"port > 10 and\n  vip != ''":          true,
+		`sites | map(attribute='name') | list | length == 2`: true,
+		`{{ port == 80 }}`:                    true,
+		`port`:                                true,
+		`none`:                                false,
 	} {
 		got, err := EvalBool("t", src, vars)
 		if err != nil || got != want {
@@ -98,16 +150,52 @@ func TestEval(t *testing.T) {
 	if !errors.As(err, &u) || u.Name != "nope" {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := EvalBool("t", `port`, vars); err == nil {
-		t.Fatal("non-boolean accepted")
-	}
 	if err := CompileExpr(`port ==`); err == nil {
 		t.Fatal("syntax error accepted")
 	}
 }
 
+// TestBareVariableIsACondition: when: flag with flag "false" is false, as
+// Ansible reads a bare variable's string value as the condition.
+func TestBareVariableIsACondition(t *testing.T) {
+	v := map[string]any{"flag": "false", "on": "port == 80", "port": 80}
+	for src, want := range map[string]bool{"flag": false, "on": true, "not flag": false} {
+		got, err := EvalBool("t", src, v)
+		if err != nil || got != want {
+			t.Errorf("%s: got %v, %v", src, got, err)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	got, err := Names(`a == 1 and b.c is defined or d | default(2) > e.f[g] and h is version('1', '<')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a", "e", "g", "h"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestOldFormExplained: lvslab's former Go-template and expr forms are
+// errors that show the Jinja2 form.
+func TestOldFormExplained(t *testing.T) {
+	for _, text := range []string{"{{ .vip }}", "{{ if .ssl }}x{{ end }}", "a {{ toJson .sites }}"} {
+		err := Parse("t", text)
+		if err == nil || !strings.Contains(err.Error(), "Jinja2") || !strings.Contains(err.Error(), "{{ vip }}") {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+	for _, src := range []string{`a && b`, `"x" in $env`, `out.stdout contains "x"`, `!ok`} {
+		err := CompileExpr(src)
+		if err == nil || !strings.Contains(err.Error(), "Jinja2") {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}
+
 func TestRenderValue(t *testing.T) {
-	got, err := RenderValue("t", map[string]any{"a": []any{"{{ .port }}", "x"}}, vars)
+	got, err := RenderValue("t", map[string]any{"a": []any{"{{ port }}", "x"}}, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,16 +205,36 @@ func TestRenderValue(t *testing.T) {
 	}
 }
 
-// TestRenderErrorKeepsCause: a template's error says what text/template
-// said, without its "template: " prefix, and still is that error.
-func TestRenderErrorKeepsCause(t *testing.T) {
-	_, err := Render("t.yml:1:1", "{{ fail \"boom\" }}", vars)
-	var ee template.ExecError
-	if !errors.As(err, &ee) || strings.Contains(err.Error(), "template: ") || !strings.Contains(err.Error(), "boom") {
-		t.Errorf("exec error: %v (%T)", err, err)
+// TestRenderErrors: a syntax error and a failing filter name the template
+// and say what went wrong, without the engine's wrapping.
+func TestRenderErrors(t *testing.T) {
+	_, err := Render("t.yml:1:1", "{{ vip | nosuchfilter }}", vars)
+	var te *Error
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "nosuchfilter") || !strings.HasPrefix(err.Error(), "t.yml:1:1: ") {
+		t.Errorf("filter error: %v (%T)", err, err)
 	}
-	_, err = Render("t.yml:2:1", "{{ .x ", vars)
-	if err == nil || strings.Contains(err.Error(), "template: ") || errors.Unwrap(errors.Unwrap(err)) == nil {
+	_, err = Render("t.yml:2:1", "{{ vip ", vars)
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "syntax") || strings.Contains(err.Error(), "failed to parse") {
 		t.Errorf("parse error: %v", err)
+	}
+}
+
+// TestRenderIsBounded: a template cannot produce more than MaxOutput.
+func TestRenderIsBounded(t *testing.T) {
+	_, err := Render("t", "{% for i in range(100000) %}{{ '" + strings.Repeat("x", 1000) + "' }}{% endfor %}", vars)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHeaderAndTrim(t *testing.T) {
+	v := map[string]any{"l": []any{1, 2}}
+	got, err := Render("t", "{% for x in l %}\n{{ x }}\n{% endfor %}\n", v)
+	if err != nil || got != "1\n2\n" {
+		t.Errorf("trim_blocks: %q, %v", got, err)
+	}
+	got, err = Render("t", "#jinja2: trim_blocks: False\n{% for x in l %}\n{{ x }}{% endfor %}\n", v)
+	if err != nil || got != "\n1\n2\n" {
+		t.Errorf("header: %q, %v", got, err)
 	}
 }

@@ -5,19 +5,19 @@ import (
 	"testing"
 )
 
-// TestValueKeepsSurroundingWhitespace: a single action with text around it
+// TestValueKeepsSurroundingWhitespace: a single expression with text around it
 // ("{{ .x }}\n", a file's content) is a string that keeps the whitespace;
 // only a list or mapping value drops it (a YAML block scalar's newline).
 func TestValueKeepsSurroundingWhitespace(t *testing.T) {
 	vars := map[string]any{"name": "rs01", "port": 80, "list": []any{"a", "b"}}
 	for text, want := range map[string]any{
-		"{{ .name }}\n":    "rs01\n",
-		"  {{ .name }}":    "  rs01",
-		"{{ .port }}\n":    "80\n",
-		"{{ .port }}":      80,
-		"{{ .list }}\n":    []any{"a", "b"},
-		"{{ .name }}":      "rs01",
-		"\t{{- .name }}\n": "rs01\n",
+		"{{ name }}\n":    "rs01\n",
+		"  {{ name }}":    "  rs01",
+		"{{ port }}\n":    "80\n",
+		"{{ port }}":      80,
+		"{{ list }}\n":    []any{"a", "b"},
+		"{{ name }}":      "rs01",
+		"\t{{- name }}\n": "rs01\n",
 	} {
 		got, err := Value("t", text, vars)
 		if err != nil {

@@ -1,27 +1,35 @@
 package tmpl
 
 import (
+	"fmt"
+
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/pos"
 )
 
-func toYAML(v any) string {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
+// MaxNodes bounds the YAML nodes one RenderNode or RenderValue may produce:
+// a chain of aliases a few hundred bytes long expands to billions.
+const MaxNodes = 1 << 20
+
+var errTooManyNodes = fmt.Errorf("more than %d values once its aliases are expanded", MaxNodes)
 
 // RenderNode returns a deep copy of n with every string scalar rendered over
-// vars. A scalar that is a single action keeps its value's type (see Value);
-// rendered scalars lose their quoting so that "{{ .port }}" can fill an int.
-// name is the file: each scalar is named name:line:col (ValueAt), and an
-// error that has the scalar's place is a *pos.Error.
+// vars. A scalar that is a single expression keeps its value's type (see
+// Value); rendered scalars lose their quoting so that "{{ port }}" can fill
+// an int. name is the file: each scalar is named name:line:col (ValueAt), and
+// an error that has the scalar's place is a *pos.Error.
 func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, error) {
+	budget := MaxNodes
+	return renderNode(name, n, vars, &budget)
+}
+
+func renderNode(name string, n *yaml.Node, vars map[string]any, budget *int) (*yaml.Node, error) {
 	if n == nil {
 		return nil, nil
+	}
+	if *budget--; *budget < 0 {
+		return nil, pos.Errorf(pos.At(name, n), "%w", errTooManyNodes)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -44,7 +52,7 @@ func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, err
 		setPos(&out, n.Line, n.Column)
 		return &out, nil
 	case yaml.AliasNode:
-		return RenderNode(name, n.Alias, vars)
+		return renderNode(name, n.Alias, vars, budget)
 	}
 	c := *n
 	c.Content = make([]*yaml.Node, len(n.Content))
@@ -54,7 +62,7 @@ func RenderNode(name string, n *yaml.Node, vars map[string]any) (*yaml.Node, err
 			c.Content[i] = &k
 			continue
 		}
-		r, err := RenderNode(name, child, vars)
+		r, err := renderNode(name, child, vars, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -73,6 +81,14 @@ func setPos(n *yaml.Node, line, col int) {
 // RenderValue renders every string inside v (a decoded YAML value: scalars,
 // []any, map[string]any) and returns the result, keeping types as Value does.
 func RenderValue(name string, v any, vars map[string]any) (any, error) {
+	budget := MaxNodes
+	return renderValue(name, v, vars, &budget)
+}
+
+func renderValue(name string, v any, vars map[string]any, budget *int) (any, error) {
+	if *budget--; *budget < 0 {
+		return nil, prefix(name, errTooManyNodes)
+	}
 	switch x := v.(type) {
 	case string:
 		if !Has(x) {
@@ -82,7 +98,7 @@ func RenderValue(name string, v any, vars map[string]any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := RenderValue(name, e, vars)
+			r, err := renderValue(name, e, vars, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +108,7 @@ func RenderValue(name string, v any, vars map[string]any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := RenderValue(name, e, vars)
+			r, err := renderValue(name, e, vars, budget)
 			if err != nil {
 				return nil, err
 			}
