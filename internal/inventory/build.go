@@ -10,13 +10,17 @@ import (
 )
 
 // newInventory returns an inventory with the two groups every inventory
-// has: all and ungrouped.
+// has: all and ungrouped, all's first child as in Ansible.
 func newInventory() *Inventory {
 	inv := &Inventory{hostIdx: map[string]*host{}, groupIdx: map[string]*group{}}
-	inv.group("all", pos.Pos{})
-	inv.group("ungrouped", pos.Pos{})
+	all, ungrouped := inv.group("all", pos.Pos{}), inv.group("ungrouped", pos.Pos{})
+	inv.addChild(all, ungrouped, pos.Pos{}, nil)
 	return inv
 }
+
+// localhostNames are the names Ansible takes for the controller (its
+// LOCALHOST setting).
+var localhostNames = []string{"localhost", "127.0.0.1", "::1"}
 
 // group returns the named group, creating it on first use.
 func (inv *Inventory) group(name string, p pos.Pos) *group {
@@ -66,6 +70,9 @@ func (inv *Inventory) addHost(g *group, name, source string) *host {
 		h = &host{name: name, idx: len(inv.hosts), vars: map[string]any{}, source: source}
 		inv.hosts = append(inv.hosts, h)
 		inv.hostIdx[name] = h
+		if inv.localhost == nil && slices.Contains(localhostNames, name) {
+			inv.localhost = h
+		}
 	}
 	if !g.hostSet[name] {
 		g.hostSet[name] = true
@@ -111,10 +118,15 @@ func setGroupVar(g *group, key string, value any, p pos.Pos, errs *pos.List) {
 }
 
 // finish does what Ansible does once every source is read: it checks for
-// cycles, hangs parentless groups under all, puts every host in all and the
-// hosts of no other group in ungrouped, and works out depths, memberships
-// and each host's groups in precedence order.
+// cycles, hangs parentless groups under all, puts the hosts of no other
+// group in ungrouped, makes the implicit localhost when no host is named
+// localhost, and works out depths, memberships and each host's groups in
+// precedence order.
 func (inv *Inventory) finish(errs *pos.List) {
+	if inv.localhost == nil {
+		inv.localhost = &host{name: "localhost", idx: -1, vars: map[string]any{"ansible_connection": "local"}}
+		inv.implicit = true
+	}
 	if inv.findCycles(errs) {
 		return
 	}
@@ -130,11 +142,13 @@ func (inv *Inventory) finish(errs *pos.List) {
 	inv.computeHostGroups()
 }
 
-// fillAllAndUngrouped puts every host in all, and those of no other group
-// in ungrouped.
+// fillAllAndUngrouped puts the hosts that are in no group but all in
+// ungrouped, as Ansible's reconcile_inventory: those a source put there
+// keep their places, the others follow in inventory order; a host a source
+// put in ungrouped and another in a group leaves ungrouped. all keeps only
+// the hosts put in it directly.
 func (inv *Inventory) fillAllAndUngrouped() {
 	all, ungrouped := inv.groupIdx["all"], inv.groupIdx["ungrouped"]
-	all.hosts = inv.Hosts()
 	grouped := map[string]bool{}
 	for _, g := range inv.groups {
 		if g != all && g != ungrouped {
@@ -143,11 +157,22 @@ func (inv *Inventory) fillAllAndUngrouped() {
 			}
 		}
 	}
-	ungrouped.hosts = nil
-	for _, h := range inv.hosts {
-		if !grouped[h.name] {
-			ungrouped.hosts = append(ungrouped.hosts, h.name)
+	var list []string
+	in := map[string]bool{}
+	for _, h := range ungrouped.hosts {
+		if !grouped[h] {
+			list, in[h] = append(list, h), true
 		}
+	}
+	for _, h := range inv.hosts {
+		if !grouped[h.name] && !in[h.name] {
+			list = append(list, h.name)
+		}
+	}
+	ungrouped.hosts = list
+	ungrouped.hostSet = make(map[string]bool, len(list))
+	for _, h := range list {
+		ungrouped.hostSet[h] = true
 	}
 }
 
@@ -222,46 +247,48 @@ func (inv *Inventory) computeHostGroups() {
 }
 
 // computeMembers lists, for every group, the hosts in it or in any of its
-// descendants, in inventory order.
+// descendants in the order Ansible's Group.get_hosts gives them: the
+// group's own hosts in inventory order, then those of its descendants,
+// breadth first (children in the order they were added), each host once.
+// Where Ansible walks a level of several groups in the order of a Python
+// set (its order is the groups' addresses), this takes them in the order
+// they were reached.
 func (inv *Inventory) computeMembers() {
-	desc := map[*group][]*group{}
-	var descendants func(g *group) []*group
-	descendants = func(g *group) []*group {
-		if d, ok := desc[g]; ok {
-			return d
-		}
-		list := []*group{g}
-		seen := map[*group]bool{g: true}
-		for _, c := range g.children {
-			for _, d := range descendants(inv.groupIdx[c]) {
-				if !seen[d] {
-					list, seen[d] = append(list, d), true
-				}
-			}
-		}
-		desc[g] = list
-		return list
-	}
-	stamp := make([]int, len(inv.hosts)) // the last group (numbered from 1) that took the host
 	inv.members = make(map[string][]string, len(inv.groups))
 	inv.membersAny = make(map[string][]any, len(inv.groups))
-	for n, g := range inv.groups {
-		var idx []int
-		for _, d := range descendants(g) {
-			for _, name := range d.hosts {
-				if i := inv.hostIdx[name].idx; stamp[i] != n+1 {
-					stamp[i] = n + 1
-					idx = append(idx, i)
+	for _, g := range inv.groups {
+		var names []string
+		seen := map[string]bool{}
+		for _, d := range inv.descendants(g) {
+			for _, h := range d.hosts {
+				if !seen[h] {
+					seen[h] = true
+					names = append(names, h)
 				}
 			}
 		}
-		sort.Ints(idx)
-		names, anys := make([]string, len(idx)), make([]any, len(idx))
-		for k, i := range idx {
-			names[k], anys[k] = inv.hosts[i].name, inv.hosts[i].name
+		anys := make([]any, len(names))
+		for i, n := range names {
+			anys[i] = n
 		}
 		inv.members[g.name], inv.membersAny[g.name] = names, anys
 	}
+}
+
+// descendants lists g and the groups under it, breadth first, as Ansible's
+// get_descendants(include_self=True, preserve_ordering=True).
+func (inv *Inventory) descendants(g *group) []*group {
+	list := []*group{g}
+	seen := map[*group]bool{g: true}
+	for i := 0; i < len(list); i++ {
+		for _, c := range list[i].children {
+			if cg := inv.groupIdx[c]; !seen[cg] {
+				seen[cg] = true
+				list = append(list, cg)
+			}
+		}
+	}
+	return list
 }
 
 // findCycles reports every parent-child cycle at the link that closes it.

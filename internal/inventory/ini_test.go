@@ -38,7 +38,7 @@ tier=front
 		{"web01", "http_port", 80},
 		{"web02", "maxRequestsPerChild", 808},
 		{"web01", "ratio", 0.5},
-		{"web01", "on", true},
+		{"web01", "on", "true"}, // literal_eval: a string, as ansible-inventory 2.14
 		{"web01", "off", false},
 		{"web03", "ansible_port", 2222},
 		{"web03", "note", "two words"},
@@ -160,7 +160,7 @@ func TestParseLiteral(t *testing.T) {
 		{"1.2.3", "1.2.3"},
 		{"10.0.0.1", "10.0.0.1"},
 		{"True", true},
-		{"false", false},
+		{"false", "false"}, // not Python: a string
 		{"None", nil},
 		{"none", "none"},
 		{"yes", "yes"},

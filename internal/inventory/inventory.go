@@ -23,8 +23,20 @@ type Inventory struct {
 	full        bool // maxHosts or maxMembers was reached
 	memberCount int  // host-in-group memberships so far
 
+	// varsDirs are the directories whose group_vars and host_vars were
+	// read, lowest precedence first: those beside the inventory sources,
+	// then those beside the playbooks. Each group's and host's files holds
+	// one layer per directory.
+	varsDirs []string
+	// localhost is the first host named localhost, 127.0.0.1 or ::1; when
+	// the inventory has none, it is implicit: a host in no group, not in
+	// all, with ansible_connection local, that only a pattern naming it
+	// selects.
+	localhost *host
+	implicit  bool
+
 	// Filled in by finish.
-	members    map[string][]string // group → every host in it or its descendants, inventory order
+	members    map[string][]string // group → every host in it or its descendants, Ansible's order
 	membersAny map[string][]any    // the same, for the groups variable
 	hostGroups map[*host][]*group  // host → its groups but all, lowest precedence first
 }
@@ -49,18 +61,18 @@ type Group struct {
 }
 
 type host struct {
-	name     string
-	idx      int                // position in inventory order
-	vars     map[string]any     // from the inventory
-	fileVars map[string]any     // from host_vars
-	source   string             // the inventory file that first named it
-	varPos   map[string]pos.Pos // where each of vars and fileVars was set
+	name   string
+	idx    int                // position in inventory order
+	vars   map[string]any     // from the inventory
+	files  []varsLayer        // from host_vars, one per Inventory.varsDirs
+	source string             // the inventory file that first named it
+	varPos map[string]pos.Pos // where each of vars was set
 }
 
 type group struct {
 	name     string
 	vars     map[string]any // from the inventory
-	fileVars map[string]any // from group_vars
+	files    []varsLayer    // from group_vars, one per Inventory.varsDirs
 	priority int
 	hosts    []string
 	hostSet  map[string]bool
@@ -70,10 +82,25 @@ type group struct {
 	depth    int
 	pos      pos.Pos
 	varPos   map[string]pos.Pos // where each of vars was set
-	filePos  map[string]pos.Pos // where each of fileVars was set
 }
 
-// Hosts returns every host name, in inventory order.
+// varsLayer is one source of variables and where each was set.
+type varsLayer struct {
+	vars map[string]any
+	pos  map[string]pos.Pos
+}
+
+// layer returns the i-th of layers, empty when there is none.
+func layer(layers []varsLayer, i int) varsLayer {
+	if i < len(layers) {
+		return layers[i]
+	}
+	return varsLayer{}
+}
+
+// Hosts returns every host name, in the order the inventory first names
+// them; an implicit localhost is not one of them. Match("all") gives them
+// in the order Ansible runs them.
 func (inv *Inventory) Hosts() []string {
 	out := make([]string, len(inv.hosts))
 	for i, h := range inv.hosts {
@@ -86,6 +113,17 @@ func (inv *Inventory) Hosts() []string {
 func (inv *Inventory) HasHost(name string) bool {
 	_, ok := inv.hostIdx[name]
 	return ok
+}
+
+// lookup returns the named host, the implicit localhost included, or nil.
+func (inv *Inventory) lookup(name string) *host {
+	if h, ok := inv.hostIdx[name]; ok {
+		return h
+	}
+	if inv.implicit && name == inv.localhost.name {
+		return inv.localhost
+	}
+	return nil
 }
 
 // Groups returns every group name: all, ungrouped, then the others in
@@ -106,7 +144,9 @@ func (inv *Inventory) Group(name string) *Group {
 	}
 	vars := map[string]any{}
 	mergeVars(vars, g.vars)
-	mergeVars(vars, g.fileVars)
+	for _, l := range g.files {
+		mergeVars(vars, l.vars)
+	}
 	return &Group{
 		Name:     g.name,
 		Hosts:    append([]string{}, g.hosts...),
@@ -121,40 +161,30 @@ func (inv *Inventory) Group(name string) *Group {
 // HostVars returns the host's variables merged as Ansible does (its
 // default VARIABLE_PRECEDENCE), lowest first: the inventory's variables of
 // all, then of the host's other groups ordered by depth,
-// ansible_group_priority and name; then group_vars/all, then the other
-// groups' group_vars files in the same order; then the host's inventory
-// variables, then host_vars. Each layer replaces whole top-level keys. The
-// magic variables inventory_hostname, inventory_hostname_short,
-// group_names, groups, inventory_file and inventory_dir are added. The map
-// is a deep copy the caller may change; it is nil for an unknown host.
+// ansible_group_priority and name; then group_vars/all of every vars
+// directory (beside each inventory source in -i order, then beside the
+// playbooks), then the other groups' group_vars files, directory by
+// directory, each in the same group order; then the host's inventory
+// variables, then its host_vars files directory by directory. Each layer
+// replaces whole top-level keys. The magic variables inventory_hostname,
+// inventory_hostname_short, group_names, groups, inventory_file and
+// inventory_dir are added. The implicit localhost has all's variables and
+// its own. The map is a deep copy the caller may change; it is nil for an
+// unknown host.
 func (inv *Inventory) HostVars(name string) map[string]any {
-	h, ok := inv.hostIdx[name]
-	if !ok {
+	h := inv.lookup(name)
+	if h == nil {
 		return nil
 	}
 	out := map[string]any{}
-	all := inv.groupIdx["all"]
-	gs := inv.hostGroups[h]
-	mergeVars(out, all.vars)
-	for _, g := range gs {
-		mergeVars(out, g.vars)
+	for _, l := range inv.layers(h) {
+		mergeVars(out, l.vars)
 	}
-	mergeVars(out, all.fileVars)
-	for _, g := range gs {
-		mergeVars(out, g.fileVars)
-	}
-	if h.source != "" {
-		out["inventory_file"] = h.source
-		out["inventory_dir"] = filepath.Dir(h.source)
-	}
-	mergeVars(out, h.vars)
-	mergeVars(out, h.fileVars)
-
 	out["inventory_hostname"] = h.name
 	short, _, _ := strings.Cut(h.name, ".")
 	out["inventory_hostname_short"] = short
 	names := []any{}
-	for _, g := range gs {
+	for _, g := range inv.hostGroups[h] {
 		if g.name != "ungrouped" {
 			names = append(names, g.name)
 		}
@@ -169,36 +199,48 @@ func (inv *Inventory) HostVars(name string) map[string]any {
 	return out
 }
 
+// layers lists the sources of h's variables, lowest precedence first, as
+// HostVars documents.
+func (inv *Inventory) layers(h *host) []varsLayer {
+	all := inv.groupIdx["all"]
+	gs := inv.hostGroups[h]
+	ls := []varsLayer{{all.vars, all.varPos}}
+	for _, g := range gs {
+		ls = append(ls, varsLayer{g.vars, g.varPos})
+	}
+	for d := range inv.varsDirs {
+		ls = append(ls, layer(all.files, d))
+	}
+	for d := range inv.varsDirs {
+		for _, g := range gs {
+			ls = append(ls, layer(g.files, d))
+		}
+	}
+	if h.source != "" {
+		ls = append(ls, varsLayer{vars: map[string]any{"inventory_file": h.source, "inventory_dir": filepath.Dir(h.source)}})
+	}
+	ls = append(ls, varsLayer{h.vars, h.varPos})
+	for d := range inv.varsDirs {
+		ls = append(ls, layer(h.files, d))
+	}
+	return ls
+}
+
 // VarPos says where the value HostVars gives the host for the variable
 // key was set: its line and column in an inventory, or line 1, column 1 of
 // the group_vars or host_vars file; ok is false when the variable is not
 // set or its place unknown.
 func (inv *Inventory) VarPos(name, key string) (at pos.Pos, ok bool) {
-	h, ok := inv.hostIdx[name]
-	if !ok {
+	h := inv.lookup(name)
+	if h == nil {
 		return pos.Pos{}, false
 	}
-	// HostVars' layers, highest first.
-	type layer struct {
-		vars map[string]any
-		pos  map[string]pos.Pos
-	}
-	all := inv.groupIdx["all"]
-	gs := inv.hostGroups[h]
-	layers := []layer{{h.fileVars, h.varPos}, {h.vars, h.varPos}}
-	for i := len(gs) - 1; i >= 0; i-- {
-		layers = append(layers, layer{gs[i].fileVars, gs[i].filePos})
-	}
-	layers = append(layers, layer{all.fileVars, all.filePos})
-	for i := len(gs) - 1; i >= 0; i-- {
-		layers = append(layers, layer{gs[i].vars, gs[i].varPos})
-	}
-	layers = append(layers, layer{all.vars, all.varPos})
-	for _, l := range layers {
-		if _, ok := l.vars[key]; !ok {
+	ls := inv.layers(h)
+	for i := len(ls) - 1; i >= 0; i-- {
+		if _, ok := ls[i].vars[key]; !ok {
 			continue
 		}
-		p, ok := l.pos[key]
+		p, ok := ls[i].pos[key]
 		if !ok || p.File == "" {
 			return pos.Pos{}, false
 		}

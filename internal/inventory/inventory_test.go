@@ -139,7 +139,7 @@ all:
 	}
 	groups := v["groups"].(map[string]any)
 	want := map[string]any{
-		"all":       []any{"lone.example.com", "web1.example.com", "web2"},
+		"all":       []any{"lone.example.com", "web2", "web1.example.com"}, // db before lb's child web, as ansible --list-hosts
 		"ungrouped": []any{"lone.example.com"},
 		"lb":        []any{"web1.example.com", "web2"},
 		"web":       []any{"web1.example.com", "web2"},

@@ -10,7 +10,7 @@ import (
 // parseLiteral reads an INI value the way Ansible does, with Python's
 // ast.literal_eval: integers, floats, quoted strings, True, False, None,
 // lists, tuples (as lists) and dicts; anything else is the string itself.
-// Lowercase true and false are booleans too.
+// Lowercase true and false are strings, as there.
 func parseLiteral(s string) any {
 	p := &litParser{s: s}
 	p.space()
@@ -108,9 +108,9 @@ func (p *litParser) expr(depth int) (any, bool) {
 		p.i++
 	}
 	switch p.s[start:p.i] {
-	case "True", "true":
+	case "True":
 		return true, true
-	case "False", "false":
+	case "False":
 		return false, true
 	case "None":
 		return nil, true

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,64 +21,92 @@ import (
 // (its INVENTORY_IGNORE_EXTS default).
 var ignoredExts = []string{"~", ".orig", ".ini", ".cfg", ".retry", ".pyc", ".pyo", ".bak", ".swp", ".rpm", ".md", ".txt", ".rst"}
 
-// Load reads an inventory file, or every inventory file of a directory (in
-// name order, skipping what Ansible skips), then the group_vars and
-// host_vars next to it: group_vars/<group>, <group>.yml, <group>.yaml,
-// <group>.json or every file of the directory group_vars/<group>/, and the
-// same under host_vars. Files named .yml, .yaml or .json are YAML, .ini
-// files INI; others are YAML when they read as a YAML mapping of groups and
-// INI otherwise. As with ansible -i, a path that does not exist but has a
-// comma is a list of hosts ("10.0.0.5,10.0.0.6:2222,"). Problems in the
-// files are reported together as Errors of *PosError.
-func Load(path string) (*Inventory, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && strings.Contains(path, ",") {
-			return parseHostList(path)
-		}
-		return nil, fmt.Errorf("load inventory: %w", err)
-	}
-	sources, base := []string{path}, filepath.Dir(path)
-	if st.IsDir() {
-		if sources, err = dirSources(path); err != nil {
-			return nil, fmt.Errorf("load inventory: %w", err)
-		}
-		base = path
+// Load reads the inventory sources as Ansible reads several -i: each
+// path an inventory file, a directory of inventory files (in name order,
+// skipping what Ansible skips) or, when no such file exists and it has a
+// comma, a list of hosts ("10.0.0.5,10.0.0.6:2222,"). The sources are read
+// in order into one inventory: a group or host named again gains members
+// and variables, later values replacing earlier ones. Then the group_vars
+// and host_vars beside each file source (in its directory, or in the
+// directory given) are read, in the same order, each directory a layer of
+// higher precedence than the one before: group_vars/<group>, <group>.yml,
+// <group>.yaml, <group>.json or every file of the directory
+// group_vars/<group>/, and the same under host_vars. Files named .yml,
+// .yaml or .json are YAML, .ini files INI; others are YAML when they read
+// as a YAML mapping of groups and INI otherwise. Problems in the files are
+// reported together as Errors of *PosError.
+func Load(paths ...string) (*Inventory, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("load inventory: no source")
 	}
 	inv := newInventory()
 	var errs pos.List
-	for _, src := range sources {
-		data, err := os.ReadFile(src)
+	var bases []string
+	for _, path := range paths {
+		st, err := os.Stat(path)
 		if err != nil {
-			return nil, fmt.Errorf("load inventory: %w", err)
-		}
-		if bytes.HasPrefix(data, []byte("#!")) {
-			if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
-				errs.Errorf(pos.Pos{File: src, Line: 1, Col: 1}, "inventory scripts are not supported: an executable file is not read")
+			if errors.Is(err, fs.ErrNotExist) && strings.Contains(path, ",") {
+				parseHostList(inv, path, &errs)
 				continue
 			}
+			return nil, fmt.Errorf("load inventory: %w", err)
 		}
-		parseSource(inv, src, data, &errs)
+		sources, base := []string{path}, filepath.Dir(path)
+		if st.IsDir() {
+			if sources, err = dirSources(path); err != nil {
+				return nil, fmt.Errorf("load inventory: %w", err)
+			}
+			base = path
+		}
+		for _, src := range sources {
+			data, err := os.ReadFile(src)
+			if err != nil {
+				return nil, fmt.Errorf("load inventory: %w", err)
+			}
+			if bytes.HasPrefix(data, []byte("#!")) {
+				if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
+					errs.Errorf(pos.Pos{File: src, Line: 1, Col: 1}, "inventory scripts are not supported: an executable file is not read")
+					continue
+				}
+			}
+			parseSource(inv, src, data, &errs)
+		}
+		bases = append(bases, base)
 	}
 	for _, h := range inv.hosts {
-		if abs, err := filepath.Abs(h.source); err == nil {
+		if abs, err := filepath.Abs(h.source); err == nil && h.source != "" {
 			h.source = abs
 		}
 	}
-	loadVarsDirs(inv, base, &errs)
 	inv.finish(&errs)
+	for _, base := range bases {
+		inv.readVarsDir(base, &errs)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return inv, nil
 }
 
-// parseHostList reads Ansible's "-i host1,host2:2222," form: ungrouped
-// hosts, without variables but a port.
-func parseHostList(list string) (*Inventory, error) {
-	inv := newInventory()
-	ungrouped := inv.groupIdx["ungrouped"]
+// ReadPlaybookVars reads the group_vars and host_vars beside a playbook
+// (dir is the playbook's directory), as Ansible does for the top playbook:
+// a layer above those beside the inventory, group_vars/all below the other
+// groups' as there. A directory already read adds nothing. It must be
+// called before the inventory is used concurrently.
+func (inv *Inventory) ReadPlaybookVars(dir string) error {
 	var errs pos.List
+	inv.readVarsDir(dir, &errs)
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// parseHostList reads Ansible's "-i host1,host2:2222," form as its
+// host_list plugin does: hosts not yet known become ungrouped hosts,
+// without variables but a port; hosts already known are left as they are.
+func parseHostList(inv *Inventory, list string, errs *pos.List) {
+	ungrouped := inv.groupIdx["ungrouped"]
 	col := 1
 	for _, part := range strings.Split(list, ",") {
 		if name := strings.TrimSpace(part); name != "" {
@@ -86,21 +115,20 @@ func parseHostList(list string) (*Inventory, error) {
 			switch {
 			case err != nil:
 				errs.Errorf(at, "%w", err)
-			case inv.roomFor(ungrouped, names, at, &errs):
+			case inv.roomFor(ungrouped, names, at, errs):
 				for _, n := range names {
+					if inv.HasHost(n) {
+						continue
+					}
 					if h := inv.addHost(ungrouped, n, ""); port != 0 {
 						h.vars["ansible_port"] = port
+						setPos(&h.varPos, "ansible_port", at)
 					}
 				}
 			}
 		}
 		col += len(part) + 1
 	}
-	inv.finish(&errs)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return inv, nil
 }
 
 // Parse reads one inventory from data. name is the file name for errors
@@ -200,30 +228,53 @@ func ignored(name string) bool {
 	return false
 }
 
-// loadVarsDirs reads group_vars and host_vars under base for every group
-// and host of the inventory.
-func loadVarsDirs(inv *Inventory, base string, errs *pos.List) {
-	for _, g := range inv.groups {
-		loadVarsFiles(filepath.Join(base, "group_vars"), g.name, &g.fileVars, &g.filePos, errs)
+// readVarsDir reads group_vars and host_vars under base for every group
+// and host of the inventory (the implicit localhost too), as the next
+// layer; a directory already read is skipped.
+func (inv *Inventory) readVarsDir(base string, errs *pos.List) {
+	if abs, err := filepath.Abs(base); err == nil {
+		base = abs
 	}
-	for _, h := range inv.hosts {
-		loadVarsFiles(filepath.Join(base, "host_vars"), h.name, &h.fileVars, &h.varPos, errs)
+	if slices.Contains(inv.varsDirs, base) {
+		return
+	}
+	d := len(inv.varsDirs)
+	inv.varsDirs = append(inv.varsDirs, base)
+	for _, g := range inv.groups {
+		setLayer(&g.files, d, readVarsFiles(filepath.Join(base, "group_vars"), g.name, errs))
+	}
+	hosts := inv.hosts
+	if inv.implicit {
+		hosts = append(slices.Clip(hosts), inv.localhost)
+	}
+	for _, h := range hosts {
+		setLayer(&h.files, d, readVarsFiles(filepath.Join(base, "host_vars"), h.name, errs))
 	}
 }
 
-// loadVarsFiles merges the variables files of name under dir into vars,
-// recording each variable's file in at.
-func loadVarsFiles(dir, name string, vars *map[string]any, at *map[string]pos.Pos, errs *pos.List) {
+// setLayer sets (*layers)[i], growing the list.
+func setLayer(layers *[]varsLayer, i int, l varsLayer) {
+	for len(*layers) <= i {
+		*layers = append(*layers, varsLayer{})
+	}
+	(*layers)[i] = l
+}
+
+// readVarsFiles merges the variables files of name under dir, recording
+// each variable's file.
+func readVarsFiles(dir, name string, errs *pos.List) varsLayer {
+	var l varsLayer
 	for _, f := range findVarsFiles(dir, name) {
-		if *vars == nil {
-			*vars = map[string]any{}
+		if l.vars == nil {
+			l.vars = map[string]any{}
 		}
 		read := readVarsFile(f, errs)
-		mergeVars(*vars, read)
+		mergeVars(l.vars, read)
 		for k := range read {
-			setPos(at, k, pos.Pos{File: f})
+			setPos(&l.pos, k, pos.Pos{File: f})
 		}
 	}
+	return l
 }
 
 // findVarsFiles finds an entity's variables files as Ansible's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,16 +15,20 @@ var (
 	patternSubscript = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$`)
 )
 
-// Match resolves an Ansible host pattern to host names, in inventory order
+// Match resolves an Ansible host pattern to host names, in Ansible's order
 // and without duplicates. A pattern is terms joined by ',' (or ':' when
 // there is no comma): "all" or "*", a host or group name, a glob ("rs*",
 // "*.example.com"), a regular expression ("~rs0[12]"), optionally with a
 // subscript ("realservers[0]", "realservers[0:1]"). A term prefixed with '&'
 // intersects and one prefixed with '!' excludes; as in Ansible, unions are
 // taken first, then intersections, then exclusions, whatever their order in
-// the pattern. A pattern that matches nothing gives an empty list; a
-// malformed one (a bad regular expression, an empty term after '&' or '!')
-// is an error.
+// the pattern. The hosts come term by term, each term's in the order of
+// the groups it matches (a group's own hosts, then its children's, breadth
+// first), then the hosts it matches by name. A term naming localhost,
+// 127.0.0.1 or ::1 that matches nothing selects the inventory's localhost:
+// the first host so named, or the implicit localhost. A pattern that
+// matches nothing gives an empty list; a malformed one (a bad regular
+// expression, an empty term after '&' or '!') is an error.
 func (inv *Inventory) Match(pattern string) ([]string, error) {
 	if !utf8.ValidString(pattern) {
 		return nil, fmt.Errorf("invalid host pattern %q: not UTF-8", pattern)
@@ -48,12 +53,18 @@ func (inv *Inventory) Match(pattern string) ([]string, error) {
 	}
 	selected := map[string]bool{}
 	for _, t := range unions {
-		hosts, err := inv.matchTerm(t)
-		if err != nil {
-			return nil, err
+		hosts := []string{t} // a host's own name is that host, as Ansible's _evaluate_patterns
+		if !inv.HasHost(t) {
+			var err error
+			if hosts, err = inv.matchTerm(t); err != nil {
+				return nil, err
+			}
 		}
 		for _, h := range hosts {
-			selected[h] = true
+			if !selected[h] {
+				selected[h] = true
+				out = append(out, h)
+			}
 		}
 	}
 	for i, list := range [][]string{inters, excls} {
@@ -66,16 +77,7 @@ func (inv *Inventory) Match(pattern string) ([]string, error) {
 			for _, h := range hosts {
 				in[h] = true
 			}
-			for h := range selected {
-				if in[h] == (i == 1) {
-					delete(selected, h)
-				}
-			}
-		}
-	}
-	for _, h := range inv.hosts {
-		if selected[h.name] {
-			out = append(out, h.name)
+			out = slices.DeleteFunc(out, func(h string) bool { return in[h] == (i == 1) })
 		}
 	}
 	return out, nil
@@ -111,7 +113,7 @@ func (inv *Inventory) matchTerm(term string) ([]string, error) {
 		return nil, fmt.Errorf("invalid host pattern: empty term after '&' or '!'")
 	}
 	if term == "all" || term == "*" {
-		return inv.Hosts(), nil
+		return slices.Clone(inv.members["all"]), nil
 	}
 	expr, sub := term, (*subscript)(nil)
 	if term[0] != '~' {
@@ -146,6 +148,9 @@ func (inv *Inventory) matchTerm(term string) ([]string, error) {
 				add(h.name)
 			}
 		}
+	}
+	if len(hosts) == 0 && slices.Contains(localhostNames, expr) {
+		hosts = []string{inv.localhost.name}
 	}
 	return sub.apply(hosts), nil
 }

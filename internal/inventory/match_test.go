@@ -27,7 +27,9 @@ realservers
 
 func TestMatch(t *testing.T) {
 	inv := mustParse(t, "m.ini", matchINI)
-	all := []string{"lone", "café", "lvs-server", "rs01", "rs02", "rs03.example.com", "client.example.com"}
+	// As ansible -i m.ini PATTERN --list-hosts (ansible-core 2.14): group
+	// by group, breadth first, each host once.
+	all := []string{"lone", "café", "client.example.com", "rs02", "lvs-server", "rs01", "rs03.example.com"}
 	tests := []struct {
 		pattern string
 		want    []string
@@ -45,19 +47,19 @@ func TestMatch(t *testing.T) {
 		{"rs0[!1]*", []string{"rs02", "rs03.example.com"}},
 		{"real*", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"~rs0[12]", []string{"rs01", "rs02"}},
-		{"~^(lone|client)", []string{"lone", "client.example.com"}},
+		{"~^(lone|client)", []string{"client.example.com", "lone"}},
 		{"~caf.$", []string{"café"}},
 		{"~example", []string{}}, // re.match: anchored at the start
-		{"clients:director", []string{"lvs-server", "client.example.com"}},
-		{"clients,director", []string{"lvs-server", "client.example.com"}},
-		{"clients, director , rs01", []string{"lvs-server", "rs01", "client.example.com"}},
+		{"clients:director", []string{"client.example.com", "lvs-server"}},
+		{"clients,director", []string{"client.example.com", "lvs-server"}},
+		{"clients, director , rs01", []string{"client.example.com", "lvs-server", "rs01"}},
 		{"realservers:&web", []string{"rs02"}},
 		{"realservers:!web", []string{"rs01", "rs03.example.com"}},
 		{"lab:!director:&web", []string{"rs02"}},
 		{"!web:lab", []string{"rs01", "rs03.example.com"}}, // unions first, whatever the order
 		{"&web:!rs02:lab", []string{"lvs-server"}},
-		{"!realservers", []string{"lone", "café", "lvs-server", "client.example.com"}},
-		{"&web", []string{"lvs-server", "rs02"}},
+		{"!realservers", []string{"lone", "café", "client.example.com", "lvs-server"}},
+		{"&web", []string{"rs02", "lvs-server"}},
 		{"realservers:realservers:rs01", []string{"rs01", "rs02", "rs03.example.com"}},
 		{"realservers[0]", []string{"rs01"}},
 		{"realservers[-1]", []string{"rs03.example.com"}},
