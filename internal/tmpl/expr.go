@@ -131,7 +131,7 @@ func walkNames(e nodes.Node, fn func(string)) {
 	case nil:
 	case *nodes.Name:
 		switch n.Name.Val {
-		case "true", "false", "none", "True", "False", "None":
+		case "true", "false", "none", "True", "False", "None", backslash:
 		default:
 			fn(n.Name.Val)
 		}

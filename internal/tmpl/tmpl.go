@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -76,7 +77,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 var (
 	environment = &exec.Environment{
-		Context:           jinja.Globals(),
+		Context:           jinja.Globals().Update(exec.NewContext(map[string]any{backslash: `\`})),
 		Filters:           jinja.Filters(),
 		Tests:             jinja.Tests(),
 		ControlStructures: builtins.ControlStructures,
@@ -137,7 +138,7 @@ func compile(name, text string) (*compiled, error) {
 		return nil, &Error{Template: name, Msg: hint}
 	}
 	cfg, body := header(text)
-	body = joinLines(body, cfg)
+	body = normalize(body)
 	ld := &loader{root: body, dir: key.dir}
 	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
 	if err != nil {
@@ -215,38 +216,114 @@ func header(text string) (*config.Config, string) {
 	return cfg, text[len(m[0]):]
 }
 
-// joinLines turns newlines inside {{ }} and {% %} (outside string literals)
-// into spaces: gonja's parser stops at a newline after `and`/`or`, where
-// Jinja2 reads on. The text keeps its length and line count outside tags.
-func joinLines(text string, cfg *config.Config) string {
-	if !strings.Contains(text, "\n") {
+// normalize prepares text for gonja's lexer, inside {{ }} and {% %}: a
+// newline (outside string literals) becomes a space, since gonja's parser
+// stops at a newline after `and`/`or` where Jinja2 reads on; and a string
+// literal is read with Python's escapes (\\, \n, \t, \xhh …), which gonja
+// does not know (it ends '\\' at the second backslash): a literal that holds
+// a backslash or a control character becomes a concatenation gonja reads as
+// the same string. Text outside tags is unchanged.
+func normalize(text string) string {
+	if !strings.ContainsAny(text, "\n\\") {
 		return text
 	}
-	b := []byte(text)
+	var b strings.Builder
 	inTag := false
-	var quote byte
-	for i := 0; i < len(b); i++ {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
 		case !inTag:
-			if i+1 < len(b) && b[i] == '{' && (b[i+1] == '{' || b[i+1] == '%') {
-				inTag, i = true, i+1
-			}
-		case quote != 0:
-			if b[i] == '\\' {
+			if i+1 < len(text) && c == '{' && (text[i+1] == '{' || text[i+1] == '%') {
+				inTag = true
+				b.WriteString(text[i : i+2])
 				i++
-			} else if b[i] == quote {
-				quote = 0
+				continue
 			}
-		case b[i] == '\'' || b[i] == '"':
-			quote = b[i]
-		case i+1 < len(b) && (b[i] == '}' || b[i] == '%') && b[i+1] == '}':
-			inTag, i = false, i+1
-		case b[i] == '\n':
-			b[i] = ' '
+		case c == '\'' || c == '"':
+			lit, n := pyString(text[i:])
+			if n == 0 { // unterminated: gonja reports it
+				b.WriteString(text[i:])
+				return b.String()
+			}
+			b.WriteString(gonjaString(text[i:i+n], lit))
+			i += n - 1
+			continue
+		case i+1 < len(text) && (c == '}' || c == '%') && text[i+1] == '}':
+			inTag = false
+			b.WriteString(text[i : i+2])
+			i++
+			continue
+		case c == '\n':
+			c = ' '
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// pyString reads the Python string literal at the start of s (its quote
+// first) and returns its value and its length in s; 0 when it does not end.
+func pyString(s string) (string, int) {
+	q := s[0]
+	var v strings.Builder
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == q:
+			return v.String(), i + 1
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch e := s[i]; e {
+			case '\\', '\'', '"':
+				v.WriteByte(e)
+			case 'n':
+				v.WriteByte('\n')
+			case 't':
+				v.WriteByte('\t')
+			case 'r':
+				v.WriteByte('\r')
+			case '0':
+				v.WriteByte(0)
+			case 'x':
+				if i+2 < len(s) {
+					if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+						v.WriteByte(byte(n))
+						i += 2
+						continue
+					}
+				}
+				v.WriteString("\\x")
+			case '\n': // a line continuation
+			default: // Python keeps an unknown escape as it is
+				v.WriteByte('\\')
+				v.WriteByte(e)
+			}
+		default:
+			v.WriteByte(c)
 		}
 	}
-	_ = cfg
-	return string(b)
+	return "", 0
+}
+
+// backslash is the global that stands for a backslash in literals gonja
+// cannot read (see normalize).
+const backslash = "__lvslab_backslash"
+
+// gonjaString writes lit, the value of the literal raw, as gonja reads it:
+// raw itself when gonja reads raw as lit, else a parenthesized
+// concatenation of plain literals and the backslash global.
+func gonjaString(raw, lit string) string {
+	if !strings.ContainsAny(lit, "\\\n\t\r\x00") && !strings.Contains(raw, "\\") {
+		return raw
+	}
+	if strings.ContainsRune(lit, 0) || strings.ContainsAny(lit, "\n\t\r") || strings.Contains(lit, "\\") {
+		var parts []string
+		for _, p := range strings.Split(lit, "\\") {
+			parts = append(parts, "'"+strings.ReplaceAll(p, "'", "\\'")+"'")
+		}
+		return "(" + strings.Join(parts, " ~ "+backslash+" ~ ") + ")"
+	}
+	return "'" + strings.ReplaceAll(lit, "'", "\\'") + "'"
 }
 
 var syntaxPos = regexp.MustCompile(`^failed to parse template '(?s:.*)': `)

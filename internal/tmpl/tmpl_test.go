@@ -238,3 +238,22 @@ func TestHeaderAndTrim(t *testing.T) {
 		t.Errorf("header: %q, %v", got, err)
 	}
 }
+
+// TestPythonStringLiterals: literals read Python's escapes, which gonja's
+// lexer does not ('\\' ended the literal early).
+func TestPythonStringLiterals(t *testing.T) {
+	v := map[string]any{"s": `a'b\c`}
+	for src, want := range map[string]string{
+		`{{ s | replace('\\', '\\\\') | replace("'", "\\'") }}`: `a\'b\\c`,
+		`{{ 'a\nb' }}`:             "a\nb",
+		`{{ 'it\'s' ~ "" }}`:       "it's",
+		`{{ '\x41\t' }}`:           "A\t",
+		`{{ 'keep \d' }}`:          `keep \d`,
+		"{{ s is defined and\n s != '' }}": "True",
+	} {
+		got, err := Render("t", src, v)
+		if err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
+	}
+}
