@@ -31,7 +31,7 @@ func TestEveryErrorWithPosition(t *testing.T) {
 	p := write(t, dir, "bad.yml", `- hosts: web
   tasks:
     - name: x
-      shell: "echo {{ .nope"
+      shell: "echo {{ nope"
       bogus: 1
     - shell: echo
       when: a ==
@@ -47,9 +47,9 @@ func TestEveryErrorWithPosition(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	want := []string{
-		"bad.yml:4:14: template",
+		"bad.yml:4:14: module shell: free-form arguments \"echo {{ nope\": unbalanced",
 		`bad.yml:5:7: unknown module or task key "bogus"`,
-		`bad.yml:7:13: expression "a ==": unexpected token EOF`,
+		`bad.yml:7:13: expression "a =="`,
 		`bad.yml:8:7: task "no module" has no module`,
 		`bad.yml:10:3: unknown play key "tsks"`,
 		`bad.yml:11:3: play "nohosts" has no hosts`,

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/ansible"
+	"lvslab/internal/module"
 	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
 )
@@ -17,6 +19,9 @@ type taskKeys struct {
 	include     string     // include_tasks or import_tasks
 	includeNode *yaml.Node // its value
 	module      *yaml.Node // the module's key
+	args        *yaml.Node // the args keyword's mapping
+	free, kv    *yaml.Node // the module's free-form arguments, and as a mapping
+	unknown     bool       // a key was reported as no module
 	delaySet    bool
 }
 
@@ -34,6 +39,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 			p.module(file, k, v, t, &tk)
 		}
 	}
+	p.moduleArgs(file, t, &tk)
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = 3
 	}
@@ -52,7 +58,9 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		return p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc)
 	}
 	if tk.module == nil {
-		p.errf(file, n, "task %q has no module", t.Name)
+		if !tk.unknown {
+			p.errf(file, n, "task %q has no module", t.Name)
+		}
 		return nil
 	}
 	mergeInherit(t, inherit)
@@ -108,6 +116,13 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 		t.Vars = p.vars(file, v)
 	case "include_tasks", "import_tasks":
 		tk.include, tk.includeNode = p.str(file, v), v
+	case "args":
+		if v.Kind != yaml.MappingNode {
+			p.errf(file, v, "args must be a mapping, got %s", pos.Describe(v))
+			break
+		}
+		p.duplicateKeys(file, v)
+		tk.args = v
 	default:
 		return false
 	}
@@ -115,25 +130,110 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 }
 
 // module takes k, which is no task keyword, as the task's module with
-// arguments v: it must be a known module, the task's only one, and its
-// arguments' keys and templates must be sound.
+// arguments v: it must be a known module (a short name or an FQCN,
+// module.Canonical), the task's only one; free-form arguments (k=v words)
+// become the mapping they mean.
 func (p *parser) module(file string, k, v *yaml.Node, t *Task, tk *taskKeys) {
+	name := module.Canonical(k.Value)
 	switch {
-	case p.mods != nil && !p.mods.Has(k.Value):
-		p.errf(file, k, "unknown module or task key %q", k.Value)
+	case p.mods != nil && !p.mods.Has(name):
+		p.errs = append(p.errs, p.unknownModule(file, k))
+		tk.unknown = true
 	case tk.module != nil:
 		p.errf(file, k, "task has two modules: %q and %q", tk.module.Value, k.Value)
 	default:
 		tk.module = k
-		t.Module, t.Args = k.Value, v
-		if kc, ok := p.mods.(KeyChecker); ok {
-			if err := kc.CheckKeys(k.Value, v); err != nil {
+		t.Module, t.Args = name, v
+		if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+			kv, err := module.KVNode(name, v)
+			if err != nil {
 				p.errs = append(p.errs, moduleKeyError(pos.At(file, v), k.Value, err))
 			}
+			t.Args, tk.free, tk.kv = nil, v, kv
 		}
-		p.templates(file, v)
 	}
 }
+
+// freeForm returns the arguments of a module written free-form, v, read
+// as the mapping kv: key=value words are the mapping they mean; the free
+// form of command and shell stays the scalar it is, their command, unless
+// it holds options (chdir=...) or the task has args, which make it a
+// mapping with the command as cmd.
+func freeForm(v, kv *yaml.Node, t *Task, tk *taskKeys) *yaml.Node {
+	if module.TakesRawParams(t.Module) && tk.args == nil && len(kv.Content) == 2 && kv.Content[0].Value == "cmd" {
+		return v
+	}
+	return kv
+}
+
+// moduleArgs reads the module's free-form arguments, merges the args
+// keyword under them (a key given in both is the module's, as in Ansible),
+// then checks the keys and the templates.
+func (p *parser) moduleArgs(file string, t *Task, tk *taskKeys) {
+	if tk.module == nil {
+		return
+	}
+	if tk.free != nil {
+		if tk.kv == nil {
+			return // not read
+		}
+		t.Args = freeForm(tk.free, tk.kv, t, tk)
+	}
+	if tk.args != nil {
+		t.Args = mergeArgs(tk.args, t.Args)
+	}
+	if kc, ok := p.mods.(KeyChecker); ok && t.Args != nil {
+		if err := kc.CheckKeys(t.Module, t.Args); err != nil {
+			p.errs = append(p.errs, moduleKeyError(pos.At(file, t.Args), tk.module.Value, err))
+		}
+	}
+	p.templates(file, t.Args)
+}
+
+// mergeArgs returns the mapping of the args keyword with the module's own
+// arguments (a mapping, or none) over it.
+func mergeArgs(under, over *yaml.Node) *yaml.Node {
+	if over == nil || over.Kind == yaml.ScalarNode && over.Tag == "!!null" {
+		return under
+	}
+	if over.Kind != yaml.MappingNode {
+		return over // the module reports what it is
+	}
+	m := *over
+	m.Content = nil
+	own := map[string]bool{}
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		own[over.Content[i].Value] = true
+	}
+	for i := 0; i+1 < len(under.Content); i += 2 {
+		if !own[under.Content[i].Value] {
+			m.Content = append(m.Content, under.Content[i], under.Content[i+1])
+		}
+	}
+	m.Content = append(m.Content, over.Content...)
+	return &m
+}
+
+// unknownModule is the error for a module key k that names no module
+// lvslab has: the module and its place, and the names it may have meant.
+func (p *parser) unknownModule(file string, k *yaml.Node) error {
+	var known []string
+	if n, ok := p.mods.(interface{ Names() []string }); ok {
+		known = n.Names()
+	}
+	known = append(known, taskKeywords...)
+	msg := fmt.Sprintf("unknown module or task key %q: lvslab does not support a module of that name", k.Value)
+	if close := module.CloseNames(k.Value, known); len(close) > 0 {
+		msg += " (close: " + strings.Join(close, ", ") + ")"
+	}
+	return pos.Errorf(pos.At(file, k), "%s", msg)
+}
+
+// taskKeywords are the keys keyword reads, for the names an unknown key
+// may have meant.
+var taskKeywords = []string{"name", "when", "loop", "with_items", "loop_control", "register", "notify", "listen", "tags",
+	"become", "become_user", "ignore_errors", "no_log", "run_once", "retries", "delay", "until", "changed_when",
+	"failed_when", "vars", "include_tasks", "import_tasks", "args"}
 
 // mergeInherit applies what an include_tasks line says to a task it includes.
 func mergeInherit(t, from *Task) {
