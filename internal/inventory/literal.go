@@ -201,50 +201,53 @@ func literalKey(k any) string {
 // number reads a Python int or float.
 func (p *litParser) number() (any, bool) {
 	start := p.i
-	digitsAt := func() int {
-		n := 0
-		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if isLetter(c) || c >= '0' && c <= '9' || c == '_' || c == '.' {
 			p.i++
-			n++
+			continue
 		}
-		return n
+		if (c == '+' || c == '-') && p.i > start && (p.s[p.i-1] == 'e' || p.s[p.i-1] == 'E') && !strings.ContainsAny(p.s[start:p.i], "xXbBoO") {
+			p.i++
+			continue
+		}
+		break
 	}
-	intPart := digitsAt()
-	float := false
-	if p.peek() == '.' {
-		p.i++
-		float = true
-		if digitsAt() == 0 && intPart == 0 {
-			return nil, false
-		}
-	} else if intPart == 0 {
+	return pyNumber(p.s[start:p.i])
+}
+
+// pyNumber reads a Python 3 int literal (42, 0x1F, 0o17, 0b101, 1_000) or
+// float literal (1.5, .5, 1e3, 1_000.5); 0755 and 1j are not numbers here.
+func pyNumber(text string) (any, bool) {
+	if strings.HasSuffix(text, "_") || strings.Contains(text, "__") || strings.Contains(text, "_.") || strings.Contains(text, "._") {
 		return nil, false
 	}
-	if c := p.peek(); c == 'e' || c == 'E' {
-		p.i++
-		if c := p.peek(); c == '+' || c == '-' {
-			p.i++
-		}
-		if digitsAt() == 0 {
+	lower := strings.ToLower(text)
+	if len(lower) > 1 && lower[0] == '0' && strings.ContainsRune("xob", rune(lower[1])) {
+		n, err := strconv.ParseInt(text, 0, 64)
+		if err != nil {
 			return nil, false
 		}
-		float = true
+		return int(n), true
 	}
-	if c := p.peek(); isLetter(c) || c == '_' || c == '.' {
-		return nil, false
-	}
-	text := p.s[start:p.i]
-	if float {
+	if strings.ContainsAny(lower, ".e") {
+		if strings.ContainsAny(lower, "abcdfghijklmnopqrstuvwxyz") || strings.Contains(lower, "e_") || strings.Contains(lower, "_e") {
+			return nil, false
+		}
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
 			return nil, false
 		}
 		return f, true
 	}
-	if len(text) > 1 && text[0] == '0' && strings.Trim(text, "0") != "" {
+	digits := strings.ReplaceAll(text, "_", "")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" || text[0] == '_' {
+		return nil, false
+	}
+	if len(digits) > 1 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
 		return nil, false // Python 3 has no 0755
 	}
-	n, err := strconv.Atoi(text)
+	n, err := strconv.Atoi(digits)
 	if err != nil {
 		return nil, false
 	}
