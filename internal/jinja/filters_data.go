@@ -20,7 +20,7 @@ func dataFilters() map[string]exec.FilterFunction {
 		"difference":           wrap("difference", filter{[]string{"other"}, setOp("difference")}),
 		"symmetric_difference": wrap("symmetric_difference", filter{[]string{"other"}, setOp("symmetric_difference")}),
 		"zip":                  wrap("zip", filter{[]string{"*"}, zipFilter(false)}),
-		"zip_longest":          wrap("zip_longest", filter{[]string{"*", "fillvalue?"}, zipFilter(true)}),
+		"zip_longest":          wrap("zip_longest", filter{[]string{"*", "**"}, zipFilter(true)}),
 		"subelements":          wrap("subelements", filter{[]string{"subelements", "skip_missing?"}, subelements}),
 	}
 }
@@ -242,13 +242,13 @@ func setOp(op string) func(in any, a args) (any, error) {
 		inter := unique(only(x, y, true), true, "")
 		switch op {
 		case "union":
-			return unique(concat(x, y), false, ""), nil
+			return unique(concat(x, y), true, ""), nil
 		case "intersect":
 			return inter, nil
 		case "difference":
 			return unique(only(x, y, false), true, ""), nil
 		}
-		return without(unique(concat(x, y), false, ""), inter), nil
+		return without(unique(concat(x, y), true, ""), inter), nil
 	}
 }
 
@@ -266,6 +266,11 @@ func only(a, b []any, in bool) []any {
 // zipFilter is Python's zip, or itertools.zip_longest.
 func zipFilter(longest bool) func(in any, a args) (any, error) {
 	return func(in any, a args) (any, error) {
+		for k := range a.vals {
+			if k != "fillvalue" {
+				return nil, fmt.Errorf("got an unexpected keyword argument '%s'", k)
+			}
+		}
 		lists := [][]any{}
 		for _, x := range append([]any{in}, a.rest...) {
 			l, err := iterate(x)

@@ -20,9 +20,6 @@ func Filters() *exec.FilterSet {
 	}
 	fs.Update(exec.NewFilterSet(map[string]exec.FilterFunction{
 		"password_hash": wrap("password_hash", filter{[]string{"hashtype?", "salt?", "salt_size?", "rounds?", "ident?"}, passwordHash}),
-		"version_compare": wrap("version_compare", filter{[]string{"version", "operator?", "strict?", "version_type?"}, func(in any, a args) (any, error) {
-			return versionCompare(in, a)
-		}}),
 	}))
 	return fs
 }
@@ -39,6 +36,9 @@ func Tests() *exec.TestSet {
 	}
 	for name, fn := range ansibleTests() {
 		all[name] = fn
+	}
+	for name := range typeTests {
+		all[name] = undefinedIsFalse(all[name].(testFunc))
 	}
 	return exec.NewTestSet(all)
 }

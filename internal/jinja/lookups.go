@@ -71,7 +71,7 @@ func lookupCall(query bool) func(*gexec.Evaluator, *gexec.VarArgs) *gexec.Value 
 			}
 			return fail("An unhandled exception occurred while running the lookup plugin '%s'. Error was a %T, original message: %v", name, err, err)
 		}
-		if wantlist {
+		if wantlist || len(res) == 0 {
 			return gexec.AsValue(res)
 		}
 		if len(res) == 1 {
@@ -191,7 +191,9 @@ func lookupTemplate(e *gexec.Evaluator, terms []any, a args) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		tpl, err := gexec.NewTemplate(p, e.Config, shifted, e.Environment)
+		cfg := e.Config.Inherit()
+		cfg.KeepTrailingNewline = true
+		tpl, err := gexec.NewTemplate(p, cfg, shifted, e.Environment)
 		if err != nil {
 			return nil, err
 		}
@@ -264,12 +266,12 @@ func lookupPassword(_ *gexec.Evaluator, terms []any, a args) ([]any, error) {
 			return nil, fmt.Errorf("password: bad length %v", opts.get("length", nil))
 		}
 		path := expandUser(fields[0])
-		if b, err := readBounded(path); err == nil {
+		if b, err := readBounded(path); err == nil && path != "/dev/null" {
 			line, _, _ := strings.Cut(string(b), "\n")
 			pw, _, _ := strings.Cut(line, " salt=")
 			res = append(res, pw)
 			continue
-		} else if !errors.Is(err, os.ErrNotExist) {
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 		pw, err := randomPassword(length, opts.get("chars", nil))

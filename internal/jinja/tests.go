@@ -65,6 +65,23 @@ func plainTest(names []string, multi bool, fn func(in any, a args) (bool, error)
 	}
 }
 
+// typeTests are the tests that are false on an undefined value in
+// Ansible (they test its type); others fail on it.
+var typeTests = map[string]bool{
+	"none": true, "string": true, "number": true, "mapping": true, "boolean": true,
+	"integer": true, "float": true, "callable": true, "true": true, "false": true,
+}
+
+// undefinedIsFalse makes test false on an undefined value.
+func undefinedIsFalse(test testFunc) testFunc {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) (bool, error) {
+		if IsUndefined(in) {
+			return false, nil
+		}
+		return test(e, in, params)
+	}
+}
+
 // adapt makes one of gonja's tests take packed arguments and fail on an
 // undefined input.
 func adapt(fn exec.TestFunction) testFunc {

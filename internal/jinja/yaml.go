@@ -30,9 +30,7 @@ func toYAML(x any, indent int, flowLeaves bool) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if plainStyle {
-			return s + "\n...\n", nil
-		}
+		_ = plainStyle
 		return s + "\n", nil
 	}
 	if err := d.node(x, 0, false); err != nil {
