@@ -89,8 +89,10 @@ type Defaults struct {
 
 // ConfigFromVars builds the connection settings of the inventory host name
 // from its Ansible connection variables: ansible_host, ansible_port,
-// ansible_user, ansible_ssh_private_key_file, ansible_password (or
-// ansible_ssh_pass), ansible_become, ansible_become_user,
+// ansible_user and ansible_private_key_file, each overridden by its
+// ansible_ssh_* spelling (ansible_ssh_host ...) as in Ansible's ssh plugin;
+// ansible_password (overridden by ansible_ssh_pass, then
+// ansible_ssh_password), ansible_become, ansible_become_user,
 // ansible_become_password (or ansible_become_pass), ansible_ssh_timeout (or
 // ansible_timeout), ansible_ssh_common_args and ansible_ssh_extra_args (-J,
 // -i, -p, -l and the -o options ProxyJump, ProxyCommand "ssh -W %h:%p ...",
@@ -104,22 +106,24 @@ func ConfigFromVars(name string, vars map[string]any, def Defaults) (SSHConfig, 
 	p := varParser{host: name, vars: vars}
 	cfg := SSHConfig{Name: name, Addr: name, UseAgent: os.Getenv("SSH_AUTH_SOCK") != "",
 		KnownHostsFile: def.KnownHostsFile, HostKeyChecking: def.HostKeyChecking, Timeout: def.Timeout}
-	if s, ok := p.str("ansible_host"); ok {
+	// Where both spellings are set, ansible_ssh_* wins, as in Ansible's ssh
+	// plugin (the last of its vars that is set), whichever layer set them.
+	if s, ok := p.str("ansible_ssh_host", "ansible_host"); ok {
 		cfg.Addr = s
 	}
-	if n, ok := p.int("ansible_port"); ok {
+	if k, n, ok := p.intKey("ansible_ssh_port", "ansible_port"); ok {
 		if n < 1 || n > 65535 {
-			p.errorf("ansible_port", "%d is not a port number", n)
+			p.errorf(k, "%d is not a port number", n)
 		}
 		cfg.Port = n
 	}
-	if s, ok := p.str("ansible_user"); ok {
+	if s, ok := p.str("ansible_ssh_user", "ansible_user"); ok {
 		cfg.User = s
 	}
-	if s, ok := p.str("ansible_ssh_private_key_file"); ok && s != "" {
+	if s, ok := p.str("ansible_ssh_private_key_file", "ansible_private_key_file"); ok && s != "" {
 		cfg.KeyFiles = append(cfg.KeyFiles, s)
 	}
-	cfg.Password, _ = p.str("ansible_password", "ansible_ssh_pass")
+	cfg.Password, _ = p.str("ansible_ssh_password", "ansible_ssh_pass", "ansible_password")
 	cfg.Become = p.become()
 	if n, ok := p.int("ansible_ssh_timeout", "ansible_timeout"); ok {
 		if n < 1 {
@@ -290,32 +294,38 @@ func (p *varParser) str(keys ...string) (string, bool) {
 }
 
 func (p *varParser) int(keys ...string) (int, bool) {
+	_, n, ok := p.intKey(keys...)
+	return n, ok
+}
+
+// intKey is int that also says which of keys it read.
+func (p *varParser) intKey(keys ...string) (string, int, bool) {
 	k, v, ok := p.lookup(keys...)
 	if !ok {
-		return 0, false
+		return "", 0, false
 	}
 	switch v := v.(type) {
 	case int:
-		return v, true
+		return k, v, true
 	case int64:
 		if v >= math.MinInt32 && v <= math.MaxInt32 {
-			return int(v), true
+			return k, int(v), true
 		}
 	case uint64:
 		if v <= math.MaxInt32 {
-			return int(v), true
+			return k, int(v), true
 		}
 	case float64:
 		if v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
-			return int(v), true
+			return k, int(v), true
 		}
 	case string:
 		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return n, true
+			return k, n, true
 		}
 	}
 	p.errorf(k, "want a whole number, got %v", v)
-	return 0, false
+	return k, 0, false
 }
 
 func (p *varParser) bool(keys ...string) (bool, bool) {

@@ -63,21 +63,14 @@ func (s *SSH) Upload(ctx context.Context, r io.Reader, dst string, opts FileOpts
 			return s.opErr(ctx, op, err)
 		}
 	}
-	size, body, cleanup, err := sized(r)
-	if err != nil {
-		return fmt.Errorf("%s: read source: %w", op, err)
+	return shellUpload(op, r, dst, mode, chownSpec(opts.Owner, opts.Group), s.shellRun(ctx, as))
+}
+
+// shellRun runs lines as as (nil: the connecting user).
+func (s *SSH) shellRun(ctx context.Context, as *Become) shellRun {
+	return func(line string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+		return s.exec(ctx, line, as, stdin, true, stdout, stderr)
 	}
-	defer cleanup()
-	var stderr bytes.Buffer
-	script := uploadScript(dst, size, mode, chownSpec(opts.Owner, opts.Group))
-	code, err := s.exec(ctx, script, as, body, true, io.Discard, &stderr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if code != 0 {
-		return fmt.Errorf("%s: exit status %d: %s", op, code, strings.TrimSpace(stderr.String()))
-	}
-	return nil
 }
 
 // Download copies src to w, over SFTP, or with cat (sudo'd when escalating
@@ -108,19 +101,7 @@ func (s *SSH) Download(ctx context.Context, src string, w io.Writer, become Beco
 			return s.opErr(ctx, op, err)
 		}
 	}
-	var stderr bytes.Buffer
-	code, err := s.exec(ctx, "cat -- "+Quote(src), as, nil, true, w, &stderr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if code != 0 {
-		msg := strings.TrimSpace(stderr.String())
-		if strings.Contains(msg, "No such file") {
-			return fmt.Errorf("%s: %s: %w", op, msg, fs.ErrNotExist)
-		}
-		return fmt.Errorf("%s: exit status %d: %s", op, code, msg)
-	}
-	return nil
+	return shellDownload(op, src, w, s.shellRun(ctx, as))
 }
 
 // sftpClient returns the connection's SFTP client, starting it on first
