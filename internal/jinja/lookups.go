@@ -328,18 +328,20 @@ func randomPassword(length int, chars any) (string, error) {
 	return string(out), nil
 }
 
-// limitedBuffer keeps at most maxLookupBytes and records an overflow.
+// limitedBuffer keeps at most maxLookupBytes and records an overflow
+// (the buffer is a field, not embedded, so that io.Copy cannot bypass
+// Write through bytes.Buffer's ReadFrom).
 type limitedBuffer struct {
-	bytes.Buffer
+	buf  bytes.Buffer
 	over bool
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if b.Len()+len(p) > maxLookupBytes {
+	if b.buf.Len()+len(p) > maxLookupBytes {
 		b.over = true
 		return 0, fmt.Errorf("output larger than %d bytes", maxLookupBytes)
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
 
 // lookupPipe runs each term with /bin/sh on the controller and returns
@@ -359,7 +361,7 @@ func lookupPipe(_ *gexec.Evaluator, terms []any, _ args) ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lookup_plugin.pipe(%s) returned %v", str(t), err)
 		}
-		res = append(res, strings.TrimRight(stdout.String(), " \t\r\n\v\f"))
+		res = append(res, strings.TrimRight(stdout.buf.String(), " \t\r\n\v\f"))
 	}
 	return res, nil
 }

@@ -11,7 +11,7 @@ import (
 // (exec/evaluator.go: evalName, evalGetAttribute, evalGetItem) and of
 // Value.GetAttribute/GetItem on None, which Jinja2 also makes undefined.
 // gonja wraps an error as "outer: inner", so the innermost cause is last.
-var undefinedRE = regexp.MustCompile(`(?:^|: )(?:Unable to evaluate name "([^"]*)"|(?:U|u)nable to evaluate .*: (?:attribute|item) '?([^']*?)'? not found|Can't use (?:getattr|Getitem) on None)$`)
+var undefinedRE = regexp.MustCompile(`(?:^|: )(?:Unable to evaluate name "([^"]*)"|(?:U|u)nable to evaluate .*: (?:attribute|item) (.+?) not found|Can't use (?:getattr|Getitem) on None)$`)
 
 // undefinedName returns the name that is undefined when msg is a
 // strict-undefined error, and whether it is one.

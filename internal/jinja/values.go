@@ -28,6 +28,12 @@ func plain(v *exec.Value) any {
 		return v.Float()
 	case v.IsString():
 		return v.String()
+	case v.Val.Kind() == reflect.Chan:
+		out := []any{}
+		for x, ok := v.Val.Recv(); ok; x, ok = v.Val.Recv() {
+			out = append(out, plain(exec.ToValue(x)))
+		}
+		return out
 	case v.IsList():
 		out := make([]any, 0, v.Len())
 		for i := 0; i < v.Len(); i++ {
