@@ -6,6 +6,7 @@ package facts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -216,4 +217,34 @@ func processors(line string) map[string]any {
 		"processor_vcpus":            threads * count * cores,
 		"processor_nproc":            entries,
 	}
+}
+
+// Vars returns the variables a host's gathered facts give its plays, as
+// Ansible injects them: ansible_facts (f itself, {} when f is nil), facts
+// (lvslab's older name for the same map) and ansible_NAME for every fact
+// NAME but Own. As Ansible's clean_facts, a fact never takes the name of a
+// connection variable (an interface called host is no ansible_host).
+func Vars(f map[string]any) map[string]any {
+	if f == nil {
+		f = map[string]any{}
+	}
+	out := make(map[string]any, len(f)+2)
+	for k, v := range f {
+		if name := "ansible_" + k; !slices.Contains(Own, k) && !connectionVar(name) {
+			out[name] = v
+		}
+	}
+	out["ansible_facts"], out["facts"] = f, f
+	return out
+}
+
+// connectionVar reports whether name is one of the variables that say how
+// to reach a host.
+func connectionVar(name string) bool {
+	switch name {
+	case "ansible_host", "ansible_port", "ansible_user", "ansible_password", "ansible_connection",
+		"ansible_private_key_file", "ansible_shell_type", "ansible_shell_executable", "ansible_python_interpreter":
+		return true
+	}
+	return strings.HasPrefix(name, "ansible_ssh_") || strings.HasPrefix(name, "ansible_become")
 }

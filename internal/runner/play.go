@@ -22,7 +22,9 @@ type hostState struct {
 	name        string
 	inv         map[string]any // inventory variables, resolved
 	playVars    map[string]any // the current play's vars and vars_files, rendered
-	facts       map[string]any
+	facts       map[string]any // as ansible_facts has them
+	hostMagic   map[string]any // hostMagic: inventory_hostname, group_names ...
+	magic       map[string]any // every magic variable for the current play
 	dyn         map[string]any // registered results and set_fact, for the rest of the run
 	failed      bool
 	unreachable bool
@@ -90,6 +92,7 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 		if len(live) == 0 {
 			break
 		}
+		r.refreshPlayHosts(play, live)
 		r.opts.Reporter.Task(r.title(t, live[0]), false)
 		if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
 			return err
@@ -154,14 +157,16 @@ func (r *Runner) checkFailLimits(play *playbook.Play, hosts []*hostState) bool {
 
 // loadPlayVars renders the play's vars and vars_files for one host.
 // A value whose error tolerate accepts (lint: a variable that only exists
-// at run time) is kept unrendered.
+// at run time) is kept unrendered. The host's play variables are then, lowest
+// precedence first, its facts (facts.Vars), the play's vars and the magic
+// variables (runMagic, hostMagic, playMagic), which Ansible lets nothing
+// override.
 func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play, tolerate func(error) bool) error {
+	magic := merge(r.magic, hs.hostMagic, r.playMagic(play))
 	hs.mu.Lock()
-	base := merge(hs.inv, map[string]any{"facts": hs.facts}, r.opts.ExtraVars)
+	fv := facts.Vars(hs.facts)
 	hs.mu.Unlock()
-	if base["facts"] == nil {
-		base["facts"] = map[string]any{}
-	}
+	base := merge(hs.inv, fv, r.opts.ExtraVars, magic)
 	pv := map[string]any{}
 	layers := []map[string]any{play.Vars}
 	for _, f := range play.VarsFiles {
@@ -190,7 +195,9 @@ func (r *Runner) loadPlayVars(hs *hostState, play *playbook.Play, tolerate func(
 		}
 	}
 	r.secrets(pv)
-	hs.playVars = pv
+	hs.mu.Lock()
+	hs.playVars, hs.magic = merge(fv, pv, magic), magic
+	hs.mu.Unlock()
 	return nil
 }
 
@@ -278,6 +285,7 @@ func (r *Runner) runHandlers(ctx context.Context, play *playbook.Play, hosts []*
 				continue
 			}
 			progressed = true
+			r.refreshPlayHosts(play, targets)
 			r.opts.Reporter.Task(hd.DisplayName(), true)
 			if err := r.runTaskOnHosts(ctx, play, hd, targets, true); err != nil {
 				return err

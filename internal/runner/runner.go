@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"lvslab/internal/facts"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/report"
@@ -40,6 +41,8 @@ type Options struct {
 	Forks       int // default 10
 	ExtraVars   map[string]any
 	StartAtTask string
+	// Version is lvslab's version, for ansible_version.string.
+	Version string
 	// Secret, when set, is given the values of play, task and set_fact
 	// variables whose names say they are secrets (report.SecretName), as
 	// they are rendered, so that the reporter can hide them.
@@ -52,13 +55,16 @@ var ErrHostsFailed = errors.New("some hosts failed")
 // Runner runs playbooks. One Runner keeps one connection per host for all
 // the playbooks it runs; Close releases them.
 type Runner struct {
-	opts    Options
-	pool    *pool
-	mu      sync.Mutex
-	hosts   map[string]*hostState
-	order   []string // hosts in the order they were first targeted
-	started bool     // --start-at-task reached
-	stopAll bool     // any_errors_fatal or max_fail_percentage ended the run
+	opts      Options
+	pool      *pool
+	mu        sync.Mutex
+	hosts     map[string]*hostState
+	order     []string                    // hosts in the order they were first targeted
+	started   bool                        // --start-at-task reached
+	stopAll   bool                        // any_errors_fatal or max_fail_percentage ended the run
+	omit      string                      // the omit placeholder of this run
+	magic     map[string]any              // runMagic, made once
+	playNames map[*playbook.Play][]string // playHosts, once per play
 
 	dials     sync.WaitGroup // preconnect's dials in flight
 	dialSlots chan struct{}  // at most Forks of them at a time
@@ -69,8 +75,11 @@ func New(opts Options) *Runner {
 	if opts.Forks <= 0 {
 		opts.Forks = 10
 	}
-	return &Runner{opts: opts, pool: newPool(opts.Connect), hosts: map[string]*hostState{},
-		started: opts.StartAtTask == "", dialSlots: make(chan struct{}, opts.Forks)}
+	r := &Runner{opts: opts, pool: newPool(opts.Connect), hosts: map[string]*hostState{},
+		started: opts.StartAtTask == "", dialSlots: make(chan struct{}, opts.Forks),
+		omit: newOmit(), playNames: map[*playbook.Play][]string{}}
+	r.magic = r.runMagic()
+	return r
 }
 
 // Close closes every connection the run opened, once the dials under way
@@ -209,7 +218,7 @@ func (r *Runner) state(name string) (*hostState, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := &hostState{name: name, inv: inv, dyn: map[string]any{}}
+	hs := &hostState{name: name, inv: inv, dyn: map[string]any{}, hostMagic: hostMagic(name, inv)}
 	r.hosts[name] = hs
 	r.order = append(r.order, name)
 	return hs, nil
@@ -225,7 +234,9 @@ func resolveVars(host string, vars map[string]any) (map[string]any, error) {
 }
 
 // hostvarsSnapshot returns every known host's variables, for templates that
-// read other hosts (`index .hostvars "rs01"`).
+// read other hosts (hostvars['rs01']): as Ansible's hostvars, its
+// inventory variables, gathered facts (ansible_facts, ansible_*, facts),
+// registered results and set_fact, and the magic variables of no play.
 func (r *Runner) hostvarsSnapshot() map[string]any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -237,22 +248,12 @@ func (r *Runner) hostvarsSnapshot() map[string]any {
 			if err != nil {
 				v = r.opts.Inventory.HostVars(name)
 			}
-			out[name] = v
+			out[name] = merge(v, facts.Vars(nil), r.magic, hostMagic(name, v))
 			continue
 		}
 		hs.mu.Lock()
-		m := make(map[string]any, len(hs.inv)+len(hs.dyn)+1)
-		for k, v := range hs.inv {
-			m[k] = v
-		}
-		for k, v := range hs.dyn {
-			m[k] = v
-		}
-		if hs.facts != nil {
-			m["facts"] = hs.facts
-		}
+		out[name] = merge(hs.inv, facts.Vars(hs.facts), hs.dyn, r.magic, hs.hostMagic)
 		hs.mu.Unlock()
-		out[name] = m
 	}
 	return out
 }
