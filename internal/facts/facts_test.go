@@ -252,3 +252,19 @@ func TestProcessors(t *testing.T) {
 		}
 	}
 }
+
+// TestVars: ansible_NAME for each fact, none for Own or a connection
+// variable's name, ansible_facts and facts one map.
+func TestVars(t *testing.T) {
+	f := map[string]any{"os_family": "Debian", "host": map[string]any{"device": "host"}, "addresses": map[string]any{}, "ipvs": true}
+	v := Vars(f)
+	if v["ansible_os_family"] != "Debian" || v["ansible_host"] != nil || v["ansible_addresses"] != nil || v["ansible_ipvs"] != nil {
+		t.Errorf("Vars = %v", v)
+	}
+	if reflect.ValueOf(v["facts"]).Pointer() != reflect.ValueOf(f).Pointer() || reflect.ValueOf(v["ansible_facts"]).Pointer() != reflect.ValueOf(f).Pointer() {
+		t.Errorf("facts and ansible_facts are not the gathered map")
+	}
+	if m, _ := Vars(nil)["ansible_facts"].(map[string]any); m == nil {
+		t.Errorf("ansible_facts of no facts = %v, want {}", Vars(nil)["ansible_facts"])
+	}
+}
