@@ -3,18 +3,26 @@ package module
 import (
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/ansible"
 	"lvslab/internal/pos"
 )
 
 // Decode decodes node into v (a pointer to a struct) strictly: a mapping key
 // that names no field is an error with its line and column. Types with their
-// own UnmarshalYAML are decoded by it.
+// own UnmarshalYAML are decoded by it. Strings are read as Ansible's
+// argument types read them (coerce): "yes", "on", "1" for a boolean, "300"
+// for a number, as key=value arguments and quoted values give them.
 func Decode(node *yaml.Node, v any) error {
 	if err := checkKnown(node, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	node, err := coerce(node, reflect.TypeOf(v), "")
+	if err != nil {
 		return err
 	}
 	if err := node.Decode(v); err != nil {
@@ -82,6 +90,98 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 		}
 	}
 	return nil
+}
+
+// coerce returns node with the string scalars that go to a boolean or a
+// number field retagged as Ansible's type conversion reads them: a
+// boolean by ansible.ParseBool's spellings, a number from its digits; a
+// string that is neither is an error at it, naming key. node itself is not
+// changed: what changes is copied.
+func coerce(node *yaml.Node, t reflect.Type, key string) (*yaml.Node, error) {
+	if node == nil || t == nil {
+		return node, nil
+	}
+	if node.Kind == yaml.AliasNode {
+		return coerce(node.Alias, t, key)
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
+		return node, nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	scalar := node.Kind == yaml.ScalarNode && node.Tag != "!!null"
+	at := pos.Pos{Line: node.Line, Col: node.Column}
+	switch t.Kind() {
+	case reflect.Bool:
+		if !scalar {
+			return node, nil
+		}
+		b, ok := ansible.ParseBool(node.Value)
+		if !ok || node.Value == "" {
+			return nil, pos.Errorf(at, "%s: want a boolean (yes, no, true, false), got %q", key, node.Value)
+		}
+		c := *node
+		c.Tag, c.Value, c.Style = "!!bool", strconv.FormatBool(b), 0
+		return &c, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if !scalar || node.Tag != "!!str" {
+			return node, nil
+		}
+		v := strings.TrimSpace(node.Value)
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, pos.Errorf(at, "%s: want an integer, got %q", key, node.Value)
+		}
+		c := *node
+		c.Tag, c.Value, c.Style = "!!int", v, 0
+		return &c, nil
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			return node, nil
+		}
+		fields := yamlFields(t)
+		return coerceChildren(node, 1, 2, func(i int) (reflect.Type, string) {
+			k := node.Content[i-1].Value
+			return fields[k], k
+		})
+	case reflect.Slice, reflect.Array:
+		if node.Kind == yaml.SequenceNode {
+			return coerceChildren(node, 0, 1, func(int) (reflect.Type, string) { return t.Elem(), key })
+		}
+	case reflect.Map:
+		if node.Kind == yaml.MappingNode {
+			return coerceChildren(node, 1, 2, func(i int) (reflect.Type, string) { return t.Elem(), node.Content[i-1].Value })
+		}
+	}
+	return node, nil
+}
+
+// coerceChildren coerces node's children from, from+step, ... to the type
+// (and key) that of gives.
+func coerceChildren(node *yaml.Node, from, step int, of func(i int) (reflect.Type, string)) (*yaml.Node, error) {
+	out := node
+	for i := from; i < len(node.Content); i += step {
+		t, key := of(i)
+		c, err := coerce(node.Content[i], t, key)
+		if err != nil {
+			return nil, err
+		}
+		out = withContent(out, i, c)
+	}
+	return out, nil
+}
+
+// withContent returns n with child i replaced by c, copying n when c is
+// another node.
+func withContent(n *yaml.Node, i int, c *yaml.Node) *yaml.Node {
+	if n.Content[i] == c {
+		return n
+	}
+	cp := *n
+	cp.Content = append([]*yaml.Node(nil), n.Content...)
+	cp.Content[i] = c
+	return &cp
 }
 
 func yamlFields(t reflect.Type) map[string]reflect.Type {

@@ -32,7 +32,8 @@ const aptOpts = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--f
 // the pkg_mgr fact, probed when facts were not gathered). name is one name,
 // a comma-separated string or a list; logical names go through PackageName
 // (php-fpm is php8.2-fpm on Debian 12). All names are queried in one round
-// trip; when nothing is to do that is all it costs.
+// trip; when nothing is to do that is all it costs. The apt, yum and dnf
+// modules (pkgalias.go) are package with their own options.
 //
 // update_cache refreshes the package lists first (apt: only when they are
 // older than cache_valid_time seconds, when that is given; dnf/yum ignore
@@ -45,6 +46,19 @@ type Package struct {
 	State          string  `yaml:"state"`
 	UpdateCache    bool    `yaml:"update_cache"`
 	CacheValidTime int     `yaml:"cache_valid_time"`
+
+	// What the apt, yum and dnf modules (pkgalias.go) add.
+	managers []string // the package managers the task takes ("": any)
+	extra    pkgExtra
+}
+
+// pkgExtra are the options of apt, yum and dnf beyond package's.
+type pkgExtra struct {
+	installRecommends *bool    // apt: --install-recommends / --no-install-recommends
+	purge             bool     // apt: remove with --purge
+	autoremove        bool     // apt: also remove what nothing needs any more
+	enableRepos       []string // yum, dnf: --enablerepo
+	disableRepos      []string // yum, dnf: --disablerepo
 }
 
 // packageWant is what a package task wants: its arguments with the state
@@ -58,16 +72,11 @@ type packageWant struct {
 func (m *Package) want() (packageWant, error) {
 	var p problems
 	w := packageWant{Package: *m}
-	for _, n := range slices.Concat(m.Name, m.Pkg) {
-		for _, word := range strings.Split(n, ",") {
-			if word = strings.TrimSpace(word); word == "" {
-				continue
-			}
-			if !pkgNameRE.MatchString(word) {
-				p.add("invalid package name %q", word)
-			}
-			w.names = append(w.names, word)
+	for _, word := range splitCommas(slices.Concat(m.Name, m.Pkg)) {
+		if !pkgNameRE.MatchString(word) {
+			p.add("invalid package name %q", word)
 		}
+		w.names = append(w.names, word)
 	}
 	switch m.State {
 	case "", "installed":
@@ -78,7 +87,7 @@ func (m *Package) want() (packageWant, error) {
 	default:
 		p.add("state %q: want present, absent or latest", m.State)
 	}
-	if len(w.names) == 0 && !m.UpdateCache {
+	if len(w.names) == 0 && !m.UpdateCache && !m.extra.autoremove {
 		p.add("name is required (or update_cache alone)")
 	}
 	if m.CacheValidTime < 0 {
@@ -100,6 +109,9 @@ func (m *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	f, mgr, err := packageManager(ctx, h, env)
 	if err != nil {
 		return Result{}, err
+	}
+	if len(m.managers) > 0 && !slices.Contains(m.managers, mgr) {
+		return Result{}, fmt.Errorf("the host's package manager is %s, not %s", mgr, strings.Join(m.managers, " or "))
 	}
 	var names []string
 	for _, n := range w.names {
@@ -159,6 +171,9 @@ func (w packageWant) queryCmd(mgr string, names []string) string {
 	if mgr == "apt" && w.UpdateCache && w.CacheValidTime > 0 {
 		b.WriteString(`echo "cache_age=$(( $(date +%s) - $(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) ))"` + "\n")
 	}
+	if mgr == "apt" && w.extra.autoremove {
+		b.WriteString(`echo "autoremove=$(LC_ALL=C apt-get -s autoremove 2>/dev/null | grep -c '^Remv ')"` + "\n")
+	}
 	if len(names) == 0 {
 		return b.String() + "true\n"
 	}
@@ -171,7 +186,7 @@ func (w packageWant) queryCmd(mgr string, names []string) string {
 	}
 	fmt.Fprintf(&b, "for p in %s; do if rpm -q --quiet \"$p\"; then echo \"pkg:$p=installed\"; else echo \"pkg:$p=absent\"; fi; done\n", list)
 	if w.State == "latest" {
-		fmt.Fprintf(&b, "for p in %s; do if %s -q check-update \"$p\" >/dev/null 2>&1; then :; elif [ $? -eq 100 ]; then echo \"new:$p=1\"; fi; done\n", list, mgr)
+		fmt.Fprintf(&b, "for p in %s; do if %s -q%s check-update \"$p\" >/dev/null 2>&1; then :; elif [ $? -eq 100 ]; then echo \"new:$p=1\"; fi; done\n", list, mgr, w.extra.repoOpts())
 	}
 	return b.String()
 }
@@ -180,14 +195,18 @@ func (w packageWant) queryCmd(mgr string, names []string) string {
 // and remove, and whether the package lists are refreshed first.
 type packagePlan struct {
 	install, upgrade, remove []string
+	autoremove               int // packages apt-get autoremove removes
 	refresh                  bool
+	extra                    pkgExtra
 }
 
-func (p packagePlan) todo() bool { return len(p.install)+len(p.upgrade)+len(p.remove) > 0 }
+func (p packagePlan) todo() bool {
+	return len(p.install)+len(p.upgrade)+len(p.remove)+p.autoremove > 0
+}
 
 // plan compares the query's answers for names with what w wants.
 func (w packageWant) plan(in inspection, names []string) packagePlan {
-	var p packagePlan
+	p := packagePlan{extra: w.extra}
 	for _, n := range names {
 		installed := in.kv["pkg:"+n] == "installed"
 		switch {
@@ -198,6 +217,9 @@ func (w packageWant) plan(in inspection, names []string) packagePlan {
 		case w.State == "latest" && in.kv["new:"+n] == "1":
 			p.upgrade = append(p.upgrade, n)
 		}
+	}
+	if w.extra.autoremove {
+		p.autoremove, _ = strconv.Atoi(in.kv["autoremove"])
 	}
 	p.refresh = w.UpdateCache
 	if age, err := strconv.Atoi(in.kv["cache_age"]); err == nil && w.CacheValidTime > 0 && age >= 0 && age < w.CacheValidTime {
@@ -212,7 +234,7 @@ func (p packagePlan) steps(mgr string) []string {
 	if p.refresh {
 		steps = append(steps, map[string]string{"apt": aptEnv + "apt-get update -q", "dnf": "dnf makecache -q", "yum": "yum makecache -q"}[mgr])
 	}
-	return append(steps, pkgActions(mgr, p.install, p.upgrade, p.remove)...)
+	return append(steps, pkgActions(mgr, p)...)
 }
 
 // msg says what is (done: was) to be done: "install a, b; remove c".
@@ -230,31 +252,57 @@ func (p packagePlan) msg(done bool) string {
 			parts = append(parts, verb+" "+strings.Join(a.names, ", "))
 		}
 	}
+	if p.autoremove > 0 {
+		parts = append(parts, fmt.Sprintf("autoremove%s %d packages", map[bool]string{true: "d"}[done], p.autoremove))
+	}
 	return strings.Join(parts, "; ")
 }
 
 // pkgActions returns the commands that install, upgrade and remove.
-func pkgActions(mgr string, install, upgrade, remove []string) []string {
+func pkgActions(mgr string, p packagePlan) []string {
 	var steps []string
 	if mgr == "apt" {
-		if all := append(append([]string{}, install...), upgrade...); len(all) > 0 {
-			steps = append(steps, aptEnv+"apt-get install "+aptOpts+" "+quoteWords(all))
+		install := aptEnv + "apt-get install " + aptOpts
+		if r := p.extra.installRecommends; r != nil {
+			install += map[bool]string{true: " --install-recommends", false: " --no-install-recommends"}[*r]
 		}
-		if len(remove) > 0 {
-			steps = append(steps, aptEnv+"apt-get remove "+aptOpts+" "+quoteWords(remove))
+		remove := aptEnv + "apt-get remove " + aptOpts
+		if p.extra.purge {
+			remove += " --purge"
+		}
+		if all := slices.Concat(p.install, p.upgrade); len(all) > 0 {
+			steps = append(steps, install+" "+quoteWords(all))
+		}
+		if len(p.remove) > 0 {
+			steps = append(steps, remove+" "+quoteWords(p.remove))
+		}
+		if p.autoremove > 0 || p.extra.autoremove && len(p.remove) > 0 {
+			steps = append(steps, strings.Replace(remove, " remove ", " autoremove ", 1))
 		}
 		return steps
 	}
-	if len(install) > 0 {
-		steps = append(steps, mgr+" install -y "+quoteWords(install))
-	}
-	if len(upgrade) > 0 {
-		steps = append(steps, mgr+" upgrade -y "+quoteWords(upgrade))
-	}
-	if len(remove) > 0 {
-		steps = append(steps, mgr+" remove -y "+quoteWords(remove))
+	repos := p.extra.repoOpts()
+	for _, a := range []struct {
+		verb  string
+		names []string
+	}{{"install", p.install}, {"upgrade", p.upgrade}, {"remove", p.remove}} {
+		if len(a.names) > 0 {
+			steps = append(steps, mgr+" "+a.verb+" -y"+repos+" "+quoteWords(a.names))
+		}
 	}
 	return steps
+}
+
+// repoOpts are the --enablerepo and --disablerepo options of yum and dnf.
+func (e pkgExtra) repoOpts() string {
+	var b strings.Builder
+	for _, r := range e.disableRepos {
+		b.WriteString(" --disablerepo=" + host.Quote(r))
+	}
+	for _, r := range e.enableRepos {
+		b.WriteString(" --enablerepo=" + host.Quote(r))
+	}
+	return b.String()
 }
 
 // runPkg runs cmd, waiting while apt's lock is held by someone else.

@@ -29,6 +29,53 @@ type Service struct {
 	State        string `yaml:"state"`
 	Enabled      *bool  `yaml:"enabled"`
 	DaemonReload bool   `yaml:"daemon_reload"`
+
+	// What the systemd module (Systemd) adds.
+	masked      *bool
+	systemdOnly bool
+}
+
+// Systemd is Ansible's systemd module (systemd_service) over Service, for
+// hosts that run systemd (any other fails the task): name (service and
+// unit are aliases), state, enabled, daemon_reload (daemon-reload an
+// alias) as service takes them, and masked: true masks the unit (systemctl
+// mask, before anything else; enabling a masked unit fails), false unmasks
+// it. Idempotence and check mode are service's.
+type Systemd struct {
+	Name          string `yaml:"name"`
+	Service       string `yaml:"service"`
+	Unit          string `yaml:"unit"`
+	State         string `yaml:"state"`
+	Enabled       *bool  `yaml:"enabled"`
+	DaemonReload  bool   `yaml:"daemon_reload"`
+	DaemonReload2 bool   `yaml:"daemon-reload"`
+	Masked        *bool  `yaml:"masked"`
+}
+
+// service is the service task a systemd task is.
+func (s *Systemd) service() *Service {
+	return &Service{
+		Name: orDefault(s.Name, orDefault(s.Service, s.Unit)), State: s.State, Enabled: s.Enabled,
+		DaemonReload: s.DaemonReload || s.DaemonReload2, masked: s.Masked, systemdOnly: true,
+	}
+}
+
+// Validate reports every problem of the arguments.
+func (s *Systemd) Validate() error {
+	var p problems
+	if n := len(slices.DeleteFunc([]string{s.Name, s.Service, s.Unit}, func(x string) bool { return x == "" })); n > 1 {
+		p.add("give one of name, service and unit")
+	}
+	p.addErr(s.service().Validate())
+	return p.err()
+}
+
+// Apply converges the unit as Service does.
+func (s *Systemd) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
+	if err := s.Validate(); err != nil {
+		return Result{}, err
+	}
+	return s.service().Apply(ctx, h, env)
 }
 
 // serviceWant is what a service task wants (its arguments need no defaults).
@@ -44,11 +91,11 @@ func (m *Service) want() (serviceWant, error) {
 		p.add("state %q: want started, stopped, restarted or reloaded", m.State)
 	}
 	switch {
-	case m.Name == "" && (m.State != "" || m.Enabled != nil):
+	case m.Name == "" && (m.State != "" || m.Enabled != nil || m.masked != nil):
 		p.add("name is required")
 	case m.Name == "" && !m.DaemonReload:
 		p.add("name is required")
-	case m.Name != "" && m.State == "" && m.Enabled == nil:
+	case m.Name != "" && m.State == "" && m.Enabled == nil && m.masked == nil:
 		p.add("give state, enabled or both")
 	}
 	return serviceWant{*m}, p.err()
@@ -76,6 +123,9 @@ func (m *Service) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 		return Result{}, err
 	}
 	systemd := factStr(f["service_mgr"]) == "systemd"
+	if w.systemdOnly && !systemd {
+		return Result{}, fmt.Errorf("the host's service manager is %q, not systemd", factStr(f["service_mgr"]))
+	}
 	unit := ServiceName(w.Name, f)
 	res := Result{Data: map[string]any{"name": unit}}
 	if w.Name == "" {
@@ -124,6 +174,10 @@ e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0
 // plan returns the commands that bring the service from have to what w
 // wants, and what each does ("enabled", "started").
 func (w serviceWant) plan(have serviceHave, systemd bool, unit string) (acts, done []string) {
+	if w.masked != nil && *w.masked != (have.enabled == "masked") {
+		verb := map[bool]string{true: "mask", false: "unmask"}[*w.masked]
+		acts, done = append(acts, serviceCmd(systemd, unit, verb)), append(done, verb+"ed")
+	}
 	if w.Enabled != nil {
 		isEnabled := slices.Contains([]string{"enabled", "enabled-runtime", "alias", "static", "indirect", "generated"}, have.enabled)
 		if *w.Enabled && !isEnabled || !*w.Enabled && have.enabled == "enabled" {

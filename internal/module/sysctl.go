@@ -26,13 +26,22 @@ var sysctlNameRE = regexp.MustCompile(`^[A-Za-z0-9_./:@-]+$`)
 //
 // state absent removes the key's line from the file only: the runtime value
 // is left as it is (the kernel has no "unset"; reboot or set it explicitly).
+//
+// These are ansible.posix.sysctl's arguments (key and val are its aliases
+// of name and value), with ignoreerrors: a key the kernel does not have is
+// written to the file without failing the task, its runtime value left
+// alone, and the file reloaded with `sysctl -e -p`. Unlike Ansible,
+// sysctl_set defaults to true and sysctl_file to lvslab's own file.
 type Sysctl struct {
-	Name       string `yaml:"name"`
-	Value      string `yaml:"value"`
-	State      string `yaml:"state"`
-	SysctlFile string `yaml:"sysctl_file"`
-	Reload     *bool  `yaml:"reload"`
-	SysctlSet  *bool  `yaml:"sysctl_set"`
+	Name         string `yaml:"name"`
+	Key          string `yaml:"key"`
+	Value        string `yaml:"value"`
+	Val          string `yaml:"val"`
+	IgnoreErrors bool   `yaml:"ignoreerrors"`
+	State        string `yaml:"state"`
+	SysctlFile   string `yaml:"sysctl_file"`
+	Reload       *bool  `yaml:"reload"`
+	SysctlSet    *bool  `yaml:"sysctl_set"`
 }
 
 // sysctlWant is what a sysctl task wants: its arguments with the defaults
@@ -46,13 +55,17 @@ type sysctlWant struct {
 func (m *Sysctl) want() (sysctlWant, error) {
 	var p problems
 	w := sysctlWant{Sysctl: *m, reload: boolArg(m.Reload, true), set: boolArg(m.SysctlSet, true)}
-	if !sysctlNameRE.MatchString(m.Name) {
-		p.add("invalid name %q", m.Name)
+	if m.Name != "" && m.Key != "" || m.Value != "" && m.Val != "" {
+		p.add("give name or key, value or val, not both")
+	}
+	w.Name, w.Value = orDefault(m.Name, m.Key), orDefault(m.Value, m.Val)
+	if !sysctlNameRE.MatchString(w.Name) {
+		p.add("invalid name %q", w.Name)
 	}
 	w.State = orDefault(m.State, "present")
 	switch w.State {
 	case "present":
-		if strings.TrimSpace(m.Value) == "" || strings.ContainsAny(m.Value, "\n") {
+		if strings.TrimSpace(w.Value) == "" || strings.ContainsAny(w.Value, "\n") {
 			p.add("state present needs a one-line value")
 		}
 	case "absent":
@@ -93,7 +106,7 @@ func (m *Sysctl) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	}
 	res := Result{Data: map[string]any{"name": w.Name, "sysctl_file": w.SysctlFile}}
 	runtime, known := sysctlValue(st.Extra["sysctl_value"]), st.Extra["sysctl_rc"] == "0"
-	if w.State == "present" && !known && (w.set || w.reload) && !env.Check {
+	if w.State == "present" && !known && (w.set || w.reload) && !env.Check && !w.IgnoreErrors {
 		return failRes(res, "sysctl %s is not available on this host: %s", w.Name, runtime), nil
 	}
 	plan := w.plan(st, runtime, known)
@@ -140,15 +153,18 @@ func (w sysctlWant) plan(st fileState, runtime string, known bool) sysctlPlan {
 	if !known {
 		p.runtime = "(not available)"
 	}
-	p.setRuntime = present && w.set && p.runtime != w.value()
+	p.setRuntime = present && w.set && p.runtime != w.value() && (known || !w.IgnoreErrors)
 	p.content = sysctlEdit(string(st.Content), w.Name, w.value(), present)
 	p.writeFile = p.content != string(st.Content) || (present && !st.Exists)
 	reload := p.writeFile && w.reload && present
-	if p.setRuntime || (reload && p.runtime != w.value()) {
+	if p.setRuntime || (reload && p.runtime != w.value() && (known || !w.IgnoreErrors)) {
 		p.setFirst = "sysctl -w " + host.Quote(w.Name+"="+w.value())
 	}
 	if reload {
 		p.steps = []string{"sysctl -p " + host.Quote(w.SysctlFile)}
+		if w.IgnoreErrors {
+			p.steps[0] = "sysctl -e -p " + host.Quote(w.SysctlFile)
+		}
 	}
 	var msgs []string
 	if p.writeFile {
