@@ -43,7 +43,7 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "templates/bad.tmpl", "line one\nx={{ .x \n")
-	writeFile(t, dir, "templates/good.tmpl", "x={{ .inventory_hostname }}\n")
+	writeFile(t, dir, "templates/good.tmpl", "x={{ inventory_hostname }}\n")
 	writeFile(t, dir, "prepare.yml", `- hosts: web
   vars_files: [missing-vars.yml]
   tasks:
@@ -61,7 +61,7 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
     - name: missing file
       copy: {src: missing-file, dest: /tmp/z}
     - name: undefined in args
-      shell: "echo {{ .undefined_var }}"
+      shell: "echo {{ undefined_var }}"
     - name: undefined in when
       command: "true"
       when: undefined_thing == 1

@@ -56,29 +56,29 @@ func snapshot(t *testing.T, root string) string {
 const checkYML = `- hosts: web
   tasks:
     - name: dirs
-      file: {path: "{{ .root }}/{{ .item }}", state: directory, mode: "0755"}
+      file: {path: "{{ root }}/{{ item }}", state: directory, mode: "0755"}
       loop: [etc, app]
     - name: plain file
-      copy: {dest: "{{ .root }}/etc/motd", content: "hello {{ .inventory_hostname }}\n", mode: "0640"}
+      copy: {dest: "{{ root }}/etc/motd", content: "hello {{ inventory_hostname }}\n", mode: "0640"}
       notify: marker
     - name: validated and backed up
-      copy: {dest: "{{ .root }}/etc/app.conf", content: "good {{ .inventory_hostname }}\n", validate: "grep -q good %s", backup: true}
+      copy: {dest: "{{ root }}/etc/app.conf", content: "good {{ inventory_hostname }}\n", validate: "grep -q good %s", backup: true}
     - name: rendered
-      template: {src: page.tmpl, dest: "{{ .root }}/app/index.html", mode: "0644"}
+      template: {src: page.tmpl, dest: "{{ root }}/app/index.html", mode: "0644"}
     - name: a line
-      lineinfile: {path: "{{ .root }}/etc/extra.conf", regexp: "^port=", line: "port=8080", create: true}
+      lineinfile: {path: "{{ root }}/etc/extra.conf", regexp: "^port=", line: "port=8080", create: true}
     - name: a link
-      file: {src: "{{ .root }}/etc/motd", dest: "{{ .root }}/app/motd", state: link}
+      file: {src: "{{ root }}/etc/motd", dest: "{{ root }}/app/motd", state: link}
     - name: gone
-      file: {path: "{{ .root }}/app/old", state: absent}
+      file: {path: "{{ root }}/app/old", state: absent}
     - name: guarded command
-      command: {cmd: "touch {{ .root }}/created", creates: "{{ .root }}/created"}
+      command: {cmd: "touch {{ root }}/created", creates: "{{ root }}/created"}
     - name: shell
-      shell: "date > {{ .root }}/shell-ran"
+      shell: "date > {{ root }}/shell-ran"
       changed_when: false
   handlers:
     - name: marker
-      file: {path: "{{ .root }}/handler-ran", state: touch}
+      file: {path: "{{ root }}/handler-ran", state: touch}
 `
 
 // TestCheckModeLeavesHostsIdentical converges a host, lets it drift (a
@@ -97,7 +97,7 @@ func TestCheckModeLeavesHostsIdentical(t *testing.T) {
 	if err := mkdirAll(dir, "templates"); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, "templates/page.tmpl", "<h1>{{ .inventory_hostname }}</h1>\n")
+	writeFile(t, dir, "templates/page.tmpl", "<h1>{{ inventory_hostname }}</h1>\n")
 	writeFile(t, dir, "site.yml", checkYML)
 
 	check := func(what string) string {

@@ -78,7 +78,7 @@ func TestBadInputExits4BeforeAnyLogin(t *testing.T) {
 	dir := labDir(t, map[string]*sshtest.Server{"rs01": s}, "")
 	writeFile(t, dir, "bad.yml", `- hosts: web
   tasks:
-    - shell: "echo {{ .undefined_var }}"
+    - shell: "echo {{ undefined_var }}"
     - copy: {dest: /tmp/x, contnt: y}
     - shell: x
       when: a ==
@@ -93,7 +93,7 @@ func TestBadInputExits4BeforeAnyLogin(t *testing.T) {
 		}
 	}
 	// Parse errors first; with them fixed, the undefined variable is reported.
-	writeFile(t, dir, "bad.yml", "- hosts: web\n  tasks:\n    - shell: \"echo {{ .undefined_var }}\"\n")
+	writeFile(t, dir, "bad.yml", "- hosts: web\n  tasks:\n    - shell: \"echo {{ undefined_var }}\"\n")
 	_, stderr, code = lvslab(t, dir, "run", "-i", "inv.yml", "bad.yml")
 	if code != 4 || !strings.Contains(stderr, `bad.yml:3:14: undefined variable "undefined_var"`) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
@@ -130,8 +130,8 @@ func TestRunConvergesAndExitCodes(t *testing.T) {
 	dir := labDir(t, map[string]*sshtest.Server{"rs01": a, "rs02": b}, "")
 	writeFile(t, dir, "site.yml", `- hosts: web
   tasks:
-    - file: {path: "{{ .root }}/d", state: directory}
-    - copy: {dest: "{{ .root }}/d/f", content: "{{ .inventory_hostname }} {{ .facts.os_family }}\n"}
+    - file: {path: "{{ root }}/d", state: directory}
+    - copy: {dest: "{{ root }}/d/f", content: "{{ inventory_hostname }} {{ facts.os_family }}\n"}
 `)
 	out, stderr, code := lvslab(t, dir, "run", "-i", "inv.yml", "site.yml", "-o", "json")
 	if code != 0 {

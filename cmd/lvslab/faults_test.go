@@ -165,9 +165,9 @@ func resultMsg(evs []event, host, task string) string {
 const convergeYML = `- hosts: web
   tasks:
     - name: dir
-      file: {path: "{{ .root }}/d", state: directory}
+      file: {path: "{{ root }}/d", state: directory}
     - name: file
-      copy: {dest: "{{ .root }}/d/f", content: "{{ .inventory_hostname }}\n"}
+      copy: {dest: "{{ root }}/d/f", content: "{{ inventory_hostname }}\n"}
 `
 
 // converged reports whether the converge playbook's file is on root.
@@ -324,12 +324,12 @@ func TestUnreachableFaults(t *testing.T) {
   vars: {rerun: false}
   tasks:
     - name: dir
-      file: {path: "{{ .root }}/d", state: directory}
+      file: {path: "{{ root }}/d", state: directory}
     - name: long task
-      shell: "sleep 30.{{ .inventory_hostname | len }}`+marker+`"
+      shell: "sleep 30.{{ inventory_hostname | length }}`+marker+`"
       when: (inventory_hostname == "dropped" or inventory_hostname == "stalled") and not rerun
     - name: file
-      copy: {dest: "{{ .root }}/d/f", content: "{{ .inventory_hostname }}\n"}
+      copy: {dest: "{{ root }}/d/f", content: "{{ inventory_hostname }}\n"}
 `)
 	known := knownHostsFor(t, ok, frozen, dropped, stalled)
 	frozen.Freeze()

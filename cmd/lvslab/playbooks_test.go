@@ -148,12 +148,12 @@ func TestTemplatesGolden(t *testing.T) {
 	inv := "testdata/lab-inventory.yml"
 	for _, ssl := range []bool{false, true} {
 		vars := derivedVars(t, inv, "rs01", map[string]any{"ssl": ssl})
-		golden.Check(t, filepath.Join("testdata", fmt.Sprintf("nginx-lvslab-ssl-%v.conf.golden", ssl)), renderTemplate(t, "nginx-lvslab.conf.tmpl", vars))
+		golden.Check(t, filepath.Join("testdata", fmt.Sprintf("nginx-lvslab-ssl-%v.conf.golden", ssl)), renderTemplate(t, "nginx-lvslab.conf.j2", vars))
 	}
 	vars := derivedVars(t, inv, "rs01", nil)
 	vars["site"] = map[string]any{"name": "www.along.com", "root": "/app/website1"}
 	var all bytes.Buffer
-	for _, n := range []string{"test.html.tmpl", "site-index.html.tmpl", "lnmp.php.tmpl", "nginx-validate.sh.tmpl"} {
+	for _, n := range []string{"test.html.j2", "site-index.html.j2", "lnmp.php.j2", "nginx-validate.sh.j2"} {
 		fmt.Fprintf(&all, "==> %s <==\n%s\n", n, renderTemplate(t, n, vars))
 	}
 	golden.Check(t, filepath.Join("testdata", "pages.golden"), all.Bytes())
@@ -172,7 +172,7 @@ func TestRealServerList(t *testing.T) {
 			t.Errorf("lvs_realservers_json:\n got %s\nwant %s", js, want)
 		}
 		vars["lvs_realservers_json"] = js
-		args := map[string]any{"address": "{{ .lvs_vip }}", "port": 80, "scheduler": "{{ .lvs_scheduler }}", "realservers": "{{ fromJson .lvs_realservers_json }}"}
+		args := map[string]any{"address": "{{ lvs_vip }}", "port": 80, "scheduler": "{{ lvs_scheduler }}", "realservers": "{{ lvs_realservers_json | from_json }}"}
 		var node yaml.Node
 		if err := node.Encode(args); err != nil {
 			t.Fatal(err)

@@ -33,58 +33,58 @@ func leaks(out string) []string {
 const secretsYML = `- hosts: web
   vars:
     api_token: "nl-` + "c4n\\\"a'r$y*.[x]+" + `"
-    nested: {user: admin, password: "{{ .db_password }}"}
+    nested: {user: admin, password: "{{ db_password }}"}
     app_secret: "as-` + "c4n\\\"a'r$y*.[x]+" + `"
   tasks:
     - name: inventory, play and task secrets in a file
-      copy: {dest: "{{ .root }}/multi", content: "{{ .lnmp_db_password }}\n{{ .app_secret }}\n{{ .task_token }}\n"}
-      vars: {task_token: "tt-{{ .app_secret }}"}
+      copy: {dest: "{{ root }}/multi", content: "{{ lnmp_db_password }}\n{{ app_secret }}\n{{ task_token }}\n"}
+      vars: {task_token: "tt-{{ app_secret }}"}
     - name: inventory, play and task secrets in a failing command
-      shell: "cat {{ .root }}/multi; exit 5"
+      shell: "cat {{ root }}/multi; exit 5"
       ignore_errors: true
     - name: a secret fact
-      set_fact: {new_password: "sf-{{ .app_secret }}"}
+      set_fact: {new_password: "sf-{{ app_secret }}"}
     - name: show the fact
-      debug: {msg: "{{ .new_password }}"}
+      debug: {msg: "{{ new_password }}"}
     - name: debug secrets
-      debug: {msg: "pw={{ .ansible_password }} bp={{ .ansible_become_password }} db={{ .db_password }}"}
+      debug: {msg: "pw={{ ansible_password }} bp={{ ansible_become_password }} db={{ db_password }}"}
     - name: debug a structure holding one
       debug: {var: nested}
     - name: loop over secrets
       debug: {msg: "item"}
-      loop: ["{{ .db_password }}", {name: x, pw: "{{ .db_password }}"}, {pw: "{{ .db_password }}"}]
+      loop: ["{{ db_password }}", {name: x, pw: "{{ db_password }}"}, {pw: "{{ db_password }}"}]
     - name: secret on stdout
-      command: {argv: [printf, "%s\n", "{{ .db_password }}"]}
+      command: {argv: [printf, "%s\n", "{{ db_password }}"]}
     - name: secret in a file
-      copy: {dest: "{{ .root }}/secret", content: "{{ .ansible_password }}\n"}
+      copy: {dest: "{{ root }}/secret", content: "{{ ansible_password }}\n"}
     - name: secret in a line
-      lineinfile: {path: "{{ .root }}/conf", line: "password={{ .ansible_become_password }}", create: true}
+      lineinfile: {path: "{{ root }}/conf", line: "password={{ ansible_become_password }}", create: true}
     - name: failing command echoing a secret
-      shell: "cat {{ .root }}/secret; cat {{ .root }}/secret >&2; exit 4"
+      shell: "cat {{ root }}/secret; cat {{ root }}/secret >&2; exit 4"
       ignore_errors: true
     - name: failing argv with a secret
-      command: {argv: [sh, -c, 'echo "$1" >&2; exit 3', x, "{{ .ansible_become_password }}"]}
+      command: {argv: [sh, -c, 'echo "$1" >&2; exit 3', x, "{{ ansible_become_password }}"]}
       ignore_errors: true
     - name: fail with a secret
-      fail: {msg: "bad {{ .db_password }}"}
+      fail: {msg: "bad {{ db_password }}"}
       ignore_errors: true
     - name: expression error quoting a secret
       debug: {msg: x}
-      when: int(db_password) > 0
+      when: db_password | int > 0
       ignore_errors: true
     - name: no_log file
-      copy: {dest: "{{ .root }}/token", content: "{{ .api_token }}\n"}
+      copy: {dest: "{{ root }}/token", content: "{{ api_token }}\n"}
       no_log: true
     - name: no_log output
-      command: "cat {{ .root }}/token"
+      command: "cat {{ root }}/token"
       no_log: true
     - name: no_log failure
-      shell: "cat {{ .root }}/token >&2; exit 1"
+      shell: "cat {{ root }}/token >&2; exit 1"
       no_log: true
       ignore_errors: true
     - name: no_log loop
-      debug: {msg: "{{ .item }}"}
-      loop: ["{{ .api_token }}"]
+      debug: {msg: "{{ item }}"}
+      loop: ["{{ api_token }}"]
       no_log: true
 `
 
@@ -198,7 +198,7 @@ func TestBecomePasswordOverStdin(t *testing.T) {
     - name: slow
       command: sleep `+marker+`
     - name: root file
-      copy: {dest: "{{ .root }}/owned", content: "x\n", mode: "0600"}
+      copy: {dest: "{{ root }}/owned", content: "x\n", mode: "0600"}
     - name: as the user
       command: id -un
       become: false

@@ -63,11 +63,11 @@ func TestFailedValidationKeepsServing(t *testing.T) {
   gather_facts: false
   tasks:
     - name: configuration
-      copy: {dest: "{{ .root }}/conf", content: "` + content + `", validate: "grep -q good %s", backup: true}
+      copy: {dest: "{{ root }}/conf", content: "` + content + `", validate: "grep -q good %s", backup: true}
       notify: restart
   handlers:
     - name: restart
-      shell: "fuser -k {{ .svc_port }}/tcp || true"
+      shell: "fuser -k {{ svc_port }}/tcp || true"
 `
 	}
 	writeFile(t, dir, "bad.yml", play(`broken\n`))

@@ -5,6 +5,7 @@
 package jinja
 
 import (
+	"errors"
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
@@ -68,6 +69,11 @@ func IsUndefined(v *exec.Value) bool {
 	msg, ok := valueError(v)
 	if !ok {
 		return false
+	}
+	// A variable whose own template used an undefined one (tmpl.VarError).
+	var u interface{ IsUndefined() bool }
+	if err, _ := v.Interface().(error); errors.As(err, &u) && u.IsUndefined() {
+		return true
 	}
 	_, undef := undefinedName(msg)
 	return undef

@@ -150,6 +150,9 @@ func number(x any) (float64, bool) {
 	return 0, false
 }
 
+// Truth is Python's truth of a plain value, as Jinja2's {% if %} reads it.
+func Truth(x any) bool { return truthy(x) }
+
 // truthy is Python's truth of a plain value.
 func truthy(x any) bool {
 	switch x := x.(type) {
@@ -159,11 +162,15 @@ func truthy(x any) bool {
 		return x
 	case int:
 		return x != 0
+	case int64:
+		return x != 0
 	case float64:
 		return x != 0
 	case string:
 		return x != ""
 	case []any:
+		return len(x) > 0
+	case map[string]any:
 		return len(x) > 0
 	case *exec.Dict:
 		return len(x.Pairs) > 0

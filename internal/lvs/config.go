@@ -161,8 +161,13 @@ func (c Config) Expect() Expectation { return Expect(c.Scheduler, c.Persistence,
 // HasPort reports whether the VIP serves port p.
 func (c Config) HasPort(p int) bool { return slices.Contains(c.Ports, p) }
 
+// labKeys are the variables NewConfig reads.
+var labKeys = []string{"lvs_mode", "vip", "vip_dr", "dip", "ssl", "vip_ports", "fwmark_scheduler", "scheduler",
+	"persistence_timeout", "fwmark", "sites", "rip", "ansible_host", "weight"}
+
 // hostVars returns name's variables with extra on top, templates resolved
-// (rip: "{{ .ansible_host }}").
+// (rip: "{{ ansible_host }}"). A lab variable that does not render is an
+// error; others are left to whatever uses them.
 func hostVars(inv Inventory, name string, extra map[string]any) (map[string]any, error) {
 	vars := inv.HostVars(name)
 	for k, v := range extra {
@@ -170,6 +175,11 @@ func hostVars(inv Inventory, name string, extra map[string]any) (map[string]any,
 	}
 	if err := tmpl.Resolve(name, vars); err != nil {
 		return nil, err
+	}
+	for _, k := range labKeys {
+		if ve, ok := vars[k].(*tmpl.VarError); ok {
+			return nil, ve
+		}
 	}
 	return vars, nil
 }

@@ -37,7 +37,7 @@ func labInv() fakeInv {
 			"sites": []any{map[string]any{"name": "www.along.com", "root": "/app/website1"}}},
 		"lvs-server": {"ansible_host": "10.254.0.6", "dip": "192.168.30.106"},
 		"rs01":       {"ansible_host": "10.254.0.107", "rip": "192.168.30.107", "weight": 3},
-		"rs02":       {"ansible_host": "192.168.30.7", "rip": "{{ .ansible_host }}"},
+		"rs02":       {"ansible_host": "192.168.30.7", "rip": "{{ ansible_host }}"},
 	}
 }
 

@@ -5,10 +5,11 @@ import (
 	"fmt"
 
 	"lvslab/internal/host"
+	"lvslab/internal/tmpl"
 )
 
 // Assert evaluates each expression of that (env.Eval, the same language as
-// when:) and fails with the first one that is not true, naming it (or with
+// when:) and fails with the first one that is not true (Jinja2's truth), naming it (or with
 // fail_msg). It never touches the host. An expression that cannot be
 // evaluated (an undefined variable, say) is an error.
 type Assert struct {
@@ -51,15 +52,11 @@ func (m *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 		if err != nil {
 			return Result{}, fmt.Errorf("assert %q: %w", expr, err)
 		}
-		if b, ok := v.(bool); !ok || !b {
-			res := Result{Failed: true, Data: map[string]any{"assertion": expr, "evaluated_to": v}}
-			switch {
-			case a.FailMsg != "":
+		if !tmpl.Truth(v) {
+			res := Result{Failed: true, Data: map[string]any{"assertion": expr, "evaluated_to": false}}
+			res.Msg = fmt.Sprintf("assertion failed: %s", expr)
+			if a.FailMsg != "" {
 				res.Msg = a.FailMsg
-			case ok:
-				res.Msg = fmt.Sprintf("assertion failed: %s", expr)
-			default:
-				res.Msg = fmt.Sprintf("assertion failed: %s (is %v, a %T, not a bool)", expr, v, v)
 			}
 			return res, nil
 		}

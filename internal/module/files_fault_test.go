@@ -199,7 +199,7 @@ func TestTemplateUndefinedVariableWritesNothing(t *testing.T) {
 	_, h, conf := sshdFiles(t, dir)
 	base := t.TempDir()
 	os.MkdirAll(filepath.Join(base, "templates"), 0o755)
-	os.WriteFile(filepath.Join(base, "templates", "app.conf.tmpl"), []byte("port={{ .port }}\nname={{ .no_such_var }}\n"), 0o644)
+	os.WriteFile(filepath.Join(base, "templates", "app.conf.tmpl"), []byte("port={{ port }}\nname={{ no_such_var }}\n"), 0o644)
 	env := testEnv(debian12, map[string]any{"port": 80})
 	env.BaseDir = base
 	_, err := newModule(t, "template", "src: app.conf.tmpl\ndest: "+conf).Apply(context.Background(), h, env)

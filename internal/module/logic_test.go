@@ -21,12 +21,14 @@ func TestAssert(t *testing.T) {
 	if !res.Failed || res.Msg != "assertion failed: lvs_mode == 'nat'" || res.Data["assertion"] != "lvs_mode == 'nat'" {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newModule(t, "assert", "that: weight\nfail_msg: weight must be a bool"), f, env)
-	if !res.Failed || res.Msg != "weight must be a bool" {
+	// Jinja2's truth, as Ansible's assert: a number or a string is true
+	// unless zero or empty.
+	res = apply(t, newModule(t, "assert", "that: [weight, \"lvs_mode ~ 'x'\"]"), f, env)
+	if res.Failed {
 		t.Fatalf("res %+v", res)
 	}
-	res = apply(t, newModule(t, "assert", "that: lvs_mode"), f, env)
-	if !res.Failed || !strings.Contains(res.Msg, "not a bool") {
+	res = apply(t, newModule(t, "assert", "that: weight - 3\nfail_msg: weight must not be 3"), f, env)
+	if !res.Failed || res.Msg != "weight must not be 3" || res.Data["evaluated_to"] != false {
 		t.Fatalf("res %+v", res)
 	}
 	if _, err := newModule(t, "assert", "that: nosuchvar == 1").Apply(t.Context(), f, env); err == nil || !strings.Contains(err.Error(), "nosuchvar") {

@@ -127,7 +127,7 @@ func TestSpecialTags(t *testing.T) {
 }
 
 func FuzzLoad(f *testing.F) {
-	f.Add("- hosts: all\n  tasks:\n    - shell: echo {{ .x }}\n      when: a == 1\n      loop: [1, 2]\n")
+	f.Add("- hosts: all\n  tasks:\n    - shell: echo {{ x }}\n      when: a == 1\n      loop: [1, 2]\n")
 	f.Add("- hosts: all\n  handlers:\n    - name: h\n      shell: x\n      listen: y\n")
 	f.Add("[")
 	f.Fuzz(func(t *testing.T, body string) {

@@ -32,7 +32,7 @@ func BenchmarkLinear(b *testing.B) {
 			var sb strings.Builder
 			sb.WriteString("- hosts: web\n  gather_facts: false\n  tasks:\n")
 			for i := 0; i < 20; i++ {
-				fmt.Fprintf(&sb, "    - name: task %d\n      shell: \"test -d {{ .base }}/d%d && echo {{ .inventory_hostname }}\"\n", i, i)
+				fmt.Fprintf(&sb, "    - name: task %d\n      shell: \"test -d {{ base }}/d%d && echo {{ inventory_hostname }}\"\n", i, i)
 				if i%4 == 0 {
 					fmt.Fprintf(&sb, "      register: r%d\n", i)
 				}

@@ -126,10 +126,10 @@ const fleetPlay = `- hosts: all
       command: "true"
       changed_when: false
     - name: fail some
-      shell: "exit {{ if has .inventory_hostname .failing_hosts }}3{{ else }}0{{ end }}"
+      shell: "exit {{ (inventory_hostname in failing_hosts) | ternary(3, 0) }}"
       changed_when: false
     - name: write
-      copy: {dest: "{{ .root }}/f", content: "{{ .inventory_hostname }}\n"}
+      copy: {dest: "{{ root }}/f", content: "{{ inventory_hostname }}\n"}
 `
 
 // TestFiftyHosts runs a play over 50 hosts (40 healthy, 5 failing, 5

@@ -23,7 +23,7 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "files", "adir"), 0o755)
 	os.WriteFile(filepath.Join(dir, "templates", "bad.tmpl"), []byte("a\nb={{ .x \n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "templates", "good.tmpl"), []byte("x={{ .undefined_here_is_fine }}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "good.tmpl"), []byte("x={{ undefined_here_is_fine }}\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "files", "present"), []byte("x"), 0o644)
 	path := filepath.Join(dir, "site.yml")
 	os.WriteFile(path, []byte(`- hosts: all
@@ -38,11 +38,11 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
     - copy: {src: adir, dest: /tmp/e}
     - copy: {src: present, dest: /tmp/f}
     - copy: {content: x, dest: /tmp/g}
-    - template: {src: "{{ .item }}", dest: /tmp/h}
+    - template: {src: "{{ item }}", dest: /tmp/h}
       loop: [later.tmpl]
     - command: echo
       register: r
-    - template: {src: "{{ .r.stdout }}", dest: /tmp/i}
+    - template: {src: "{{ r.stdout }}", dest: /tmp/i}
 `), 0o644)
 	pb, err := playbook.Load(path, f.opts.Modules)
 	if err != nil {

@@ -186,7 +186,7 @@ func TestLinearRunRegistersAndTemplates(t *testing.T) {
       shell: hostname
       register: who
     - name: echo
-      shell: "echo {{ .who.stdout }}:{{ .port }}"
+      shell: "echo {{ who.stdout }}:{{ port }}"
       when: who.stdout == "alpha"
 `)
 	if err != nil {
@@ -289,12 +289,12 @@ func TestLoopSetFactAndHandlers(t *testing.T) {
     sites: [x, y]
   tasks:
     - set_fact:
-        greeting: "hi {{ .inventory_hostname }}"
+        greeting: "hi {{ inventory_hostname }}"
     - name: per site
-      shell: "touch {{ .item }} {{ .greeting }}"
-      loop: "{{ .sites }}"
+      shell: "touch {{ item }} {{ greeting }}"
+      loop: "{{ sites }}"
       notify: reload
-      when: inventory_hostname == "a" || item == "y"
+      when: inventory_hostname == "a" or item == "y"
   handlers:
     - name: reload
       shell: reload
@@ -421,8 +421,8 @@ func TestPrepareReportsEveryProblem(t *testing.T) {
 	os.WriteFile(path, []byte(`
 - hosts: all
   tasks:
-    - shell: "echo {{ .nope }}"
-    - shell: "echo {{ .later.stdout }}"
+    - shell: "echo {{ nope }}"
+    - shell: "echo {{ later.stdout }}"
     - shell: x
       when: undefined_thing == 1
     - shell: y
@@ -474,26 +474,26 @@ func TestEngineSemantics(t *testing.T) {
 - hosts: web
   gather_facts: false
   vars:
-    z_late: "{{ .a_early }}-z"
-    a_early: "{{ .port }}"
+    z_late: "{{ a_early }}-z"
+    a_early: "{{ port }}"
   tasks:
-    - name: "collect on {{ .inventory_hostname }}"
+    - name: "collect on {{ inventory_hostname }}"
       set_fact:
-        seen: "{{ .item }}"
+        seen: "{{ item }}"
       loop: [one, two]
     - name: maybe
       shell: maybe
       register: maybe
       when: inventory_hostname == "nobody"
     - name: uses
-      shell: "got {{ .seen }} {{ .z_late }} {{ .maybe.skipped }} {{ .derived }}"
+      shell: "got {{ seen }} {{ z_late }} {{ maybe.skipped }} {{ derived }}"
       vars:
-        derived: "{{ .seen }}+"
+        derived: "{{ seen }}+"
     - name: only where it holds
-      shell: "{{ .only_on_a }}"
+      shell: "{{ only_on_a }}"
       when: inventory_hostname == "a"
     - name: range over hostvars
-      shell: "{{ range $h := .groups_web }}{{ (index $.hostvars $h).port }} {{ end }}"
+      shell: "{% for h in groups_web %}{{ hostvars[h].port }} {% endfor %}"
       vars:
         groups_web: [a, b]
 `)

@@ -47,7 +47,7 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 }
 
 // needsHostvars reports whether a task may read other hosts' variables:
-// arguments that mention hostvars, in a template ({{ .hostvars }}) or an
+// arguments that mention hostvars, in a template ({{ hostvars }}) or an
 // expression (debug's var: hostvars), and template files (not inspected here).
 func needsHostvars(t *playbook.Task) bool {
 	if t.Module == "template" {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/nodes"
+
+	"lvslab/internal/jinja"
 )
 
 // A condition (when, changed_when, failed_when, until, assert's that) is a
@@ -85,27 +87,7 @@ func EvalBool(name, src string, vars map[string]any) (bool, error) {
 }
 
 // Truth is Jinja2's (Python's) truth of a value.
-func Truth(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int:
-		return x != 0
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	return true
-}
+func Truth(v any) bool { return jinja.Truth(v) }
 
 // Names returns the variables a condition reads, except those it only tests
 // for being defined or gives a default (`x is defined`, `x | default(1)`).
@@ -131,9 +113,11 @@ func walkNames(e nodes.Node, fn func(string)) {
 	case nil:
 	case *nodes.Name:
 		switch n.Name.Val {
-		case "true", "false", "none", "True", "False", "None", backslash:
+		case "true", "false", "none", "True", "False", "None":
 		default:
-			fn(n.Name.Val)
+			if !strings.HasPrefix(n.Name.Val, "__lvslab") { // lvslab's own globals
+				fn(n.Name.Val)
+			}
 		}
 	case *nodes.GetAttribute:
 		walkNames(n.Node, fn)

@@ -27,6 +27,13 @@ func (e *VarError) Error() string {
 // Unwrap returns why the variable did not render.
 func (e *VarError) Unwrap() error { return e.Err }
 
+// IsUndefined reports whether the variable did not render because it used
+// an undefined one: `x is defined` is then false, as in Ansible.
+func (e *VarError) IsUndefined() bool {
+	var u *UndefinedError
+	return errors.As(e.Err, &u)
+}
+
 // MarshalJSON shows a variable that did not render as Ansible's debug shows
 // an undefined one.
 func (e *VarError) MarshalJSON() ([]byte, error) {

@@ -138,7 +138,7 @@ func compile(name, text string) (*compiled, error) {
 		return nil, &Error{Template: name, Msg: hint}
 	}
 	cfg, body := header(text)
-	body = normalize(body)
+	body = jinja.RewriteTests(normalize(body), cfg)
 	ld := &loader{root: body, dir: key.dir}
 	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
 	if err != nil {
@@ -471,7 +471,9 @@ func (l *loader) Inherit(from string) (loaders.Loader, error) {
 }
 
 var (
-	undefinedName = regexp.MustCompile(`^Unable to evaluate name "([^"]*)"$`)
+	// gonja flattens some errors into their message (a filter's
+	// argument): the undefined name may be anywhere in it.
+	undefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]*)"`)
 	undefinedAttr = regexp.MustCompile(`^(?i:unable to evaluate) (.*): (?:attribute|item) '.*' not found$`)
 	renderedAt    = regexp.MustCompile(`^Unable to render (?:expression|condition) at line \d+: `)
 )
@@ -488,8 +490,8 @@ func explain(name string, err error) error {
 	}
 	last := chain[len(chain)-1]
 	msg := last.Error()
-	if m := undefinedName.FindStringSubmatch(msg); m != nil {
-		return &UndefinedError{Name: m[1], Template: name, Err: err}
+	if m := undefinedName.FindAllStringSubmatch(msg, -1); m != nil {
+		return &UndefinedError{Name: m[len(m)-1][1], Template: name, Err: err}
 	}
 	if m := undefinedAttr.FindStringSubmatch(msg); m != nil {
 		return &UndefinedError{Name: m[1], Template: name, Err: err}

@@ -129,16 +129,16 @@ func TestRenderNodeAliasBomb(t *testing.T) {
 
 func TestEval(t *testing.T) {
 	for src, want := range map[string]bool{
-		`port == 80`:                          true,
-		`'added' in out.stdout`:               true,
-		`out.rc != 0`:                         false,
-		`vip is defined and vip != ''`:        true,
-		`nope is defined`:                     false,
-		"port > 10 and\n  vip != ''":          true,
+		`port == 80`:                   true,
+		`'added' in out.stdout`:        true,
+		`out.rc != 0`:                  false,
+		`vip is defined and vip != ''`: true,
+		`nope is defined`:              false,
+		"port > 10 and\n  vip != ''":   true,
 		`sites | map(attribute='name') | list | length == 2`: true,
-		`{{ port == 80 }}`:                    true,
-		`port`:                                true,
-		`none`:                                false,
+		`{{ port == 80 }}`: true,
+		`port`:             true,
+		`none`:             false,
 	} {
 		got, err := EvalBool("t", src, vars)
 		if err != nil || got != want {
@@ -221,7 +221,7 @@ func TestRenderErrors(t *testing.T) {
 
 // TestRenderIsBounded: a template cannot produce more than MaxOutput.
 func TestRenderIsBounded(t *testing.T) {
-	_, err := Render("t", "{% for i in range(100000) %}{{ '" + strings.Repeat("x", 1000) + "' }}{% endfor %}", vars)
+	_, err := Render("t", "{% for i in range(100000) %}{{ '"+strings.Repeat("x", 1000)+"' }}{% endfor %}", vars)
 	if err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("got %v", err)
 	}
@@ -245,10 +245,10 @@ func TestPythonStringLiterals(t *testing.T) {
 	v := map[string]any{"s": `a'b\c`}
 	for src, want := range map[string]string{
 		`{{ s | replace('\\', '\\\\') | replace("'", "\\'") }}`: `a\'b\\c`,
-		`{{ 'a\nb' }}`:             "a\nb",
-		`{{ 'it\'s' ~ "" }}`:       "it's",
-		`{{ '\x41\t' }}`:           "A\t",
-		`{{ 'keep \d' }}`:          `keep \d`,
+		`{{ 'a\nb' }}`:                     "a\nb",
+		`{{ 'it\'s' ~ "" }}`:               "it's",
+		`{{ '\x41\t' }}`:                   "A\t",
+		`{{ 'keep \d' }}`:                  `keep \d`,
 		"{{ s is defined and\n s != '' }}": "True",
 	} {
 		got, err := Render("t", src, v)
