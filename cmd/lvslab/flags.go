@@ -18,7 +18,7 @@ import (
 // connFlags are the flags of every command that connects to hosts.
 func connFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (Ansible YAML or INI)", Value: defaultInventory()},
+		&cli.StringSliceFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `SOURCE`, repeatable as Ansible's -i: a YAML or INI file, a directory of them, or a host list 'a,b:2222,'", Value: cli.NewStringSlice(defaultInventory()...)},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit hosts to a `PATTERN` (rs01, realservers, 'a:!b', 'rs*')"},
 		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "hosts worked on in parallel", Value: 10},
 		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set variables (highest precedence), one value per -e: `k=v` pairs separated by spaces, a YAML or JSON mapping, or @file.yml"},
@@ -62,11 +62,11 @@ func duration(c *cli.Context, name string) time.Duration {
 }
 
 // defaultInventory is the local lab's inventory when it exists.
-func defaultInventory() string {
+func defaultInventory() []string {
 	if _, err := os.Stat(".lvslab/inventory.yml"); err == nil {
-		return ".lvslab/inventory.yml"
+		return []string{".lvslab/inventory.yml"}
 	}
-	return ""
+	return nil
 }
 
 // extraVars parses -e values as Ansible does, each -e one value (never

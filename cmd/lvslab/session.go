@@ -29,15 +29,22 @@ type session struct {
 	rep  report.Reporter
 	red  *report.Redactor
 	opts runner.Options
+	// extra are the -e variables, over the inventory's for connecting too.
+	extra map[string]any
 }
 
 // newSession loads the inventory and flags. Nothing connects yet.
 func newSession(c *cli.Context, check, diff bool) (*session, error) {
-	invPath := c.String("inventory")
-	if invPath == "" {
+	var sources []string
+	for _, src := range c.StringSlice("inventory") {
+		if src != "" {
+			sources = append(sources, src)
+		}
+	}
+	if len(sources) == 0 {
 		return nil, badInput(errors.New("no inventory: pass -i FILE, or run `lvslab lab create` first for the local lab"))
 	}
-	inv, err := inventory.Load(invPath)
+	inv, err := inventory.Load(sources...)
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -61,11 +68,11 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	default:
 		return nil, badInput(fmt.Errorf("--output must be text or json, not %q", c.String("output")))
 	}
-	s := &session{inv: inv, reg: registry(), rep: rep, red: red}
+	s := &session{inv: inv, reg: registry(), rep: rep, red: red, extra: extra}
 	s.opts = runner.Options{
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
-		Connect: connector(connDefaults(c), c.Bool("session-per-task"), rep), Secret: red.Add,
+		Connect: runner.WithExtraVars(connector(connDefaults(c), c.Bool("session-per-task"), rep), extra), Secret: red.Add,
 	}
 	return s, nil
 }
@@ -105,9 +112,24 @@ func connDefaults(c *cli.Context) host.Defaults {
 }
 
 // connector dials hosts with def where their inventory sets nothing, each
-// command in a session of its own with perTask.
+// command in a session of its own with perTask; a host whose
+// ansible_connection is local runs on this machine, without SSH.
 func connector(def host.Defaults, perTask bool, rep report.Reporter) runner.Connector {
 	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+		conn, err := host.ConnectionFromVars(name, vars)
+		if err != nil {
+			return nil, err
+		}
+		if conn == host.ConnLocal {
+			if c, ok := rep.(interface{ Connection(host, msg string) }); ok {
+				c.Connection(name, "local: commands run on this machine")
+			}
+			l, err := host.NewLocal(name, vars)
+			if err != nil {
+				return nil, err // not a typed nil
+			}
+			return l, nil
+		}
 		cfg, err := host.ConfigFromVars(name, vars, def)
 		if err != nil {
 			return nil, err
@@ -157,6 +179,20 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 	}
 	var pbs []*playbook.Playbook
 	var errs pos.List
+	for _, p := range paths {
+		// group_vars and host_vars beside the playbook, over the
+		// inventory's (every playbook's, in order: the runner reads a
+		// host's variables once per run).
+		if err := s.inv.ReadPlaybookVars(filepath.Dir(p)); err != nil {
+			var pe pos.List
+			if errors.As(err, &pe) {
+				errs = append(errs, pe...)
+			} else {
+				errs = append(errs, err)
+			}
+		}
+	}
+	s.red.Add(secrets(s.inv, nil)...)
 	for _, p := range paths {
 		pb, err := playbook.Load(p, s.reg)
 		var pe pos.List
@@ -227,7 +263,11 @@ func (s *session) checkConnVars() error {
 	}
 	var errs []error
 	for _, h := range hosts {
-		_, err := host.ConfigFromVars(h, s.inv.HostVars(h), host.Defaults{})
+		vars := runner.ConnVars(s.inv.HostVars(h), s.extra)
+		conn, err := host.ConnectionFromVars(h, vars)
+		if err == nil && conn == host.ConnSSH {
+			_, err = host.ConfigFromVars(h, vars, host.Defaults{})
+		}
 		if err == nil {
 			continue
 		}
@@ -236,9 +276,9 @@ func (s *session) checkConnVars() error {
 			list = j.Unwrap()
 		}
 		for _, e := range list {
-			// Placed where the inventory sets the variable.
+			// Placed where the inventory sets the variable, unless -e does.
 			var ve *host.VarError
-			if errors.As(e, &ve) {
+			if errors.As(e, &ve) && s.extra[ve.Var] == nil {
 				if at, ok := s.inv.VarPos(h, ve.Var); ok {
 					e = pos.Place(at, e)
 				}

@@ -8,8 +8,38 @@ import (
 )
 
 // Connector opens the one connection a run keeps to a host. vars are the
-// host's inventory variables (ansible_host, ansible_user, ...).
+// host's variables (ansible_host, ansible_user, ...): its inventory
+// variables, under the extra variables when the Connector is wrapped by
+// WithExtraVars.
 type Connector func(ctx context.Context, name string, vars map[string]any) (host.Executor, error)
+
+// WithExtraVars returns a Connector that connects c with the extra
+// variables (-e) over the host's own: as in Ansible, they have the highest
+// precedence for connection variables too (-e ansible_host=10.0.0.9
+// changes where a host is reached; an inventory's ansible_ssh_host still
+// wins over an extra ansible_host, the ssh plugin preferring that
+// spelling).
+func WithExtraVars(c Connector, extra map[string]any) Connector {
+	if len(extra) == 0 {
+		return c
+	}
+	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+		return c(ctx, name, ConnVars(vars, extra))
+	}
+}
+
+// ConnVars returns the variables a host connects with: a copy of vars with
+// extra set over them.
+func ConnVars(vars, extra map[string]any) map[string]any {
+	out := make(map[string]any, len(vars)+len(extra))
+	for k, v := range vars {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
 
 // pool dials each host once, on first use, and keeps the connection for the
 // whole run.
