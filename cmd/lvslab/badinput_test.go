@@ -36,13 +36,13 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
       changed_when: "rc >"
       until: "("
       retries: 2
-    - shell: "{{ nosuchfunc .inventory_hostname }}"
+    - shell: "{{ inventory_hostname | nosuchfilter }}"
 `)
 	writeFile(t, dir, "broken.yml", "- hosts: web\n  tasks:\n    - shell: [unclosed\n")
 	if err := mkdirAll(dir, "templates"); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, "templates/bad.tmpl", "line one\nx={{ .x \n")
+	writeFile(t, dir, "templates/bad.tmpl", "line one\nx={{ x \n")
 	writeFile(t, dir, "templates/good.tmpl", "x={{ inventory_hostname }}\n")
 	writeFile(t, dir, "prepare.yml", `- hosts: web
   vars_files: [missing-vars.yml]
@@ -91,13 +91,13 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 			`parse.yml:9:7: unknown module or task key "bogus"`,
 			`parse.yml:11:21: expression "rc >"`,
 			`parse.yml:12:14: expression "("`,
-			`parse.yml:14:14: `, `function "nosuchfunc" not defined`,
+			`parse.yml:14:14: `, `no filter named "nosuchfilter"`,
 			`broken.yml:3:1: did not find expected ',' or ']'`,
 		}},
 		{"what only rendering finds, every one", []string{"-i", "inv.yml", "prepare.yml"}, []string{
 			`prepare.yml:1:3: vars_files: open missing-vars.yml: no such file or directory`,
 			`prepare.yml:8:23: module template: src: source "nope.tmpl" not found`,
-			`prepare.yml:11:14: module template: src: template `, `bad.tmpl:3: unclosed action started at `,
+			`prepare.yml:11:14: module template: src: `, `bad.tmpl:2:`, `template syntax`,
 			`prepare.yml:16:19: module copy: src: source "missing-file" not found`,
 			`prepare.yml:18:14: undefined variable "undefined_var"`,
 			`prepare.yml:21:13: undefined variable "undefined_thing"`,

@@ -22,8 +22,8 @@ func TestExtraVars(t *testing.T) {
 		"sites": []any{map[string]any{"name": "a"}}, "vip": "10.0.0.1",
 		"a": "hello, world", "b": "x y", "c": "8080", "d": `{{ x | default("a b") }}`,
 		"db_password": "Secr3t,lvs_mode=dr", "e": `c4n"a'r$y`,
-		"list":        []any{map[string]any{"name": "a"}, map[string]any{"name": "b"}},
-		"yml":         map[string]any{"k": []any{1, 2}}, "other": 2}
+		"list": []any{map[string]any{"name": "a"}, map[string]any{"name": "b"}},
+		"yml":  map[string]any{"k": []any{1, 2}}, "other": 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v", got)
 	}

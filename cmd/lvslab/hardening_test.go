@@ -26,7 +26,7 @@ func TestExtraVarsAreOneValueEach(t *testing.T) {
   gather_facts: false
   tasks:
     - debug:
-        msg: 'a=[{{ a }}] pw={{ len .db_password }} sites={{ len .sites }} b=[{{ b }}]'
+        msg: 'a=[{{ a }}] pw={{ db_password | length }} sites={{ sites | length }} b=[{{ b }}]'
 `)
 	out, stderr, code, _ := bounded(t, 30*time.Second, dir, "run", "-i", "inv.yml", "show.yml",
 		"-e", `a="hello, world"`, "-e", "db_password=Secr3t,lvs_mode=dr", "-e", `{"sites": [{"name": "a"}, {"name": "b"}]}`,

@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "assert cert command copy debug fail file http_check ip_address iptables ipvs lineinfile package route service set_fact shell sysctl template wait_for"
+	want := "apt assert cert command copy debug dnf fail file http_check ip_address iptables ipvs lineinfile package route service set_fact shell sysctl systemd systemd_service template wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}

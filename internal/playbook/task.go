@@ -392,7 +392,7 @@ func (p *parser) templates(file string, n *yaml.Node) {
 	}
 	if n.Kind == yaml.ScalarNode {
 		if tmpl.Has(n.Value) {
-			if err := tmpl.Parse(file, n.Value); err != nil {
+			if err := tmpl.Parse("", n.Value); err != nil {
 				p.errs = append(p.errs, &pos.Error{Pos: pos.At(file, n), Err: err})
 			}
 		}

@@ -22,7 +22,7 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "files", "adir"), 0o755)
-	os.WriteFile(filepath.Join(dir, "templates", "bad.tmpl"), []byte("a\nb={{ .x \n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "bad.tmpl"), []byte("a\nb={{ x \n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "templates", "good.tmpl"), []byte("x={{ undefined_here_is_fine }}\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "files", "present"), []byte("x"), 0o644)
 	path := filepath.Join(dir, "site.yml")
@@ -56,8 +56,8 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`site.yml:4:23: module template: src: source "missing.tmpl" not found`,
-		`site.yml:6:14: module template: src: template ` + filepath.Join(dir, "templates", "bad.tmpl"),
-		`bad.tmpl:3: unclosed action started at ` + filepath.Join(dir, "templates", "bad.tmpl") + `:2`,
+		`site.yml:6:14: module template: src: ` + filepath.Join(dir, "templates", "bad.tmpl") + `:2:`,
+		`: template syntax: `,
 		`site.yml:9:19: module copy: src: source "gone" not found`,
 		`site.yml:10:19: module copy: src: ` + filepath.Join(dir, "files", "adir") + ` is a directory`,
 	} {

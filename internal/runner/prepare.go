@@ -68,7 +68,7 @@ func (v *validator) add(at pos.Pos, err error) {
 
 // dynamicNames are the variables that come into being during a run.
 func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
-	d := map[string]bool{"item": true, "facts": true, "hostvars": true, "result": true,
+	d := map[string]bool{"item": true, "facts": true, "ansible_facts": true, "hostvars": true, "result": true,
 		"ansible_check_mode": true, "ansible_loop_index": true}
 	add := func(tasks []*playbook.Task) {
 		for _, t := range tasks {
@@ -181,7 +181,7 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	if mentionsAny(t.Args, v.dynamic) {
 		return // rendered with run-time values missing; decoding would be guesswork
 	}
-	m, err := v.r.opts.Modules.New(t.Module, args)
+	m, err := v.r.opts.Modules.New(t.Module, dropOmitted(args, v.r.omit))
 	if err != nil {
 		at, err := pos.Relative(t.Pos, err)
 		v.add(at, fmt.Errorf("module %s: %w", t.Module, err))
@@ -247,7 +247,7 @@ func (v *validator) exprNames(exprs []playbook.Expr, vars map[string]any, hs *ho
 			continue // reported by syntax
 		}
 		for _, n := range names {
-			if _, ok := vars[n]; !ok && !v.dynamic[n] && !extra[n] && n != "nil" && n != "true" && n != "false" {
+			if _, ok := vars[n]; !ok && !v.isDynamicName(n) && !extra[n] {
 				v.add(e.Pos, fmt.Errorf("undefined variable %q in expression %q (host %s)", n, e.Src, hs.name))
 			}
 		}
@@ -282,6 +282,11 @@ func (v *validator) isDynamic(err error) bool {
 	if !errors.As(err, &u) {
 		return false
 	}
-	top, _, _ := strings.Cut(u.Name, ".")
-	return v.dynamic[top]
+	return v.isDynamicName(u.Root())
+}
+
+// isDynamicName reports whether a variable exists only at run time: a
+// registered result, a loop variable, a fact (ansible_* before gathering).
+func (v *validator) isDynamicName(name string) bool {
+	return v.dynamic[name] || strings.HasPrefix(name, "ansible_")
 }

@@ -455,7 +455,7 @@ func TestHostvarsReadsOtherHosts(t *testing.T) {
 - hosts: web
   gather_facts: false
   tasks:
-    - shell: "peer {{ (index .hostvars \"b\").port }}"
+    - shell: "peer {{ hostvars['b'].port }}"
       when: inventory_hostname == "a"
 `)
 	if err != nil {
@@ -500,7 +500,7 @@ func TestEngineSemantics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "got two 80-z true two+|ran-on-a|80 80 "
+	want := "got two 80-z True two+|ran-on-a|80 80 "
 	if got := strings.Join(f.fakes["a"].Commands(), "|"); got != want {
 		t.Fatalf("a ran %q, want %q", got, want)
 	}

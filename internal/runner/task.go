@@ -120,8 +120,12 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 	for k, v := range dyn {
 		vars[k] = v
 	}
+	magic := hs.magic
 	hs.mu.Unlock()
 	for k, v := range r.opts.ExtraVars {
+		vars[k] = v
+	}
+	for k, v := range magic { // nothing overrides a magic variable
 		vars[k] = v
 	}
 	if hostvars != nil {
@@ -263,7 +267,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	if err != nil {
 		return module.Result{}, err
 	}
-	m, err := r.opts.Modules.New(t.Module, args)
+	m, err := r.opts.Modules.New(t.Module, dropOmitted(args, r.omit))
 	if err != nil {
 		at, err := pos.Relative(t.Pos, err)
 		return module.Result{}, pos.Errorf(at, "module %s: %w", t.Module, err)

@@ -1,6 +1,7 @@
 package tmpl
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -28,21 +29,23 @@ var (
 	literals = regexp.MustCompile(`'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"`)
 )
 
+// compileExpr compiles a condition; its error does not repeat src.
 func compileExpr(src string) (*compiled, error) {
 	if m := oldExpr.FindString(literals.ReplaceAllString(src, "''")); m != "" {
-		return nil, fmt.Errorf("expression %q: %q is not Jinja2: conditions are Jinja2 expressions, as in Ansible (and, or, not, 'x' in y, x is defined)", src, strings.TrimSpace(m))
+		return nil, fmt.Errorf("%q is not Jinja2: conditions are Jinja2 expressions, as in Ansible (and, or, not, 'x' in y, x is defined)", strings.TrimSpace(m))
 	}
 	c, err := compile("", exprTemplate(src))
 	if err != nil {
-		return nil, fmt.Errorf("expression %q: %w", src, err)
+		return nil, err
 	}
 	if c.single == nil {
-		return nil, fmt.Errorf("expression %q: not one expression", src)
+		return nil, errors.New("not one expression")
 	}
 	return c, nil
 }
 
-// CompileExpr checks an expression's syntax.
+// CompileExpr checks a condition's syntax; the error does not name the
+// condition (its caller does).
 func CompileExpr(src string) error {
 	_, err := compileExpr(src)
 	return err
@@ -59,7 +62,7 @@ func Eval(name, src string, vars map[string]any) (any, error) {
 	}
 	c, err := compileExpr(src)
 	if err != nil {
-		return nil, prefix(name, err)
+		return nil, prefix(name, fmt.Errorf("expression %q: %w", src, err))
 	}
 	v, err := c.eval(vars)
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
 	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/nikolalohinski/gonja/v2/tokens"
 
 	"lvslab/internal/jinja"
 	"lvslab/internal/pos"
@@ -61,15 +63,25 @@ func (e *UndefinedError) Root() string {
 // reason other than an undefined variable.
 type Error struct {
 	Template string // the template's name
-	Msg      string
-	Err      error // the engine's error
+	// Line and Col are the place of a syntax error in the template's text
+	// (from 1), when the engine gives one.
+	Line, Col int
+	Msg       string
+	Err       error // the engine's error
 }
 
 func (e *Error) Error() string {
-	if e.Template == "" {
+	at := e.Template
+	switch {
+	case e.Line > 0 && dirOf(e.Template) != "": // a file: its own line
+		at = fmt.Sprintf("%s:%d:%d", e.Template, e.Line, e.Col)
+	case e.Line > 1:
+		at = strings.TrimPrefix(fmt.Sprintf("%s (line %d of the string)", e.Template, e.Line), " ")
+	}
+	if at == "" {
 		return e.Msg
 	}
-	return e.Template + ": " + e.Msg
+	return at + ": " + e.Msg
 }
 
 // Unwrap returns the engine's error.
@@ -142,7 +154,10 @@ func compile(name, text string) (*compiled, error) {
 	ld := &loader{root: body, dir: key.dir}
 	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
 	if err != nil {
-		return nil, &Error{Template: name, Msg: syntaxMessage(err), Err: err}
+		return nil, syntaxError(name, err)
+	}
+	if err := checkNames(name, body, cfg); err != nil {
+		return nil, err
 	}
 	c := &compiled{tpl: tpl, cfg: cfg, loader: ld}
 	if ns := tpl.Root().Nodes; len(ns) <= 3 {
@@ -150,6 +165,29 @@ func compile(name, text string) (*compiled, error) {
 	}
 	cache.Store(key, c)
 	return c, nil
+}
+
+// checkNames reports a filter or test the environment lacks, at compile
+// time as Jinja2 does ("No filter named 'x'"), not when the template runs.
+func checkNames(name, body string, cfg *config.Config) error {
+	st := tokens.LexAll(body, cfg)
+	var prev *tokens.Token
+	for ; !st.End(); st.Next() {
+		tok := st.Current()
+		if tok.Type == tokens.Not && prev != nil && prev.Type == tokens.Is {
+			continue // `is not x`: x is the test
+		}
+		if tok.Type == tokens.Name && prev != nil {
+			switch {
+			case prev.Type == tokens.Pipe && !environment.Filters.Exists(tok.Val):
+				return &Error{Template: name, Line: tok.Line, Col: tok.Col, Msg: fmt.Sprintf("no filter named %q", tok.Val)}
+			case prev.Type == tokens.Is && !environment.Tests.Exists(tok.Val):
+				return &Error{Template: name, Line: tok.Line, Col: tok.Col, Msg: fmt.Sprintf("no test named %q", tok.Val)}
+			}
+		}
+		prev = tok
+	}
+	return nil
 }
 
 // singleExpression returns the expression of a template that is one output
@@ -328,9 +366,17 @@ func gonjaString(raw, lit string) string {
 
 var syntaxPos = regexp.MustCompile(`^failed to parse template '(?s:.*)': `)
 
-func syntaxMessage(err error) string {
-	msg := syntaxPos.ReplaceAllString(err.Error(), "")
-	return "template syntax: " + msg
+// syntaxError is the engine's parse error with its place.
+func syntaxError(name string, err error) *Error {
+	e := &Error{Template: name, Err: err}
+	var se *parser.SyntaxError
+	if errors.As(err, &se) {
+		e.Line, e.Col = se.Line, se.Column
+		e.Msg = fmt.Sprintf("template syntax: %s (near %q)", se.Message, se.Raw)
+		return e
+	}
+	e.Msg = "template syntax: " + syntaxPos.ReplaceAllString(err.Error(), "")
+	return e
 }
 
 // Render executes text as a template over vars. An undefined variable is an

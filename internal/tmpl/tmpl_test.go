@@ -257,3 +257,22 @@ func TestPythonStringLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownFilterAtCompileTime: an unknown filter or test is an error
+// when the template is parsed (lint), as in Jinja2.
+func TestUnknownFilterAtCompileTime(t *testing.T) {
+	for text, want := range map[string]string{
+		"a\n{{ x | nosuch }}":                 `no filter named "nosuch"`,
+		"{% if x is nosuchtest %}{% endif %}": `no test named "nosuchtest"`,
+		"{{ x is not nosuchtest }}":           `no test named "nosuchtest"`,
+	} {
+		if err := Parse("t", text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+	for _, text := range []string{"{{ x | default(1) | int }}", "{{ x is defined }}", "{{ x is not none }}", "{% filter upper %}a{% endfilter %}"} {
+		if err := Parse("t", text); err != nil {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+}
