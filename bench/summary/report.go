@@ -174,7 +174,7 @@ func (d *data) tasks20(p func(string, ...any)) {
 func (d *data) perTaskTable(p func(string, ...any)) {
 	p("### Cost per task (converged), against the floor\n\n")
 	p("Per task = (20-task rerun − 1-task run) / 19: process start, parsing and the handshakes cancel out; the floor's is the same difference for the floor program. ")
-	p("\"true\": the same for 40 tasks of `command: true` (bench/lvslab/true40.yml, (40-task − 1-task) / 39), which do nothing but the round trip: ")
+	p("\"true\": the same for 40 tasks of `command: true` (bench/playbooks/true40.yml, (40-task − 1-task) / 39), which do nothing but the round trip: ")
 	p("lvslab's own cost per task (runner, transport, report) against the floor's bare session. The 20-task mix also pays for the work its tasks do on the host (stat, sha256sum, the commands).\n\n")
 	p("Hosts CPU per task: the same differences of the hosts' CPU (sshd, the shells and everything they start), the hosts being on the controller's CPUs.\n\n")
 	p("| hosts | tool | 20 tasks | 1 task | per task | floor per task | ratio | per true | floor per true | ratio | hosts CPU per task | floor's | floor handshake median |\n")

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/facts"
 	"lvslab/internal/golden"
 	"lvslab/internal/inventory"
 	"lvslab/internal/lvs"
@@ -87,9 +88,12 @@ func derivedVars(t *testing.T, invPath, host string, extra map[string]any) map[s
 	for k, v := range out {
 		vars[k] = v
 	}
-	vars["facts"] = map[string]any{"os_family": "Debian", "distribution_major_version": "12",
-		"addresses":    map[string]any{"eth0": []any{"172.17.1.6/16"}, "eth1": []any{"192.168.30.106/24"}, "eth2": []any{"10.254.0.6/24"}},
-		"default_ipv4": map[string]any{"interface": "eth0"}}
+	for k, v := range facts.Vars(map[string]any{"os_family": "Debian", "distribution_major_version": "12",
+		"addresses":          map[string]any{"eth0": []any{"172.17.1.6/16"}, "eth1": []any{"192.168.30.106/24"}, "eth2": []any{"10.254.0.6/24"}},
+		"all_ipv4_addresses": []any{"172.17.1.6", "192.168.30.106", "10.254.0.6"},
+		"default_ipv4":       map[string]any{"interface": "eth0"}}) {
+		vars[k] = v
+	}
 	hostvars := map[string]any{}
 	for _, h := range inv.Hosts() {
 		hostvars[h] = inv.HostVars(h)
