@@ -23,7 +23,8 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "files", "adir"), 0o755)
 	os.WriteFile(filepath.Join(dir, "templates", "bad.tmpl"), []byte("a\nb={{ x \n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "templates", "good.tmpl"), []byte("x={{ undefined_here_is_fine }}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "good.tmpl"), []byte("x={{ inventory_hostname }}\n{% for i in [1] %}{{ r.stdout | default(i) }}{% endfor %}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "typo.tmpl"), []byte("a\nx={{ inventroy_hostname }}\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "files", "present"), []byte("x"), 0o644)
 	path := filepath.Join(dir, "site.yml")
 	os.WriteFile(path, []byte(`- hosts: all
@@ -43,6 +44,7 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
     - command: echo
       register: r
     - template: {src: "{{ r.stdout }}", dest: /tmp/i}
+    - template: {src: typo.tmpl, dest: /tmp/j}
 `), 0o644)
 	pb, err := playbook.Load(path, f.opts.Modules)
 	if err != nil {
@@ -50,8 +52,8 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 	}
 	err = Prepare([]*playbook.Playbook{pb}, f.opts)
 	var errs pos.List
-	if !errors.As(err, &errs) || len(errs) != 4 {
-		t.Fatalf("want 4 errors, got %v", err)
+	if !errors.As(err, &errs) || len(errs) != 5 {
+		t.Fatalf("want 5 errors, got %v", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{
@@ -60,6 +62,7 @@ func TestPrepareLintsLocalFiles(t *testing.T) {
 		`: template syntax: `,
 		`site.yml:9:19: module copy: src: source "gone" not found`,
 		`site.yml:10:19: module copy: src: ` + filepath.Join(dir, "files", "adir") + ` is a directory`,
+		`site.yml:18:23: module template: src: ` + filepath.Join(dir, "templates", "typo.tmpl") + `:2: undefined variable "inventroy_hostname"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)

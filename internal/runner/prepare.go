@@ -188,7 +188,17 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 		return
 	}
 	if l, ok := m.(module.Linter); ok {
-		if err := l.Lint(t.Dir, tmpl.Parse); err != nil {
+		// A template file is rendered as the task's strings are: an
+		// undefined variable is found now, at its line, unless it exists
+		// only at run time.
+		render := func(name, text string) error {
+			_, err := tmpl.Render(name, text, vars)
+			if v.isDynamic(err) {
+				return nil
+			}
+			return err
+		}
+		if err := l.Lint(t.Dir, render); err != nil {
 			v.add(argPos(t, "src"), fmt.Errorf("module %s: src: %w", t.Module, err))
 		}
 	}

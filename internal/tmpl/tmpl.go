@@ -38,14 +38,22 @@ type UndefinedError struct {
 	// Template is the template's or expression's name; "" where a
 	// *pos.Error around this one gives the place (ValueAt, RenderNode).
 	Template string
+	Line     int // the line of the template's text that used it, from 1; 0 unknown
 	Err      error
 }
 
 func (e *UndefinedError) Error() string {
-	if e.Template == "" {
+	at := e.Template
+	switch {
+	case e.Line > 0 && dirOf(e.Template) != "": // a template file: its line
+		at = fmt.Sprintf("%s:%d", e.Template, e.Line)
+	case e.Line > 1:
+		at = strings.TrimPrefix(fmt.Sprintf("%s (line %d of the string)", e.Template, e.Line), " ")
+	}
+	if at == "" {
 		return fmt.Sprintf("undefined variable %q", e.Name)
 	}
-	return fmt.Sprintf("%s: undefined variable %q", e.Template, e.Name)
+	return fmt.Sprintf("%s: undefined variable %q", at, e.Name)
 }
 
 // Unwrap returns the underlying error.
@@ -522,6 +530,7 @@ var (
 	undefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]*)"`)
 	undefinedAttr = regexp.MustCompile(`^(?i:unable to evaluate) (.*): (?:attribute|item) '.*' not found$`)
 	renderedAt    = regexp.MustCompile(`^Unable to render (?:expression|condition) at line \d+: `)
+	atLine        = regexp.MustCompile(` at line (\d+)`)
 )
 
 // explain turns the engine's error into an *UndefinedError, the error of a
@@ -536,11 +545,17 @@ func explain(name string, err error) error {
 	}
 	last := chain[len(chain)-1]
 	msg := last.Error()
+	line := 0 // the innermost line the engine names
+	for _, e := range chain {
+		if m := atLine.FindAllStringSubmatch(e.Error(), -1); m != nil {
+			line, _ = strconv.Atoi(m[len(m)-1][1])
+		}
+	}
 	if m := undefinedName.FindAllStringSubmatch(msg, -1); m != nil {
-		return &UndefinedError{Name: m[len(m)-1][1], Template: name, Err: err}
+		return &UndefinedError{Name: m[len(m)-1][1], Template: name, Line: line, Err: err}
 	}
 	if m := undefinedAttr.FindStringSubmatch(msg); m != nil {
-		return &UndefinedError{Name: m[1], Template: name, Err: err}
+		return &UndefinedError{Name: m[1], Template: name, Line: line, Err: err}
 	}
 	if errors.Is(err, errTooLarge) {
 		return &Error{Template: name, Msg: errTooLarge.Error(), Err: err}

@@ -2,6 +2,8 @@ package tmpl
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -274,5 +276,24 @@ func TestUnknownFilterAtCompileTime(t *testing.T) {
 		if err := Parse("t", text); err != nil {
 			t.Errorf("%q: %v", text, err)
 		}
+	}
+}
+
+// TestUndefinedInFileNamesLine: an undefined variable in a template file is
+// reported at its line of the file.
+func TestUndefinedInFileNamesLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "site.conf.j2")
+	text := "a\n{% for s in sites %}\n{{ s.name }}\n{% endfor %}\nroot {{ nope }}\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Render(p, text, vars)
+	var u *UndefinedError
+	if !errors.As(err, &u) || u.Name != "nope" || err.Error() != p+`:5: undefined variable "nope"` {
+		t.Fatalf("got %v", err)
+	}
+	_, err = Render(p, "{% for s in sites %}\n{{ s.nope }}\n{% endfor %}\n", vars)
+	if !errors.As(err, &u) || u.Line != 2 {
+		t.Fatalf("in a loop: %v (line %d)", err, u.Line)
 	}
 }
