@@ -15,7 +15,7 @@ type data struct {
 	groups map[key]*group
 	floors []floorRun
 	sizes  []int    // host counts of the 20-task runs
-	lvs    []string // lvslab variants: "-" (this tree), "sessions", "proposed"
+	lvs    []string // lvslab variants: "-" (this tree), "sessions", "proposed", "base" (--base REV)
 }
 
 func (d *data) get(scen, tool, variant, phase string, n int) *group {
@@ -44,6 +44,8 @@ func lvName(v string) string {
 		return "lvslab+proposals"
 	case "sessions":
 		return "lvslab --session-per-task"
+	case "base":
+		return "lvslab (base)"
 	}
 	return "lvslab"
 }
@@ -117,6 +119,9 @@ func run(work string, w io.Writer) error {
 	}
 	if slices.Contains(d.lvs, "proposed") {
 		p("; lvslab+proposals is this tree with bench/proposals/*.patch applied (changes to internal/host and internal/module)")
+	}
+	if slices.Contains(d.lvs, "base") {
+		p("; lvslab (base) is lvslab built at the revision given to bench/run --base, running that revision's own benchmark playbooks")
 	}
 	p(". ")
 	p("The floor is bench/floor, a Go program on x/crypto/ssh alone: one handshake per host (host key checked), ")
