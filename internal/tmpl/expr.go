@@ -101,12 +101,17 @@ func Names(src string) ([]string, error) {
 	}
 	var out []string
 	seen := map[string]bool{}
-	walkNames(c.single, func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+	for _, e := range []nodes.Expression{c.single.Expression, c.single.Condition, c.single.Alternative} {
+		if e == nil {
+			continue
 		}
-	})
+		walkNames(e, func(n string) {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		})
+	}
 	return out, nil
 }
 

@@ -97,7 +97,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 var (
 	environment = &exec.Environment{
-		Context:           jinja.Globals().Update(exec.NewContext(map[string]any{backslash: `\`})),
+		Context:           jinja.Globals().Update(exec.NewContext(map[string]any{backslash: `\`, condGlobal: condCall})),
 		Filters:           jinja.Filters(),
 		Tests:             jinja.Tests(),
 		ControlStructures: builtins.ControlStructures,
@@ -118,7 +118,7 @@ type compiled struct {
 	tpl    *exec.Template
 	cfg    *config.Config
 	loader loaders.Loader
-	single nodes.Expression // the expression when the text is exactly one
+	single *nodes.Output // the output when the text is exactly one expression
 	// spaced: the single expression has whitespace around it.
 	spaced bool
 }
@@ -158,7 +158,10 @@ func compile(name, text string) (*compiled, error) {
 		return nil, &Error{Template: name, Msg: hint}
 	}
 	cfg, body := header(text)
-	body = jinja.RewriteTests(normalize(body), cfg)
+	body, err := condExprs(jinja.RewriteTests(normalize(body), cfg))
+	if err != nil {
+		return nil, &Error{Template: name, Msg: err.Error(), Err: err}
+	}
 	ld := &loader{root: body, dir: key.dir}
 	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
 	if err != nil {
@@ -198,14 +201,14 @@ func checkNames(name, body string, cfg *config.Config) error {
 	return nil
 }
 
-// singleExpression returns the expression of a template that is one output
-// ({{ x }}), alone or between whitespace.
-func singleExpression(ns []nodes.Node) (nodes.Expression, bool) {
+// singleExpression returns the output of a template that is one expression
+// ({{ x }}, {{ a if b else c }}), alone or between whitespace.
+func singleExpression(ns []nodes.Node) (*nodes.Output, bool) {
 	var out *nodes.Output
 	for _, n := range ns {
 		switch x := n.(type) {
 		case *nodes.Output:
-			if out != nil || x.Condition != nil {
+			if out != nil {
 				return nil, false
 			}
 			out = x
@@ -220,7 +223,7 @@ func singleExpression(ns []nodes.Node) (nodes.Expression, bool) {
 	if out == nil {
 		return nil, false
 	}
-	return out.Expression, len(ns) > 1
+	return out, len(ns) > 1
 }
 
 var goTemplate = regexp.MustCompile(`\{\{-?\s*(\.[A-Za-z_]|\$|(if|range|with|end|else|printf|index|len|toJson|toYaml)\s|end\s*\}\})`)
@@ -446,7 +449,7 @@ func (c *compiled) eval(vars map[string]any) (any, error) {
 		},
 		Loader: c.loader,
 	}
-	v := e.Eval(c.single)
+	v := evalOutput(e, c.single)
 	if v.IsError() {
 		return nil, v
 	}
@@ -455,6 +458,24 @@ func (c *compiled) eval(vars map[string]any) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// evalOutput evaluates an output's expression, choosing by its condition
+// when it has one (a if b else c; without else, None).
+func evalOutput(e *exec.Evaluator, o *nodes.Output) *exec.Value {
+	if o.Condition == nil {
+		return e.Eval(o.Expression)
+	}
+	cond := e.Eval(o.Condition)
+	switch {
+	case cond.IsError():
+		return cond
+	case jinja.Truth(cond.ToGoSimpleType(false)):
+		return e.Eval(o.Expression)
+	case o.Alternative != nil:
+		return e.Eval(o.Alternative)
+	}
+	return exec.AsValue(nil)
 }
 
 // ValueAt is Value for text at a place in a file, named by that place. An

@@ -297,3 +297,35 @@ func TestUndefinedInFileNamesLine(t *testing.T) {
 		t.Fatalf("in a loop: %v (line %d)", err, u.Line)
 	}
 }
+
+// TestConditionalExpressions: a if b else c anywhere an expression goes,
+// evaluating only the branch chosen (the other may be undefined).
+func TestConditionalExpressions(t *testing.T) {
+	v := map[string]any{"ok": true, "no": false, "n": 2, "l": []any{1, 2}}
+	for text, want := range map[string]any{
+		"{{ ('a' if ok else 'b') | upper }}":                  "A",
+		"{{ ('a' if no else nope) }}":                         nil, // fails: nope undefined
+		"{{ ('a' if ok else nope) }}":                         "a",
+		"{{ [1 if ok else 2, 3] }}":                           []any{1, 3},
+		"{{ {'k': 'x' if no else 'y'} }}":                     map[string]any{"k": "y"},
+		"{{ nope2 | default('d' if ok else 'e') }}":           "d",
+		"{{ (n if n > 5 else (0 if no else -1)) }}":           -1,
+		"{{ ('a' if no else 'b' if ok else 'c') }}":           "b",
+		"{{ 'top' if ok else 'x' }}":                          "top",
+		"{{ ('x' if no) is none }}":                           true,
+		"{% for i in (l if ok else []) %}{{ i }}{% endfor %}": "12",
+		"{{ ('ifx' ~ 'else') }}":                              "ifxelse",
+		"{{ (modified if ok else 1) }}":                       nil,
+	} {
+		got, err := Value("t", text, v)
+		if want == nil {
+			if err == nil {
+				t.Errorf("%s = %#v, want an error", text, got)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, %v; want %#v", text, got, err, want)
+		}
+	}
+}
