@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -9,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"lvslab/internal/infile"
 )
 
 // knownHostsMu serialises the check-and-append of every known_hosts file:
@@ -29,13 +33,24 @@ type HostKeyError struct {
 	File        string // the known_hosts file
 	Line        int    // line of the known key that differs; 0 when unknown
 	Changed     bool   // a different key of the same type is known for the host
-	Revoked     bool   // the key is marked @revoked
+	Revoked     bool   // the key (or the authority that signed its certificate) is marked @revoked
+	Cert        string // why a host certificate was refused; empty when none was
 }
+
+// unknown reports whether the host's key is merely not known: the one case
+// that accept-new may record.
+func (e *HostKeyError) unknown() bool { return !e.Changed && !e.Revoked && e.Cert == "" }
 
 // Error says what is wrong with the key, in OpenSSH's words where it has
 // some, and for a changed key how to remove the old one.
 func (e *HostKeyError) Error() string {
 	switch {
+	case e.Revoked && e.Cert != "":
+		return fmt.Sprintf("host certificate of %s (%s) is refused: %s in %s:%d",
+			e.Host, e.Addr, e.Cert, e.File, e.Line)
+	case e.Cert != "":
+		return fmt.Sprintf("host certificate of %s (%s) signed by the certificate authority of %s:%d is refused: %s (%s %s)",
+			e.Host, e.Addr, e.File, e.Line, e.Cert, e.KeyType, e.Fingerprint)
 	case e.Revoked:
 		return fmt.Sprintf("host key for %s (%s) is revoked in %s:%d (%s %s)",
 			e.Host, e.Addr, e.File, e.Line, e.KeyType, e.Fingerprint)
@@ -52,79 +67,178 @@ func (e *HostKeyError) Error() string {
 
 // hostKeyCheck returns the host key callback for cfg, and the host key
 // algorithms to ask for: those of the keys already known for the host, so
-// that a host with several keys offers one that can be checked.
+// that a host with several keys offers one that can be checked, and host
+// certificates first where an authority is known for it.
 func hostKeyCheck(cfg SSHConfig) (ssh.HostKeyCallback, []string, error) {
 	if cfg.HostKeyChecking == HostKeyOff {
 		return ssh.InsecureIgnoreHostKey(), nil, nil
 	}
 	file := cfg.KnownHostsFile
-	db, err := readKnownHosts(file)
+	kh, err := readKnownHosts(file)
 	if err != nil {
 		return nil, nil, err
 	}
-	addr := cfg.addr()
-	algos := knownAlgorithms(db, addr)
+	algos := kh.algorithms(cfg.addr())
 	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := classify(db(hostname, remote, key), cfg, file, key)
+		err := kh.check(cfg, hostname, key)
 		var he *HostKeyError
-		if !errors.As(err, &he) || he.Changed || he.Revoked || cfg.HostKeyChecking == HostKeyStrict {
+		if !errors.As(err, &he) || !he.unknown() || cfg.HostKeyChecking == HostKeyStrict {
 			return err
 		}
-		return acceptNew(cfg, file, hostname, remote, key)
+		return acceptNew(cfg, file, hostname, plainKey(key))
 	}
 	return cb, algos, nil
 }
 
+// knownHosts is a known_hosts file read as OpenSSH reads it. x/crypto's
+// knownhosts parses it and matches the host patterns, but counts a
+// @cert-authority key as a key of the host itself; ca tells those lines
+// apart, so that a CA key is trusted only to sign host certificates.
+type knownHosts struct {
+	file string
+	db   ssh.HostKeyCallback
+	ca   map[int]bool // lines marked @cert-authority
+}
+
 // readKnownHosts parses file; a missing file is an empty database.
-func readKnownHosts(file string) (ssh.HostKeyCallback, error) {
-	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-		return knownhosts.New()
+func readKnownHosts(file string) (*knownHosts, error) {
+	kh := &knownHosts{file: file, ca: map[int]bool{}}
+	data, err := infile.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		kh.db, err = knownhosts.New()
+		return kh, err
 	}
-	cb, err := knownhosts.New(file)
 	if err != nil {
 		return nil, fmt.Errorf("read known hosts: %w", err)
 	}
-	return cb, nil
+	// Lines numbered as knownhosts numbers them (bufio.Scanner's lines).
+	for i, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == "@cert-authority" {
+			kh.ca[i+1] = true
+		}
+	}
+	if kh.db, err = knownhosts.New(file); err != nil {
+		return nil, fmt.Errorf("read known hosts: %w", err)
+	}
+	return kh, nil
 }
 
-// classify turns a knownhosts error into a *HostKeyError. A known key of
-// another type only is treated as unknown, as OpenSSH does.
-func classify(err error, cfg SSHConfig, file string, key ssh.PublicKey) error {
-	if err == nil {
-		return nil
-	}
-	he := &HostKeyError{Host: cfg.Name, Addr: cfg.addr(), File: file,
-		KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key)}
+// anyRemote is the remote address given to the database: every check names
+// the host, which knownhosts prefers to the address.
+var anyRemote = &net.TCPAddr{IP: net.IPv4zero}
+
+// match returns what the file holds for hostname (host:port): its host keys
+// and, apart, the certificate authorities trusted for it.
+func (kh *knownHosts) match(hostname string) (keys, cas []knownhosts.KnownKey) {
 	var ke *knownhosts.KeyError
-	var re *knownhosts.RevokedError
-	switch {
-	case errors.As(err, &re):
-		he.Revoked, he.File, he.Line = true, re.Revoked.Filename, re.Revoked.Line
-	case errors.As(err, &ke):
-		for _, k := range ke.Want {
-			if k.Key.Type() == key.Type() {
-				he.Changed, he.File, he.Line = true, k.Filename, k.Line
-				break
-			}
+	if !errors.As(kh.db(hostname, anyRemote, probeKey), &ke) {
+		return nil, nil
+	}
+	for _, k := range ke.Want {
+		if kh.ca[k.Line] {
+			cas = append(cas, k)
+		} else {
+			keys = append(keys, k)
 		}
-	default:
-		return err
+	}
+	return keys, cas
+}
+
+// revoked returns the @revoked line of key, if any.
+func (kh *knownHosts) revoked(hostname string, key ssh.PublicKey) *knownhosts.KnownKey {
+	var re *knownhosts.RevokedError
+	if errors.As(kh.db(hostname, anyRemote, key), &re) {
+		return &re.Revoked
+	}
+	return nil
+}
+
+// check checks the key a host offers as OpenSSH does: a @revoked key (or
+// certificate authority) is refused; a host certificate signed by an
+// authority that a @cert-authority line trusts for the host must be a
+// valid host certificate naming the host; one that no such line trusts is
+// checked as its plain key; a plain key must be one of the host's keys,
+// never an authority's.
+func (kh *knownHosts) check(cfg SSHConfig, hostname string, key ssh.PublicKey) error {
+	plain := plainKey(key)
+	he := &HostKeyError{Host: cfg.Name, Addr: cfg.addr(), File: kh.file,
+		KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(plain)}
+	if r := kh.revoked(hostname, plain); r != nil {
+		he.Revoked, he.File, he.Line = true, r.Filename, r.Line
+		return he
+	}
+	keys, cas := kh.match(hostname)
+	if cert, ok := key.(*ssh.Certificate); ok {
+		if r := kh.revoked(hostname, cert.SignatureKey); r != nil {
+			he.Revoked, he.File, he.Line = true, r.Filename, r.Line
+			he.Cert = "its certificate authority " + ssh.FingerprintSHA256(cert.SignatureKey) + " is revoked"
+			return he
+		}
+		for _, ca := range cas {
+			if !keyEqual(ca.Key, cert.SignatureKey) {
+				continue
+			}
+			if err := checkHostCert(hostname, cert); err != nil {
+				he.File, he.Line, he.Cert = ca.Filename, ca.Line, err.Error()
+				return he
+			}
+			return nil
+		}
+	}
+	for _, k := range keys {
+		if keyEqual(k.Key, plain) {
+			return nil
+		}
+	}
+	for _, k := range keys {
+		if k.Key.Type() == plain.Type() {
+			he.Changed, he.File, he.Line = true, k.Filename, k.Line
+			break
+		}
 	}
 	return he
 }
 
+// checkHostCert checks that cert is a host certificate for the host of
+// hostname (host:port), valid now, with a signature that verifies.
+func checkHostCert(hostname string, cert *ssh.Certificate) error {
+	if cert.CertType != ssh.HostCert {
+		return errors.New("it is a user certificate, not a host certificate")
+	}
+	h, _, err := net.SplitHostPort(hostname)
+	if err != nil {
+		h = hostname
+	}
+	var c ssh.CertChecker
+	if err := c.CheckCert(h, cert); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "ssh: "))
+	}
+	return nil
+}
+
+// plainKey is key, or the key a certificate certifies.
+func plainKey(key ssh.PublicKey) ssh.PublicKey {
+	if c, ok := key.(*ssh.Certificate); ok {
+		return c.Key
+	}
+	return key
+}
+
+func keyEqual(a, b ssh.PublicKey) bool { return bytes.Equal(a.Marshal(), b.Marshal()) }
+
 // acceptNew records key for hostname unless, read again under the lock, the
 // file now knows it (another connection recorded it) or knows another.
-func acceptNew(cfg SSHConfig, file, hostname string, remote net.Addr, key ssh.PublicKey) error {
+func acceptNew(cfg SSHConfig, file, hostname string, key ssh.PublicKey) error {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
-	db, err := readKnownHosts(file)
+	kh, err := readKnownHosts(file)
 	if err != nil {
 		return err
 	}
-	err = classify(db(hostname, remote, key), cfg, file, key)
+	err = kh.check(cfg, hostname, key)
 	var he *HostKeyError
-	if !errors.As(err, &he) || he.Changed || he.Revoked {
+	if !errors.As(err, &he) || !he.unknown() {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
@@ -151,23 +265,24 @@ func acceptNew(cfg SSHConfig, file, hostname string, remote net.Addr, key ssh.Pu
 	return nil
 }
 
-// knownAlgorithms returns the host key algorithms to offer: first those of
-// the keys db knows for addr (found by checking a key it cannot know), then
-// the others; nil when none is known.
-func knownAlgorithms(db ssh.HostKeyCallback, addr string) []string {
-	err := db(addr, &net.TCPAddr{IP: net.IPv4zero}, probeKey)
-	var ke *knownhosts.KeyError
-	if !errors.As(err, &ke) {
-		return nil
-	}
+// algorithms returns the host key algorithms to offer for addr: host
+// certificates first when an authority is trusted for it, then those of
+// the keys known for it, then the others; nil when nothing is known.
+func (kh *knownHosts) algorithms(addr string) []string {
+	keys, cas := kh.match(addr)
 	var algos []string
-	seen := map[string]bool{}
-	for _, k := range ke.Want {
+	if len(cas) > 0 {
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			if strings.Contains(a, "-cert-v01@") {
+				algos = append(algos, a)
+			}
+		}
+	}
+	for _, k := range keys {
 		t := k.Key.Type()
-		if seen[t] {
+		if slices.Contains(algos, t) {
 			continue
 		}
-		seen[t] = true
 		if t == ssh.KeyAlgoRSA {
 			algos = append(algos, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256)
 		}

@@ -46,6 +46,9 @@ type Options struct {
 	Port int
 	// HostKey to use; nil generates one.
 	HostKey ed25519.PrivateKey
+	// HostCertificate is a certificate of HostKey (OpenSSH's -cert.pub
+	// format, as ssh-keygen -s CA -h writes it) that sshd presents.
+	HostCertificate []byte
 	// AuthorizedKeys are accepted besides the generated client key.
 	AuthorizedKeys []ssh.PublicKey
 	// NoSFTP leaves out the sftp subsystem.
@@ -104,6 +107,9 @@ func Start(t testing.TB, opts Options) *Server {
 	s.HostKey = hostSigner.PublicKey()
 	s.HostKeyPub = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.HostKey)))
 	writeKey(t, filepath.Join(dir, "host_ed25519"), hostPriv)
+	if opts.HostCertificate != nil {
+		write(t, filepath.Join(dir, "host_ed25519-cert.pub"), opts.HostCertificate, 0o644)
+	}
 	clientPriv := newKey(t)
 	writeKey(t, s.KeyFile, clientPriv)
 	if s.ClientKey, err = ssh.NewSignerFromKey(clientPriv); err != nil {
@@ -228,6 +234,9 @@ func (s *Server) config(opts Options) string {
 		"UseDNS no",
 		"LogLevel VERBOSE",
 		"MaxStartups 100:30:200",
+	}
+	if opts.HostCertificate != nil {
+		lines = append(lines, "HostCertificate "+filepath.Join(s.Dir, "host_ed25519-cert.pub"))
 	}
 	if !opts.NoSFTP {
 		lines = append(lines, "Subsystem sftp /usr/lib/openssh/sftp-server")
@@ -423,6 +432,14 @@ func descendants(pid int) []int {
 	}
 	return out
 }
+
+// NewKey returns a new ed25519 key, for a host key or a certificate
+// authority.
+func NewKey(t testing.TB) ed25519.PrivateKey { return newKey(t) }
+
+// WriteKey writes key to file in OpenSSH's private key format (mode 0600),
+// as ssh-keygen reads it.
+func WriteKey(t testing.TB, file string, key ed25519.PrivateKey) { writeKey(t, file, key) }
 
 func newKey(t testing.TB) ed25519.PrivateKey {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
