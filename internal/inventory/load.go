@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/infile"
 	"lvslab/internal/pos"
 )
 
@@ -59,7 +60,7 @@ func Load(paths ...string) (*Inventory, error) {
 			base = path
 		}
 		for _, src := range sources {
-			data, err := os.ReadFile(src)
+			data, err := infile.ReadFile(src)
 			if err != nil {
 				return nil, fmt.Errorf("load inventory: %w", err)
 			}
@@ -323,7 +324,7 @@ func dirVarsFiles(dir string) []string {
 
 // readVarsFile reads a YAML mapping of variables.
 func readVarsFile(path string, errs *pos.List) map[string]any {
-	data, err := os.ReadFile(path)
+	data, err := infile.ReadFile(path)
 	if err != nil {
 		errs.Errorf(pos.Pos{File: path, Line: 1, Col: 1}, "%w", err)
 		return nil

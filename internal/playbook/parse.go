@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/infile"
 	"lvslab/internal/pos"
 )
 
@@ -60,7 +61,7 @@ func LoadTasks(path string, mods Modules) ([]*Task, error) {
 }
 
 func (p *parser) readYAML(path string, from pos.Pos) (*yaml.Node, error) {
-	data, err := os.ReadFile(path)
+	data, err := infile.ReadFile(path)
 	if err != nil {
 		return nil, pos.List{&pos.Error{Pos: from, Err: err}}
 	}
