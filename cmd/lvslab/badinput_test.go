@@ -101,7 +101,7 @@ func TestBadInputNeverReachesAHost(t *testing.T) {
 			`prepare.yml:16:19: module copy: src: source "missing-file" not found`,
 			`prepare.yml:18:14: undefined variable "undefined_var"`,
 			`prepare.yml:21:13: undefined variable "undefined_thing"`,
-			`prepare.yml:26:15: module copy: mode "9z": want an octal mode like 0644`,
+			`prepare.yml:26:15: module copy: mode: want an octal mode like 0644, got a string`,
 		}},
 		{"broken YAML inventory", []string{"-i", "badinv.yml", "ok.yml"}, []string{"badinv.yml:3:1: did not find expected node content"}},
 		{"inventory errors, every one", []string{"-i", "badinv2.yml", "ok.yml"}, []string{

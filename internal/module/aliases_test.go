@@ -61,10 +61,10 @@ func TestStringArgumentsCoerced(t *testing.T) {
 	if c := mustKV(t, "copy", "content=x dest=/b mode=0644").(*Copy); c.Mode.Bits != 0644 {
 		t.Errorf("mode %v", c.Mode)
 	}
-	if _, err := newKV(t, "service", "name=nginx enabled=maybe"); err == nil || err.Error() != `line 1:23: enabled: want a boolean (yes, no, true, false), got "maybe"` {
+	if _, err := newKV(t, "service", "name=nginx enabled=maybe"); err == nil || err.Error() != `line 1:23: enabled: want a boolean (yes, no, true, false), got a string` {
 		t.Errorf("enabled=maybe: %v", err)
 	}
-	if _, err := newKV(t, "apt", "name=nginx cache_valid_time=soon"); err == nil || !strings.Contains(err.Error(), "soon") {
+	if _, err := newKV(t, "apt", "name=nginx cache_valid_time=soon"); err == nil || strings.Contains(err.Error(), "soon") || !strings.Contains(err.Error(), "cache_valid_time: want an integer, got a string") {
 		t.Errorf("cache_valid_time=soon: %v", err)
 	}
 }

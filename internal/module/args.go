@@ -21,14 +21,12 @@ type OctalMode struct {
 	Set  bool
 }
 
-// UnmarshalYAML reads a scalar of octal digits.
+// UnmarshalYAML reads a scalar of octal digits. Its error does not quote
+// the value (it may be a secret given to the wrong key).
 func (m *OctalMode) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return pos.Errorf(pos.At("", n), "mode: want an octal mode like 0644")
-	}
 	mode, err := ParseOctalMode(n.Value)
-	if err != nil {
-		return pos.Errorf(pos.At("", n), "%w", err)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return pos.Errorf(pos.At("", n), "mode: want an octal mode like 0644, got %s", kindOf(n))
 	}
 	*m = mode
 	return nil

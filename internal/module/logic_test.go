@@ -101,12 +101,12 @@ func TestCoreModulesRegistered(t *testing.T) {
 // line and column (relative to the arguments' file), said once.
 func TestArgErrorsPlaced(t *testing.T) {
 	for _, c := range []struct{ module, args, want string }{
-		{"copy", "dest: /x\ncontent: hi\nmode: [1]", "line 3:7: mode: want an octal mode like 0644"},
-		{"copy", "dest: /x\ncontent: hi\nmode: 9z", `line 3:7: mode "9z": want an octal mode like 0644`},
+		{"copy", "dest: /x\ncontent: hi\nmode: [1]", "line 3:7: mode: want an octal mode like 0644, got a list"},
+		{"copy", "dest: /x\ncontent: hi\nmode: 9z", `line 3:7: mode: want an octal mode like 0644, got a string`},
 		{"package", "name: [{a: 1}]", "line 1:8: want a string, got a mapping"},
 		{"set_fact", "[1, 2]", "line 1:1: set_fact takes a mapping of names to values"},
 		{"shell", "[ls]", "line 1:1: want a command string or a mapping, got a list"},
-		{"copy", "content: hi\ndest: [1]", "line 2:7: cannot unmarshal !!seq into string"},
+		{"copy", "content: hi\ndest: [1]", "line 2:7: dest: want a string, got a list"},
 	} {
 		_, err := newModuleErr(c.module, c.args)
 		var pe *pos.Error
