@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"lvslab/internal/module"
 )
 
 // JSON writes one JSON object per event, one per line, and a final recap
@@ -22,7 +24,7 @@ func (j *JSON) emit(v map[string]any) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	v["time"] = time.Now().UTC().Format(time.RFC3339Nano)
-	_ = j.enc.Encode(j.red.Value(v))
+	_ = j.enc.Encode(j.red.Value(module.Censored(v)))
 }
 
 // Playbook emits a playbook event.

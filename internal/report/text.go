@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lvslab/internal/module"
 )
 
 // Text prints Ansible's familiar output.
@@ -85,7 +87,8 @@ func (t *Text) Result(r Result) {
 	if r.HasItem {
 		item = " => (item=" + escapeControls(itemLabel(r.Item, r.NoLog)) + ")"
 	}
-	r.Host, r.Err = escapeControls(r.Host), escapeControls(r.Err)
+	r.Result.Msg, _ = module.Censored(r.Result.Msg).(string)
+	r.Host, r.Err = escapeControls(r.Host), escapeControls(module.Censored(r.Err).(string))
 	var b strings.Builder
 	switch r.Status {
 	case OK:
@@ -132,7 +135,7 @@ func (r Result) verboseMsg(v int) bool { return v > 0 }
 
 // details renders stdout/stderr (and, with -vv, all data) of a result.
 func (t *Text) details(r Result, failing bool) string {
-	d := r.Result.Data
+	d, _ := module.Censored(r.Result.Data).(map[string]any)
 	if len(d) == 0 {
 		return ""
 	}
@@ -159,7 +162,7 @@ func itemLabel(item any, noLog bool) string {
 	if noLog {
 		return "None"
 	}
-	switch x := item.(type) {
+	switch x := module.Censored(item).(type) {
 	case string:
 		return x
 	case map[string]any:
@@ -167,7 +170,7 @@ func itemLabel(item any, noLog bool) string {
 			return fmt.Sprint(n)
 		}
 	}
-	b, _ := json.Marshal(item)
+	b, _ := json.Marshal(module.Censored(item))
 	return string(b)
 }
 

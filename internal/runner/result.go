@@ -129,7 +129,11 @@ func (r *Runner) record(hs *hostState, t *playbook.Task, mr module.Result) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	if t.Register != "" {
-		hs.dyn[t.Register] = mr.Registered()
+		reg := mr.Registered()
+		if t.NoLog {
+			noLog(reg)
+		}
+		hs.dyn[t.Register] = reg
 	}
 	for k, v := range mr.Facts {
 		hs.dyn[k] = v
@@ -137,6 +141,28 @@ func (r *Runner) record(hs *hostState, t *playbook.Task, mr module.Result) {
 	if mr.Changed && !mr.Failed {
 		for _, n := range t.Notify {
 			hs.notified[n] = true
+		}
+	}
+}
+
+// noLog marks the registered result of a no_log task, and each of its loop
+// results, so that every reporter prints them censored (module.Censored)
+// while conditions still read their fields.
+func noLog(reg map[string]any) {
+	reg[module.NoLogKey] = true
+	results, _ := reg["results"].([]any)
+	results = append([]any(nil), results...) // the loop's own is shared
+	if len(results) > 0 {
+		reg["results"] = results
+	}
+	for i, e := range results {
+		if m, ok := e.(map[string]any); ok {
+			c := make(map[string]any, len(m)+1)
+			for k, v := range m {
+				c[k] = v
+			}
+			c[module.NoLogKey] = true
+			results[i] = c
 		}
 	}
 }
