@@ -53,6 +53,9 @@ func lookupCall(query bool) func(*gexec.Evaluator, *gexec.VarArgs) *gexec.Value 
 		name := a.str("name", "")
 		fn, ok := lookups[name]
 		if !ok {
+			fn, ok = loopLookups[name]
+		}
+		if !ok {
 			return fail("%s: lookup plugin (%s) not found", kind, name)
 		}
 		wantlist := query || a.bool("wantlist", false)
@@ -77,9 +80,15 @@ func lookupCall(query bool) func(*gexec.Evaluator, *gexec.VarArgs) *gexec.Value 
 		if len(res) == 1 {
 			return out(res[0])
 		}
+		// As Ansible: strings are joined with commas; results that are
+		// not all strings stay a list.
 		parts := make([]string, len(res))
 		for i, r := range res {
-			parts[i] = str(r)
+			s, ok := r.(string)
+			if !ok {
+				return gexec.AsValue(res)
+			}
+			parts[i] = s
 		}
 		return gexec.AsValue(strings.Join(parts, ","))
 	}
