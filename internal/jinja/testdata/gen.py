@@ -5,6 +5,11 @@ and writes ansible.golden.json. Run from anywhere: /usr/bin/python3 gen.py
 cases.txt: one template per line; blank lines and lines starting with "#"
 are skipped. Non-string results are rendered with "| to_json" in the case
 itself, so that the table compares values and not Python reprs.
+
+The collections of Debian's `ansible` package (ansible.utils' ipaddr
+family, and the redirects that make `ipaddr` resolve unqualified) need
+no setup: importing ansible.plugins.loader installs ansible-core's
+collection finder over the system's collection paths, as the CLI does.
 """
 import json
 import os
