@@ -14,6 +14,7 @@ import (
 
 	"lvslab/internal/host"
 	"lvslab/internal/inventory"
+	"lvslab/internal/lvs"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/pos"
@@ -50,6 +51,10 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	}
 	extra, err := extraVars(c.StringSlice("extra-vars"))
 	if err != nil {
+		return nil, badInput(err)
+	}
+	// Lab variables that no host should receive, before any connection.
+	if err := lvs.Validate(inv, extra); err != nil {
 		return nil, badInput(err)
 	}
 	switch c.String("host-key-checking") {
@@ -190,6 +195,12 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 			} else {
 				errs = append(errs, err)
 			}
+		}
+	}
+	// The lab variables again, with what those files set.
+	if len(errs) == 0 {
+		if err := lvs.Validate(s.inv, s.extra); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	s.red.Add(secrets(s.inv, nil)...)

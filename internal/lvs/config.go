@@ -64,7 +64,9 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	var errs []error
+	// The checks of each variable first; what fails one is not read again.
+	seen, bad := map[string]bool{}, map[string]bool{}
+	errs := validateHost(inv, extra, c.Director, d, seen, bad)
 	c.Mode = str(d["lvs_mode"], "nat")
 	if !slices.Contains(Modes, c.Mode) {
 		errs = append(errs, fmt.Errorf("lvs_mode must be nat, dr or fwmark, not %q", c.Mode))
@@ -78,7 +80,7 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	}
 	c.DIP = str(d["dip"], "")
 	c.SSL = ansible.Truthy(d["ssl"])
-	if c.Ports, err = ints(d["vip_ports"], []int{80}); err != nil {
+	if c.Ports, err = ints(d["vip_ports"], []int{80}); err != nil && !bad["vip_ports"] {
 		errs = append(errs, fmt.Errorf("vip_ports: %w", err))
 	}
 	if c.SSL && !slices.Contains(c.Ports, 443) {
@@ -89,16 +91,16 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	} else {
 		c.Scheduler = str(d["scheduler"], "wrr")
 	}
-	if c.Persistence, err = integer(d["persistence_timeout"], 0); err != nil {
+	if c.Persistence, err = integer(d["persistence_timeout"], 0); err != nil && !bad["persistence_timeout"] {
 		errs = append(errs, fmt.Errorf("persistence_timeout: %w", err))
 	}
 	if c.Mode == "fwmark" && c.Persistence == 0 {
 		c.Persistence = 300
 	}
-	if c.FWMark, err = integer(d["fwmark"], 99); err != nil {
+	if c.FWMark, err = integer(d["fwmark"], 99); err != nil && !bad["fwmark"] {
 		errs = append(errs, fmt.Errorf("fwmark: %w", err))
 	}
-	if c.Sites, err = sites(d["sites"]); err != nil {
+	if c.Sites, err = sites(d["sites"]); err != nil && !bad["sites"] {
 		errs = append(errs, err)
 	}
 	for _, name := range servers {
@@ -107,9 +109,11 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 			errs = append(errs, err)
 			continue
 		}
+		sbad := map[string]bool{}
+		errs = append(errs, validateHost(inv, extra, name, v, seen, sbad)...)
 		s := Server{Name: name, Addr: str(v["rip"], str(v["ansible_host"], name)), Weight: 1}
 		if w, ok := v["weight"]; ok {
-			if s.Weight, err = integer(w, 1); err != nil {
+			if s.Weight, err = integer(w, 1); err != nil && !sbad["weight"] {
 				errs = append(errs, fmt.Errorf("weight of %s: %w", name, err))
 			}
 		}

@@ -77,7 +77,7 @@ func TestNewConfigErrors(t *testing.T) {
 	inv["all"]["vip_ports"] = []any{"http"}
 	inv["rs01"]["weight"] = "heavy"
 	_, err := NewConfig(inv, nil)
-	for _, want := range []string{"lvs_mode must be nat, dr or fwmark", "vip_ports", "weight of rs01"} {
+	for _, want := range []string{"lvs_mode must be nat, dr or fwmark", "vip_ports", "weight: \"heavy\" is not a whole number (host rs01)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
