@@ -125,7 +125,9 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 		case "handlers":
 			play.Handlers = p.taskList(file, v, nil)
 		default:
-			p.errf(file, k, "unknown play key %q", k.Value)
+			if !p.playKey(file, k, v, play) {
+				p.errf(file, k, "unknown play key %q", k.Value)
+			}
 		}
 	}
 	if play.Hosts == "" {
@@ -135,6 +137,7 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 	for _, t := range append(append([]*Task(nil), play.Tasks...), play.Handlers...) {
 		t.Tags = appendUnique(t.Tags, play.Tags...)
 	}
+	inheritPlay(play)
 	return play
 }
 

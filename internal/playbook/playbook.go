@@ -30,6 +30,8 @@ type Play struct {
 	Tasks             []*Task
 	Handlers          []*Task
 	Dir               string // directory of the playbook file
+	// PlayExt: serial, strategy, order, connection, prompts (keywords.go).
+	PlayExt
 }
 
 // Expr is an expression with its place, for error messages.
@@ -63,6 +65,8 @@ type Task struct {
 	ChangedWhen  []Expr
 	FailedWhen   []Expr
 	Dir          string // directory of the file the task is written in
+	// TaskExt: loops, delegation, connection, async (keywords.go).
+	TaskExt
 }
 
 // DisplayName is the task's name, or the module and its place when unnamed.

@@ -22,6 +22,7 @@ type taskKeys struct {
 	args        *yaml.Node // the args keyword's mapping
 	free, kv    *yaml.Node // the module's free-form arguments, and as a mapping
 	unknown     bool       // a key was reported as no module
+	pollSet     bool
 	delaySet    bool
 }
 
@@ -40,6 +41,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		}
 	}
 	p.moduleArgs(file, t, &tk)
+	p.asyncDefaults(file, n, t, &tk)
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = 3
 	}
@@ -50,10 +52,8 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		if tk.module != nil {
 			p.errf(file, tk.module, "include_tasks cannot be combined with module %q", tk.module.Value)
 		}
-		if t.Loop != nil {
-			p.errf(file, t.Loop, "include_tasks with loop is not supported; loop inside the included file")
-		}
 		inc := *t
+		includeLoop(&inc)
 		mergeInherit(&inc, inherit)
 		return p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc)
 	}
@@ -75,7 +75,7 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 		t.Name = p.str(file, v)
 	case "when":
 		t.When = p.exprs(file, v)
-	case "loop", "with_items":
+	case "loop":
 		t.Loop = v
 		p.templates(file, v)
 	case "loop_control":
@@ -124,7 +124,7 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 		p.duplicateKeys(file, v)
 		tk.args = v
 	default:
-		return false
+		return p.extKeyword(file, k, v, t, tk)
 	}
 	return true
 }
@@ -221,7 +221,7 @@ func (p *parser) unknownModule(file string, k *yaml.Node) error {
 	if n, ok := p.mods.(interface{ Names() []string }); ok {
 		known = n.Names()
 	}
-	known = append(known, taskKeywords...)
+	known = append(append(known, taskKeywords...), extKeywords...)
 	msg := fmt.Sprintf("unknown module or task key %q: lvslab does not support a module of that name", k.Value)
 	if close := module.CloseNames(k.Value, known); len(close) > 0 {
 		msg += " (close: " + strings.Join(close, ", ") + ")"
@@ -260,24 +260,7 @@ func mergeInherit(t, from *Task) {
 	}
 	t.IgnoreErrors = t.IgnoreErrors || from.IgnoreErrors
 	t.NoLog = t.NoLog || from.NoLog
-}
-
-func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
-	if n.Kind != yaml.MappingNode {
-		p.errf(file, n, "loop_control is a mapping")
-		return
-	}
-	p.duplicateKeys(file, n)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		switch k.Value {
-		case "loop_var":
-			t.LoopVar = p.str(file, v)
-		case "label", "pause", "index_var":
-		default:
-			p.errf(file, k, "unknown loop_control key %q", k.Value)
-		}
-	}
+	mergeExt(&t.TaskExt, &from.TaskExt)
 }
 
 func (p *parser) str(file string, n *yaml.Node) string {
