@@ -29,5 +29,8 @@ func builtins() map[string]Factory {
 		"route":           func() Module { return &Route{} },
 		"cert":            func() Module { return &Cert{} },
 		"http_check":      func() Module { return &HTTPCheck{} },
+		"ping":            func() Module { return &Ping{} },
+		"setup":           func() Module { return &Setup{} },
+		"pause":           func() Module { return &Pause{} },
 	}
 }
