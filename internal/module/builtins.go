@@ -32,5 +32,7 @@ func builtins() map[string]Factory {
 		"ping":            func() Module { return &Ping{} },
 		"setup":           func() Module { return &Setup{} },
 		"pause":           func() Module { return &Pause{} },
+		"stat":            func() Module { return &Stat{} },
+		"blockinfile":     func() Module { return &BlockInFile{} },
 	}
 }

@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt assert cert command copy debug dnf fail file http_check ip_address iptables ipvs lineinfile package pause ping route service set_fact setup shell sysctl systemd systemd_service template wait_for yum"
+	want := "apt assert blockinfile cert command copy debug dnf fail file http_check ip_address iptables ipvs lineinfile package pause ping route service set_fact setup shell stat sysctl systemd systemd_service template wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -143,6 +143,8 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"package", "{name: nginx}", &Package{Name: StrList{"nginx"}}, "pkg:nginx=absent\n"},
 		{"service", "{name: nginx, state: started}", &Service{Name: "nginx", State: "started"}, "LoadState=loaded\nactive=inactive\n"},
 		{"assert", "{that: 'true', msg: no}", &Assert{That: StrList{"true"}, Msg: "no"}, ""},
+		{"stat", "{name: /etc/hosts}", &Stat{Name: "/etc/hosts"}, "exists=0\n"},
+		{"blockinfile", "{dest: /etc/hosts, block: x}", &BlockInFile{Dest: "/etc/hosts", Block: "x"}, "path=/etc/hosts\n"},
 		{"ping", "{}", &Ping{}, "pong\n"},
 		{"setup", "{filter: ansible_os_family}", &Setup{Filter: StrList{"ansible_os_family"}}, "id=debian\n"},
 		{"pause", "{prompt: go on}", &Pause{Prompt: "go on"}, ""},
