@@ -52,6 +52,11 @@ func (t *Template) Lint(baseDir string, parse func(name, text string) error) err
 	return parse(p, string(text))
 }
 
+// TemplatePath returns the file a template task's src names, found as
+// Apply finds it (beside the task's file, or under templates/ beside it or
+// beside its parent).
+func TemplatePath(baseDir, src string) (string, error) { return findLocal(baseDir, src, "templates") }
+
 // Apply renders src and converges dest as copy does.
 func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result, error) {
 	w, err := t.want()

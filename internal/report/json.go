@@ -60,7 +60,11 @@ func (j *JSON) Result(r Result) {
 			ev["data"] = r.Result.Data
 		}
 		if len(r.Result.Diff) > 0 {
-			ev["diff"] = r.Result.Diff
+			diffs := make([]module.FileDiff, len(r.Result.Diff))
+			for i, d := range r.Result.Diff {
+				diffs[i] = j.red.Diff(d)
+			}
+			ev["diff"] = diffs
 		}
 	}
 	j.emit(ev)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -138,5 +139,48 @@ func TestRedactorAddConcurrently(t *testing.T) {
 		if got := r.String(fmt.Sprintf("a secret-%d-%s b", i, redactCanary)); got != "a ******** b" {
 			t.Errorf("%d: %q", i, got)
 		}
+	}
+}
+
+// TestRedactorTemplateForms: a secret with a backslash and quotes is hidden
+// in the forms templates and filters give it: PHP-escaped as
+// templates/lnmp.php.j2, SQL as tasks/lnmp.yml, the quote filter's shell
+// word, JSON, URL-encoded, and those with backslashes doubled again.
+func TestRedactorTemplateForms(t *testing.T) {
+	sec := `pw-c4n"a'r\y $&?%`
+	r := NewRedactor(sec)
+	php := strings.ReplaceAll(strings.ReplaceAll(sec, `\`, `\\`), "'", `\'`)
+	sql := strings.ReplaceAll(strings.ReplaceAll(sec, `\`, `\\`), "'", "''")
+	j, _ := json.Marshal(sec)
+	for _, s := range []string{
+		"$db = new mysqli('h', 'u', '" + php + "');",
+		"IDENTIFIED BY '" + sql + "';",
+		"IDENTIFIED BY '" + strings.ReplaceAll(sec, "'", "''") + "';",
+		"export MYSQL_PWD='" + strings.ReplaceAll(sec, "'", `'"'"'`) + "'",
+		"json=" + string(j),
+		"url=" + url.QueryEscape(sec), "path=" + url.PathEscape(sec),
+		"twice=" + strings.ReplaceAll(php, `\`, `\\`),
+		fmt.Sprintf("%q", php),
+	} {
+		if got := r.String(s); strings.Contains(got, "c4n") {
+			t.Errorf("String(%s) = %s", s, got)
+		}
+	}
+}
+
+// TestDiffRedaction: every changed line of a diff whose old or new content
+// holds a secret is hidden (the old password with it), unchanged lines
+// stay; without a known secret only changed lines that name one are.
+func TestDiffRedaction(t *testing.T) {
+	r := NewRedactor("new-s3cret")
+	d := r.Diff(module.FileDiff{Path: "/f", Before: "a\npw=old-0ld\nb\n", After: "a\npw=new-s3cret\nb\n"})
+	if got := Unified(d.Path, d.Before, d.After); strings.Contains(got, "0ld") || strings.Contains(got, "s3cret") ||
+		!strings.Contains(got, "-"+HiddenOld+"\n+"+HiddenNew+"\n") || !strings.Contains(got, " a\n") {
+		t.Errorf("diff:\n%s", got)
+	}
+	var none *Redactor
+	d = none.Diff(module.FileDiff{Path: "/f", Before: "user=a\npassword=0ld\nport=1\n", After: "user=b\nport=1\n"})
+	if got := Unified(d.Path, d.Before, d.After); strings.Contains(got, "0ld") || !strings.Contains(got, "-user=a\n") || !strings.Contains(got, HiddenOld) {
+		t.Errorf("diff:\n%s", got)
 	}
 }

@@ -6,6 +6,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"sort"
 	"strconv"
@@ -130,24 +131,56 @@ func (r *Redactor) Add(secrets ...string) {
 	}
 }
 
-// escapedForms returns s as it is and as it appears inside a JSON string
-// (with and without HTML escaping), a Go-quoted string, and a single-quoted
-// shell word (either way of writing a quote in one).
+// escapedForms returns s as it is and in the forms that templates, filters
+// and printing give it: escaped for a PHP or SQL single-quoted string
+// (backslashes doubled, a quote as \' or as ”), backslash-escaped, in a
+// single-quoted shell word (Ansible's quote filter writes a quote as
+// '"'"', others as '\”), URL-encoded, and as each of those appears
+// inside a JSON string (with and without HTML escaping), a Go-quoted
+// string, a Python repr, and with its backslashes doubled once more (a
+// form printed inside another).
 func escapedForms(s string) []string {
-	forms := []string{s}
+	bs := strings.NewReplacer(`\`, `\\`, `'`, `\'`, `"`, `\"`)
+	bases := []string{s,
+		strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`), // PHP, as templates/lnmp.php.j2
+		strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''"), // SQL, as tasks/lnmp.yml
+		strings.ReplaceAll(s, "'", "''"),
+		strings.ReplaceAll(s, "'", `\'`),
+		bs.Replace(s),
+		strings.ReplaceAll(s, "'", `'\''`), strings.ReplaceAll(s, "'", `'"'"'`),
+		url.QueryEscape(s), url.PathEscape(s),
+	}
 	inner := func(q string) string { return q[1 : len(q)-1] }
-	if b, err := json.Marshal(s); err == nil {
-		forms = append(forms, inner(string(b)))
+	var forms []string
+	for _, b := range bases {
+		forms = append(forms, b, strings.ReplaceAll(b, `\`, `\\`))
+		if j, err := json.Marshal(b); err == nil {
+			forms = append(forms, inner(string(j)))
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(b) == nil {
+			forms = append(forms, inner(strings.TrimSuffix(buf.String(), "\n")))
+		}
+		forms = append(forms, inner(strconv.Quote(b)), inner(strconv.QuoteToASCII(b)))
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(s) == nil {
-		forms = append(forms, inner(strings.TrimSuffix(buf.String(), "\n")))
-	}
-	forms = append(forms, inner(strconv.Quote(s)), inner(strconv.QuoteToASCII(s)),
-		strings.ReplaceAll(s, "'", `'\''`), strings.ReplaceAll(s, "'", `'"'"'`))
 	return forms
+}
+
+// holds reports whether s holds a secret in any of its forms.
+func (r *Redactor) holds(s string) bool {
+	if r == nil || s == "" {
+		return false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, sec := range r.secrets {
+		if strings.Contains(s, sec) {
+			return true
+		}
+	}
+	return false
 }
 
 // String returns s with every secret replaced by ********.

@@ -123,6 +123,7 @@ func (t *Text) Result(r Result) {
 	b.WriteString("\n")
 	if t.diff && !r.NoLog {
 		for _, d := range r.Result.Diff {
+			d = t.red.Diff(d)
 			b.WriteString(t.paint(purple, escapeControls(Unified(d.Path, d.Before, d.After))))
 		}
 	}

@@ -3,7 +3,11 @@ package runner
 import (
 	"context"
 	"errors"
+	"os"
+	"regexp"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
@@ -38,6 +42,17 @@ func withResult(vars map[string]any, t *playbook.Task, mr module.Result) map[str
 // classify applies changed_when and failed_when and turns a module's outcome
 // into a status and a message.
 func (r *Runner) classify(t *playbook.Task, vars map[string]any, mr *module.Result, err error) (report.Status, string) {
+	if len(mr.Diff) > 0 && secretContent(t, vars) {
+		// The content names a secret variable: its diff may hold the secret
+		// in a form no redactor knows (a hash, base64), and the old content
+		// the old password, which no variable holds any more. Every changed
+		// line is hidden, in every output.
+		diffs := make([]module.FileDiff, len(mr.Diff))
+		for i, d := range mr.Diff {
+			diffs[i] = report.RedactDiff(d)
+		}
+		mr.Diff = diffs
+	}
 	switch {
 	case err != nil && isUnreachable(err):
 		return report.Unreachable, describe(err)
@@ -96,6 +111,66 @@ func (r *Runner) classify(t *playbook.Task, vars map[string]any, mr *module.Resu
 		return report.Changed, ""
 	}
 	return report.OK, ""
+}
+
+// secretContent reports whether a task's arguments, or the template a
+// template task renders, name a variable whose name says it is a secret
+// (report.SecretName) inside {{ }} or {% %}.
+func secretContent(t *playbook.Task, vars map[string]any) bool {
+	var src string
+	found := false
+	var walk func(n *yaml.Node, key string)
+	walk = func(n *yaml.Node, key string) {
+		if n == nil || found {
+			return
+		}
+		switch n.Kind {
+		case yaml.ScalarNode:
+			found = namesSecretVar(n.Value)
+			if key == "src" {
+				src = n.Value
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], n.Content[i].Value)
+			}
+		default:
+			for _, c := range n.Content {
+				walk(c, key)
+			}
+		}
+	}
+	walk(t.Args, "")
+	if found || src == "" || module.Canonical(t.Module) != "template" {
+		return found
+	}
+	if rendered, err := tmpl.Render("src", src, vars); err == nil {
+		src = rendered
+	}
+	p, err := module.TemplatePath(t.Dir, src)
+	if err != nil {
+		return false // the module reports it
+	}
+	text, err := os.ReadFile(p)
+	return err == nil && namesSecretVar(string(text))
+}
+
+// jinjaBlock is a {{ }} or {% %} of a template.
+var jinjaBlock = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+
+// jinjaName is a name inside one.
+var jinjaName = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// namesSecretVar reports whether a template text names a secret variable.
+func namesSecretVar(text string) bool {
+	for _, b := range jinjaBlock.FindAllString(text, -1) {
+		for _, n := range jinjaName.FindAllString(b, -1) {
+			if report.SecretName(n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // finish reports and records a task that ran without a loop (mr == nil and
@@ -185,11 +260,13 @@ func (r *Runner) countTask(hs *hostState, t *playbook.Task, st report.Status, mr
 		go r.pool.drop(hs.name)
 	case report.Failed:
 		if t.IgnoreErrors {
+			hs.stats.OK++ // as Ansible counts an ignored failure: ok and ignored
 			hs.stats.Ignored++
 			return
 		}
 		hs.stats.Failed++
 		hs.failed = true
+		noteFailure(hs, t, mr) // block.go
 	}
 }
 
