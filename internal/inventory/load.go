@@ -14,8 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"lvslab/internal/infile"
 	"lvslab/internal/pos"
+	"lvslab/internal/vault"
 )
 
 // ignoredExts are the file endings Ansible skips in an inventory directory
@@ -60,9 +60,12 @@ func Load(paths ...string) (*Inventory, error) {
 			base = path
 		}
 		for _, src := range sources {
-			data, err := infile.ReadFile(src)
+			data, vaulted, err := vault.ReadFile(src)
 			if err != nil {
 				return nil, fmt.Errorf("load inventory: %w", err)
+			}
+			if vaulted {
+				protectSource(src, data)
 			}
 			if bytes.HasPrefix(data, []byte("#!")) {
 				if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
@@ -101,6 +104,21 @@ func (inv *Inventory) ReadPlaybookVars(dir string) error {
 		return errs
 	}
 	return nil
+}
+
+// protectSource hides the variables of a vaulted inventory file in every
+// output: they pass to vault.Protect.
+func protectSource(src string, data []byte) {
+	sub, err := Parse(src, data)
+	if err != nil {
+		return // the errors are reported by the inventory's own parse
+	}
+	for _, h := range sub.hosts {
+		vault.Protect(h.vars)
+	}
+	for _, g := range sub.groups {
+		vault.Protect(g.vars)
+	}
 }
 
 // parseHostList reads Ansible's "-i host1,host2:2222," form as its
@@ -323,15 +341,20 @@ func dirVarsFiles(dir string) []string {
 }
 
 // readVarsFile reads a YAML mapping of variables.
-func readVarsFile(path string, errs *pos.List) map[string]any {
-	data, err := infile.ReadFile(path)
+// A vaulted file is decrypted (vault.ReadFile) and its strings never
+// printed.
+func readVarsFile(path string, errs *pos.List) (out map[string]any) {
+	data, vaulted, err := vault.ReadFile(path)
+	if err != nil && vaulted {
+		*errs = append(*errs, err) // it names the file and the vault id
+		return nil
+	}
 	if err != nil {
 		errs.Errorf(pos.Pos{File: path, Line: 1, Col: 1}, "%w", err)
 		return nil
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("$ANSIBLE_VAULT")) {
-		errs.Errorf(pos.Pos{File: path, Line: 1, Col: 1}, "vault-encrypted files are not supported")
-		return nil
+	if vaulted {
+		defer func() { vault.Protect(out) }()
 	}
 	root := readYAML(path, data, errs)
 	if root == nil {

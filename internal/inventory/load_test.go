@@ -176,7 +176,7 @@ func TestLoadErrors(t *testing.T) {
 		filepath.Join(dir, "inv.yml") + `:4:3: unknown key "hostz" in group "web": want hosts, vars or children`,
 		filepath.Join(dir, "group_vars/all.yml") + `:1:11: duplicate key "b" (first at line 1)`,
 		filepath.Join(dir, "group_vars/web.yml") + `:1:1: a variables file must be a mapping, not a list`,
-		filepath.Join(dir, "host_vars/w1/vault.yml") + `:1:1: vault-encrypted files are not supported`,
+		filepath.Join(dir, "host_vars/w1/vault.yml") + `: vault id "default": no vault password was given (--vault-password-file, --vault-id or --ask-vault-pass)`,
 	}
 	if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/pos"
+	"lvslab/internal/vault"
 )
 
 const (
@@ -343,8 +344,7 @@ func (p *yamlParser) value(n *yaml.Node, depth int) (any, bool) {
 func (p *yamlParser) scalar(n *yaml.Node) (any, bool) {
 	switch {
 	case n.Tag == "!vault":
-		p.errs.Errorf(p.at(n), "vault-encrypted values are not supported")
-		return nil, false
+		return vault.NewValue(p.file, n), true // decrypted where it is used
 	case n.Tag == "!unsafe":
 		return n.Value, true
 	}

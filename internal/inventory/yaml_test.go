@@ -125,7 +125,6 @@ func TestYAMLErrors(t *testing.T) {
 			`e.yml:6:5: host "rs[01:3]": range [01:3] must have zero-padded begin and end of equal length`,
 		}},
 		{"bad group name", "\"web servers\":\n  hosts: {a: }\n", []string{`e.yml:1:1: invalid group name "web servers": no whitespace, ':', ',', '[' or ']', and no leading '!', '&' or '~'`}},
-		{"vault", "all:\n  vars:\n    pw: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n", []string{`e.yml:3:9: vault-encrypted values are not supported`}},
 		{"priority", "web:\n  vars: {ansible_group_priority: high}\n", []string{`e.yml:2:34: ansible_group_priority of group "web" must be an integer, not high`}},
 		{"syntax", "web:\n  hosts: {a: }\n bad\n", []string{`e.yml:3:1: did not find expected key`}},
 		{"two documents", "web:\n---\ndb:\n", []string{`e.yml:2:1: a second YAML document; a file holds one`}},
