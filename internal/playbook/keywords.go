@@ -48,6 +48,7 @@ type IncludeLoop struct {
 	IndexVar string
 	Extended bool
 	Label    string
+	Tasks    []*Task // the tasks it includes
 }
 
 // PlayExt holds a play's keywords of batches, strategy, connection and
@@ -260,6 +261,19 @@ func includeLoop(inc *Task) {
 	inc.IncludeLoop = &IncludeLoop{Pos: inc.Pos, Loop: inc.Loop, LoopWith: inc.LoopWith, LoopVar: inc.LoopVar,
 		IndexVar: inc.IndexVar, Extended: inc.LoopExtended, Label: inc.LoopLabel}
 	inc.Loop, inc.LoopWith, inc.LoopVar, inc.IndexVar, inc.LoopExtended, inc.LoopLabel = nil, "", "", "", false, ""
+}
+
+// loopGroup records the tasks an include_tasks with the loop il spliced
+// in, and returns them.
+func loopGroup(il *IncludeLoop, tasks []*Task) []*Task {
+	if il != nil {
+		for _, t := range tasks {
+			if t.IncludeLoop == il {
+				il.Tasks = append(il.Tasks, t)
+			}
+		}
+	}
+	return tasks
 }
 
 // mergeExt applies what an include_tasks line (or a block) says of

@@ -55,7 +55,7 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		inc := *t
 		includeLoop(&inc)
 		mergeInherit(&inc, inherit)
-		return p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc)
+		return loopGroup(inc.IncludeLoop, p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc))
 	}
 	if tk.module == nil {
 		if !tk.unknown {

@@ -30,6 +30,8 @@ type hostState struct {
 	unreachable bool
 	notified    map[string]bool
 	stats       report.Stats
+	// hostExt: include loops, delegation, async (loops.go, delegate.go).
+	hostExt
 }
 
 func (hs *hostState) active() bool { return !hs.failed && !hs.unreachable }

@@ -78,6 +78,7 @@ func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
 			if t.LoopVar != "" {
 				d[t.LoopVar] = true
 			}
+			loopNames(d, t) // loops.go
 			if t.Module == "set_fact" && t.Args != nil && t.Args.Kind == yaml.MappingNode {
 				for i := 0; i < len(t.Args.Content); i += 2 {
 					d[t.Args.Content[i].Value] = true

@@ -27,6 +27,9 @@ const heartbeat = 5 * time.Second
 // runTaskOnHosts runs t on every host and waits for all of them.
 func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, handler bool) error {
 	var hostvars map[string]any
+	if done, err := r.includeLoopStep(ctx, play, t, hosts); done {
+		return err
+	}
 	if needsHostvars(t) {
 		hostvars = r.hostvarsSnapshot() // once per task, shared read-only by every host
 	}
@@ -120,6 +123,9 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 	for k, v := range dyn {
 		vars[k] = v
 	}
+	for k, v := range hs.loopVars { // an include_tasks loop's item
+		vars[k] = v
+	}
 	magic := hs.magic
 	hs.mu.Unlock()
 	for k, v := range r.opts.ExtraVars {
@@ -181,6 +187,7 @@ func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Ta
 // loopState is what a loop's items have added up to so far.
 type loopState struct {
 	results        []any // each item's registered result
+	items          []any // the loop's items
 	agg            module.Result
 	anyRan, failed bool
 }
@@ -188,12 +195,12 @@ type loopState struct {
 // runLoop runs a task once per loop item, in order, and records the
 // outcome of them all.
 func (r *Runner) runLoop(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, vars map[string]any, items []any) {
-	loopVar := t.LoopVar
-	if loopVar == "" {
-		loopVar = "item"
-	}
-	ls := loopState{agg: module.Result{Data: map[string]any{}}}
+	loopVar := loopVarOf(t.LoopVar)
+	ls := loopState{agg: module.Result{Data: map[string]any{}}, items: items}
 	for i, item := range items {
+		if loopPause(ctx, t, i) != nil {
+			break
+		}
 		st, err := r.runItem(ctx, play, t, hs, vars, loopVar, i, item, &ls)
 		if st == report.Unreachable {
 			r.countTask(hs, t, report.Unreachable, nil, err)
@@ -225,9 +232,9 @@ func (r *Runner) runLoop(ctx context.Context, play *playbook.Play, t *playbook.T
 // ls; the facts it sets go into vars, for the items after it.
 func (r *Runner) runItem(ctx context.Context, play *playbook.Play, t *playbook.Task, hs *hostState, vars map[string]any, loopVar string, i int, item any, ls *loopState) (report.Status, error) {
 	iv := merge(vars)
-	iv[loopVar] = item
-	iv["ansible_loop_index"] = i
-	ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: item, HasItem: true}
+	spec := taskLoopSpec(t)
+	setLoopVars(iv, spec, i, ls.items)
+	ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: itemLabel(spec, iv, item), HasItem: true}
 	ok, err := r.when(t, iv)
 	if err == nil && !ok {
 		ir.Status = report.Skipped
@@ -346,30 +353,3 @@ func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, va
 	return b, nil
 }
 
-// loopItems renders a task's loop into a list.
-func loopItems(t *playbook.Task, vars map[string]any) ([]any, error) {
-	n := t.Loop
-	at := pos.At(t.File, n)
-	if n.Kind == yaml.ScalarNode {
-		v, err := tmpl.ValueAt(at, n.Value, vars)
-		if err != nil {
-			return nil, err
-		}
-		switch l := v.(type) {
-		case []any:
-			return l, nil
-		case nil:
-			return nil, nil
-		}
-		return nil, pos.Errorf(at, "loop must be a list, got %T", v)
-	}
-	rendered, err := tmpl.RenderNode(t.File, n, vars)
-	if err != nil {
-		return nil, err
-	}
-	var items []any
-	if err := rendered.Decode(&items); err != nil {
-		return nil, pos.Errorf(at, "loop: %w", err)
-	}
-	return items, nil
-}
