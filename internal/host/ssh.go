@@ -297,14 +297,20 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 	if err != nil {
 		return 0, s.opErr(ctx, "open stdin", err)
 	}
+	if stdin == nil {
+		// stdin stays open while the command runs: its end is the
+		// session's, which the watcher turns into the command's.
+		line = watchedCommand(line)
+	}
 	if err := sess.Start(pidPrefix + line); err != nil {
 		return 0, s.opErr(ctx, "start command", err)
 	}
 	src := &errReader{r: stdin}
 	go func() {
-		if stdin != nil {
-			_, _ = io.Copy(in, src)
+		if stdin == nil {
+			return
 		}
+		_, _ = io.Copy(in, src)
 		if src.failed() != nil {
 			abort()
 			return
@@ -336,6 +342,18 @@ func (s *SSH) exec(ctx context.Context, cmd string, as *Become, stdin io.Reader,
 	default: // *ssh.ExitMissingError, io.EOF: the connection dropped
 		return 0, s.unreachable(fmt.Errorf("command lost: %w", err))
 	}
+}
+
+// watchedCommand wraps line, a command without input, so that it dies with
+// its session: sshd signals no command of a session without a terminal
+// when the client goes away (killed, or its connection lost), it only
+// closes the command's stdin. line runs with stdin from /dev/null while a
+// watcher reads the session's stdin, which lvslab never closes: at its end
+// the watcher stops the session's process group (TERM, then KILL 2s later;
+// sshd makes the login shell its leader). The watcher goes when line ends.
+func watchedCommand(line string) string {
+	return "exec 3<&0; (trap '' TERM; read -r lvslab_x <&3; kill -s TERM -- -$$ 2>/dev/null; sleep 2; kill -s KILL -- -$$ 2>/dev/null) & lvslab_w=$!; (\n" +
+		line + "\n) </dev/null 3<&-; lvslab_rc=$?; kill -s KILL $lvslab_w 2>/dev/null; wait $lvslab_w 2>/dev/null; exit $lvslab_rc"
 }
 
 // killGroup sends TERM to the process group pgid of an aborted command

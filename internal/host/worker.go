@@ -30,19 +30,37 @@ import (
 // end of a command. The subshell is in the worker's process group, which a
 // cancelled command is stopped by, as in exec.
 //
+// While a command runs nothing else comes on the worker's stdin, so a
+// watcher subshell reads it: it sees the end of stdin only when the session
+// ends under the command (lvslab killed, the connection lost — sshd signals
+// no command of a session without a terminal), and then stops the worker's
+// process group, the command with it: TERM, and KILL 2s later. The watcher
+// is killed once the command ends, before its status goes out.
+//
 // LC_ALL=C holds in the worker only, so that read -N counts bytes; each
 // command gets the session's LC_ALL back.
 const workerScript = `lvslab_lc=${LC_ALL-@lvslab-unset@}
 export LC_ALL=C
 printf '\036%s:%d\n' "$1" "$$"
-while IFS=' ' read -r lvslab_n lvslab_t; do
-  IFS= read -r -N "$lvslab_n" lvslab_s || exit 1
+exec 3<&0
+while IFS=' ' read -r lvslab_n lvslab_t <&3; do
+  IFS= read -r -N "$lvslab_n" lvslab_s <&3 || exit 1
+  (
+    trap '' TERM
+    IFS= read -r -N 1 _ <&3
+    kill -TERM -- -$$ 2>/dev/null
+    sleep 2
+    kill -KILL -- -$$ 2>/dev/null
+  ) &
+  lvslab_w=$!
   (
     if [ "$lvslab_lc" = @lvslab-unset@ ]; then unset LC_ALL; else LC_ALL=$lvslab_lc; fi
-    unset lvslab_lc lvslab_n lvslab_t lvslab_rc
+    unset lvslab_lc lvslab_n lvslab_t lvslab_rc lvslab_w
     eval "unset lvslab_s; $lvslab_s"
-  ) </dev/null
+  ) </dev/null 3<&-
   lvslab_rc=$?
+  kill -KILL "$lvslab_w" 2>/dev/null
+  wait "$lvslab_w" 2>/dev/null
   printf '\036%s\n' "$lvslab_t" >&2
   printf '\036%s:%d\n' "$lvslab_t" "$lvslab_rc"
 done

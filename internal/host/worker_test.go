@@ -170,7 +170,7 @@ func TestWorkerFallbackWithoutBash(t *testing.T) {
 		switch {
 		case strings.Contains(c, "lvslab-worker"):
 			worker++
-		case strings.HasSuffix(c, "echo hi; exit 2"):
+		case strings.Contains(c, "\necho hi; exit 2\n"):
 			plain++
 		}
 	}

@@ -433,6 +433,63 @@ func descendants(pid int) []int {
 	return out
 }
 
+// KillDuring starts client (a process that runs a command on a server) and
+// waits up to 30s for a process whose command line holds marker (arguments
+// separated by NUL, as in /proc/PID/cmdline) to run; then it kills client
+// with SIGKILL and waits up to 10s for every such process to be gone. It
+// returns what client printed and an error when the process never ran or
+// outlived the kill (it is killed then).
+func KillDuring(client *exec.Cmd, marker string) (string, error) {
+	var out bytes.Buffer
+	client.Stdout, client.Stderr = &out, &out
+	if err := client.Start(); err != nil {
+		return "", err
+	}
+	if !poll(30*time.Second, func() bool { return len(CommandsWith(marker)) > 0 }) {
+		_ = client.Process.Kill()
+		_ = client.Wait()
+		return out.String(), fmt.Errorf("no process %q ran", marker)
+	}
+	_ = client.Process.Signal(syscall.SIGKILL)
+	_ = client.Wait()
+	if !poll(10*time.Second, func() bool { return len(CommandsWith(marker)) == 0 }) {
+		pids := CommandsWith(marker)
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		return out.String(), fmt.Errorf("processes %v (%q) still ran 10s after their client was killed", pids, marker)
+	}
+	return out.String(), nil
+}
+
+// CommandsWith returns the pids of the processes whose command line holds s.
+func CommandsWith(s string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && bytes.Contains(b, []byte(s)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// poll checks cond every 50ms for up to d and reports whether it held.
+func poll(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 // NewKey returns a new ed25519 key, for a host key or a certificate
 // authority.
 func NewKey(t testing.TB) ed25519.PrivateKey { return newKey(t) }
