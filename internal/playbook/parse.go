@@ -28,12 +28,19 @@ type parser struct {
 	errs    pos.List
 	stack   []string // include chain, to refuse cycles
 	rootDir string   // directory of the playbook
+	opts    LoadOptions
+	rs      roleState // the roles of the play being read (role.go)
 }
 
 // Load reads and parses a playbook, splicing include_tasks files. Every
 // problem found is returned at once as a pos.List.
 func Load(path string, mods Modules) (*Playbook, error) {
-	p := &parser{mods: mods, rootDir: filepath.Dir(path)}
+	return LoadWith(path, mods, LoadOptions{})
+}
+
+// LoadWith is Load with options (the roles path).
+func LoadWith(path string, mods Modules, opts LoadOptions) (*Playbook, error) {
+	p := &parser{mods: mods, rootDir: filepath.Dir(path), opts: opts, stack: []string{path}}
 	doc, err := p.readYAML(path, pos.Pos{File: path, Line: 1, Col: 1})
 	if err != nil {
 		return nil, err
@@ -44,9 +51,7 @@ func Load(path string, mods Modules) (*Playbook, error) {
 			p.errf(path, doc, "a playbook is a list of plays, got %s", pos.Describe(doc))
 		} else {
 			for _, n := range doc.Content {
-				if play := p.play(path, n); play != nil {
-					pb.Plays = append(pb.Plays, play)
-				}
+				pb.Plays = append(pb.Plays, p.plays(path, n)...)
 			}
 		}
 	}
@@ -86,7 +91,8 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 	}
 	p.duplicateKeys(file, n)
 	play := &Play{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
-	var pre, main, post []*Task
+	p.rs = roleState{ran: map[string]bool{}, handlers: map[string]bool{}}
+	var pre, roles, main, post []*Task
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -118,6 +124,8 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 			play.Tags = p.strs(file, v)
 		case "pre_tasks":
 			pre = p.taskList(file, v, nil)
+		case "roles":
+			roles = p.roles(file, play, v)
 		case "tasks":
 			main = p.taskList(file, v, nil)
 		case "post_tasks":
@@ -133,10 +141,8 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 	if play.Hosts == "" {
 		p.errf(file, n, "play %q has no hosts", play.Name)
 	}
-	play.Tasks = append(append(pre, main...), post...)
-	for _, t := range append(append([]*Task(nil), play.Tasks...), play.Handlers...) {
-		t.Tags = appendUnique(t.Tags, play.Tags...)
-	}
+	play.Tasks = append(append(append(pre, roles...), main...), post...)
+	p.finishPlay(play) // play tags, role variables, role handlers
 	inheritPlay(play)
 	return play
 }

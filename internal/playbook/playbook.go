@@ -32,6 +32,9 @@ type Play struct {
 	Dir               string // directory of the playbook file
 	// PlayExt: serial, strategy, order, connection, prompts (keywords.go).
 	PlayExt
+	// Roles are the play's roles: section, as loaded (role.go); their
+	// tasks are in Tasks, between pre_tasks and tasks.
+	Roles []*Role
 }
 
 // Expr is an expression with its place, for error messages.
@@ -67,7 +70,17 @@ type Task struct {
 	Dir          string // directory of the file the task is written in
 	// TaskExt: loops, delegation, connection, async (keywords.go).
 	TaskExt
+	// Block, Rescue and Always are the sections of a block (block.go); a
+	// block has no module, its tasks carry what it says (when, vars ...).
+	Block, Rescue, Always []*Task
+	// Role is the role the task comes from, nil outside roles; Scope the
+	// role variables it sees (role.go).
+	Role  *Role
+	Scope *Scope
 }
+
+// IsBlock reports whether t is a block.
+func (t *Task) IsBlock() bool { return t.Block != nil }
 
 // DisplayName is the task's name, or the module and its place when unnamed.
 func (t *Task) DisplayName() string {

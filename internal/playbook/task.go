@@ -32,6 +32,12 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		return nil
 	}
 	p.duplicateKeys(file, n)
+	switch kind, _ := structural(n); kind {
+	case "block":
+		return p.block(file, n, inherit)
+	case "include_role", "import_role":
+		return p.includeRole(file, n, kind, inherit)
+	}
 	t := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	var tk taskKeys
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -136,7 +142,7 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 func (p *parser) module(file string, k, v *yaml.Node, t *Task, tk *taskKeys) {
 	name := module.Canonical(k.Value)
 	switch {
-	case p.mods != nil && !p.mods.Has(name):
+	case p.mods != nil && !p.mods.Has(name) && !runnerModules[name]:
 		p.errs = append(p.errs, p.unknownModule(file, k))
 		tk.unknown = true
 	case tk.module != nil:
@@ -144,7 +150,7 @@ func (p *parser) module(file string, k, v *yaml.Node, t *Task, tk *taskKeys) {
 	default:
 		tk.module = k
 		t.Module, t.Args = name, v
-		if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+		if v.Kind == yaml.ScalarNode && v.Tag != "!!null" && !runnerModules[name] {
 			kv, err := module.KVNode(name, v)
 			if err != nil {
 				p.errs = append(p.errs, moduleKeyError(pos.At(file, v), k.Value, err))
@@ -182,7 +188,7 @@ func (p *parser) moduleArgs(file string, t *Task, tk *taskKeys) {
 	if tk.args != nil {
 		t.Args = mergeArgs(tk.args, t.Args)
 	}
-	if kc, ok := p.mods.(KeyChecker); ok && t.Args != nil {
+	if kc, ok := p.mods.(KeyChecker); ok && t.Args != nil && !runnerModules[t.Module] {
 		if err := kc.CheckKeys(t.Module, t.Args); err != nil {
 			p.errs = append(p.errs, moduleKeyError(pos.At(file, t.Args), tk.module.Value, err))
 		}
@@ -257,6 +263,9 @@ func mergeInherit(t, from *Task) {
 			vars[k] = v
 		}
 		t.Vars = vars
+	}
+	if t.Role == nil {
+		t.Role = from.Role
 	}
 	t.IgnoreErrors = t.IgnoreErrors || from.IgnoreErrors
 	t.NoLog = t.NoLog || from.NoLog

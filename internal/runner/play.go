@@ -32,6 +32,8 @@ type hostState struct {
 	stats       report.Stats
 	// hostExt: include loops, delegation, async (loops.go, delegate.go).
 	hostExt
+	included    map[string]any // include_vars, for the rest of the run (rolevars.go)
+	lastFailure *failure       // for a rescue (block.go)
 }
 
 func (hs *hostState) active() bool { return !hs.failed && !hs.unreachable }
@@ -81,27 +83,12 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 		}
 	}
 	for _, t := range play.Tasks {
-		if !r.started {
-			if t.Name != r.opts.StartAtTask {
-				continue
-			}
-			r.started = true
-		}
-		if !t.HasTag(r.opts.Tags, r.opts.SkipTags) {
-			continue
-		}
-		live := activeOf(hosts)
-		if len(live) == 0 {
-			break
-		}
-		r.refreshPlayHosts(play, live)
-		r.opts.Reporter.Task(r.title(t, live[0]), false)
-		if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
+		more, err := r.step(ctx, play, t, hosts, hosts) // block.go
+		if err != nil || r.stopAll {
 			return err
 		}
-		if r.checkFailLimits(play, hosts) {
-			r.stopAll = true
-			return nil
+		if !more {
+			break
 		}
 	}
 	return r.runHandlers(ctx, play, activeOf(hosts))
@@ -109,8 +96,11 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 
 // title is a task's name rendered with the first host's variables (as
 // Ansible does), or as written when it cannot be rendered.
-func (r *Runner) title(t *playbook.Task, hs *hostState) string {
+func (r *Runner) title(t *playbook.Task, hs *hostState) (title string) {
 	name := t.DisplayName()
+	if t.Role != nil { // as Ansible shows a role's tasks: "role : task"
+		defer func() { title = t.Role.Name + " : " + title }()
+	}
 	if !tmpl.Has(name) {
 		return name
 	}
@@ -288,7 +278,7 @@ func (r *Runner) runHandlers(ctx context.Context, play *playbook.Play, hosts []*
 			}
 			progressed = true
 			r.refreshPlayHosts(play, targets)
-			r.opts.Reporter.Task(hd.DisplayName(), true)
+			r.opts.Reporter.Task(r.title(hd, targets[0]), true)
 			if err := r.runTaskOnHosts(ctx, play, hd, targets, true); err != nil {
 				return err
 			}

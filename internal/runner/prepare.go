@@ -39,10 +39,10 @@ func Prepare(pbs []*playbook.Playbook, opts Options) error {
 func hasTask(pbs []*playbook.Playbook, name string) bool {
 	for _, pb := range pbs {
 		for _, play := range pb.Plays {
-			for _, t := range play.Tasks {
-				if t.Name == name {
-					return true
-				}
+			found := false
+			playbook.Walk(play.Tasks, func(t *playbook.Task) { found = found || t.Name == name && !t.IsBlock() })
+			if found {
+				return true
 			}
 		}
 	}
@@ -69,9 +69,10 @@ func (v *validator) add(at pos.Pos, err error) {
 // dynamicNames are the variables that come into being during a run.
 func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
 	d := map[string]bool{"item": true, "facts": true, "ansible_facts": true, "hostvars": true, "result": true,
-		"ansible_check_mode": true, "ansible_loop_index": true}
+		"ansible_check_mode": true, "ansible_loop_index": true, "ansible_failed_task": true, "ansible_failed_result": true}
 	add := func(tasks []*playbook.Task) {
-		for _, t := range tasks {
+		playbook.Walk(tasks, func(t *playbook.Task) {
+			includedNames(t, d) // rolelint.go
 			if t.Register != "" {
 				d[t.Register] = true
 			}
@@ -84,7 +85,7 @@ func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
 					d[t.Args.Content[i].Value] = true
 				}
 			}
-		}
+		})
 	}
 	for _, pb := range pbs {
 		for _, p := range pb.Plays {
@@ -118,9 +119,11 @@ func (v *validator) play(play *playbook.Play) {
 			v.add(play.Pos, err)
 			continue
 		}
-		for _, t := range tasks {
-			v.task(play, t, hs)
-		}
+		playbook.Walk(tasks, func(t *playbook.Task) {
+			if !t.IsBlock() {
+				v.task(play, t, hs)
+			}
+		})
 	}
 }
 
@@ -155,6 +158,10 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	}
 	delete(vars, "facts")
 	delete(vars, "hostvars")
+	if t.Module == "include_vars" {
+		v.includeVars(t) // rolelint.go
+		return
+	}
 	v.exprNames(t.When, vars, hs, nil)
 	if t.Loop == nil && v.staticallyFalse(t, vars) {
 		return // skipped on this host: its arguments need not hold here

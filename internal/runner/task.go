@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -85,57 +84,35 @@ func saysHostvars(n *yaml.Node) bool {
 // taskVars builds the variables a task sees on a host, lowest precedence
 // first: inventory, play vars, task vars, registered and set_fact, extra vars.
 func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]any) (map[string]any, error) {
+	defaults, roleVars, params := scopeLayers(t)
 	hs.mu.Lock()
-	vars := merge(hs.inv, hs.playVars)
-	dyn := hs.dyn
-	if hs.facts != nil {
-		vars["facts"] = hs.facts
-	} else {
-		vars["facts"] = map[string]any{}
+	f := hs.facts
+	if f == nil {
+		f = map[string]any{}
 	}
-	if len(t.Vars) > 0 {
-		// Task vars see everything, facts and registered results included.
-		names := make([]string, 0, len(t.Vars))
-		for k := range t.Vars {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		scope := merge(vars, dyn, r.opts.ExtraVars)
-		if hostvars != nil {
-			scope["hostvars"] = hostvars
-		}
-		rendered := make(map[string]any, len(names))
-		for _, k := range names {
-			rv, err := tmpl.RenderValue("vars."+k, t.Vars[k], scope)
-			if err != nil {
-				hs.mu.Unlock()
-				return nil, &pos.Error{Pos: t.Pos, Err: err}
-			}
-			rendered[k], scope[k] = rv, rv
-			if s, ok := rv.(string); ok && r.opts.Secret != nil && report.SecretName(k) {
-				r.opts.Secret(s)
-			}
-		}
-		for k, v := range rendered {
-			vars[k] = v
-		}
-	}
-	for k, v := range dyn {
-		vars[k] = v
-	}
-	for k, v := range hs.loopVars { // an include_tasks loop's item
-		vars[k] = v
+	// Layered by Ansible's precedence (rolevars.go); task vars see
+	// everything, facts and registered results included.
+	l := &layers{defaults: defaults, inv: hs.inv, play: hs.playVars, roleVars: roleVars, task: t.Vars,
+		included: merge(hs.included), dyn: merge(hs.dyn, hs.loopVars), // an include_tasks loop's item
+		params: params}
+	top := map[string]any{"facts": f}
+	if hostvars != nil {
+		top["hostvars"] = hostvars
 	}
 	magic := hs.magic
 	hs.mu.Unlock()
-	for k, v := range r.opts.ExtraVars {
-		vars[k] = v
+	vars, err := l.vars(t, hs.name, top, r.opts.ExtraVars, magic) // nothing overrides a magic variable
+	if err != nil {
+		return nil, err
 	}
-	for k, v := range magic { // nothing overrides a magic variable
-		vars[k] = v
-	}
-	if hostvars != nil {
-		vars["hostvars"] = hostvars
+	if r.opts.Secret != nil {
+		for _, m := range []map[string]any{t.Vars, params} {
+			for k := range m {
+				if s, ok := vars[k].(string); ok && report.SecretName(k) {
+					r.opts.Secret(s)
+				}
+			}
+		}
 	}
 	vars["ansible_check_mode"] = r.opts.Check
 	return vars, nil
@@ -274,6 +251,9 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	if err != nil {
 		return module.Result{}, err
 	}
+	if t.Module == "include_vars" {
+		return r.includeVars(t, hs, args) // rolevars.go
+	}
 	m, err := r.opts.Modules.New(t.Module, dropOmitted(args, r.omit))
 	if err != nil {
 		at, err := pos.Relative(t.Pos, err)
@@ -352,4 +332,3 @@ func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, va
 	}
 	return b, nil
 }
-
