@@ -24,6 +24,7 @@ import (
 	"github.com/nikolalohinski/gonja/v2/parser"
 	"github.com/nikolalohinski/gonja/v2/tokens"
 
+	"lvslab/internal/infile"
 	"lvslab/internal/jinja"
 	"lvslab/internal/pos"
 )
@@ -504,7 +505,7 @@ func (w *boundedWriter) Write(p []byte) (int, error) {
 const rootID = "\x00root"
 
 // loader serves a string template and, for {% include %} and {% import %},
-// the files beside it, each up to MaxOutput.
+// the files beside it, each up to infile.Max.
 type loader struct {
 	root string
 	dir  string
@@ -515,17 +516,9 @@ func (l *loader) Read(path string) (io.Reader, error) {
 		return strings.NewReader(l.root), nil
 	}
 	p, _ := l.Resolve(path)
-	f, err := os.Open(p)
+	b, err := infile.ReadFile(p)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxOutput+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxOutput {
-		return nil, fmt.Errorf("%s: larger than %d MiB", p, MaxOutput>>20)
 	}
 	return strings.NewReader(string(b)), nil
 }
