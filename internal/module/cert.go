@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"lvslab/internal/host"
+	"lvslab/internal/infile"
 )
 
 // Cert makes a self-signed certificate on the controller with Go's crypto (no
@@ -156,11 +157,11 @@ func controllerPath(env *Env, p string) string {
 
 // needsRenewal returns why the pair must be made anew, or "" when it is good.
 func (w certWant) needsRenewal(certPath, keyPath string) string {
-	certPEM, err := os.ReadFile(certPath)
+	certPEM, err := infile.ReadFile(certPath)
 	if err != nil {
 		return "no certificate"
 	}
-	keyPEM, err := os.ReadFile(keyPath)
+	keyPEM, err := infile.ReadFile(keyPath)
 	if err != nil {
 		return "no key"
 	}

@@ -3,10 +3,10 @@ package module
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"lvslab/internal/host"
+	"lvslab/internal/infile"
 )
 
 // Template renders a local Go template (src: relative to the playbook's
@@ -42,7 +42,7 @@ func (t *Template) Lint(baseDir string, parse func(name, text string) error) err
 	if err != nil {
 		return err
 	}
-	text, err := os.ReadFile(p)
+	text, err := infile.ReadFile(p)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (t *Template) Apply(ctx context.Context, h host.Executor, env *Env) (Result
 	if err != nil {
 		return Result{}, fmt.Errorf("template: %w", err)
 	}
-	text, err := os.ReadFile(p)
+	text, err := infile.ReadFile(p)
 	if err != nil {
 		return Result{}, fmt.Errorf("template: %w", err)
 	}
