@@ -32,6 +32,8 @@ func builtins() map[string]Factory {
 		"ping":            func() Module { return &Ping{} },
 		"setup":           func() Module { return &Setup{} },
 		"pause":           func() Module { return &Pause{} },
+		"mysql_db":        func() Module { return &MySQLDB{} },
+		"mysql_user":      func() Module { return &MySQLUser{} },
 		"stat":            func() Module { return &Stat{} },
 		"blockinfile":     func() Module { return &BlockInFile{} },
 	}

@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -108,14 +109,7 @@ func (m *Setup) want() (setupWant, error) {
 	return w, p.err()
 }
 
-func setupNames() []string {
-	names := make([]string, 0, len(setupSubsets))
-	for n := range setupSubsets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func setupNames() []string { return slices.Sorted(maps.Keys(setupSubsets)) }
 
 // Validate reports every problem of the arguments.
 func (m *Setup) Validate() error { _, err := m.want(); return err }

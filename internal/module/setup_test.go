@@ -51,12 +51,12 @@ func TestSetup(t *testing.T) {
 		}
 	}
 	for args, want := range map[string]string{
-		"filter: ansible_distribution*":                "ansible_distribution ansible_distribution_major_version ansible_distribution_minor_version ansible_distribution_release ansible_distribution_version",
+		"filter: ansible_distribution*":                           "ansible_distribution ansible_distribution_major_version ansible_distribution_minor_version ansible_distribution_release ansible_distribution_version",
 		"{gather_subset: '!all,!min', filter: ansible_os_family}": "",
-		"gather_subset: '!all,!min'":                   "gather_subset module_setup",
-		"gather_subset: '!min'":                        "gather_subset module_setup",
-		"{gather_subset: [network], filter: [ansible_default_ipv4, ansible_processor_count]}": "ansible_default_ipv4",
-		"{gather_subset: default_ipv4, filter: 'ansible_eth*'}":                                "ansible_eth0",
+		"gather_subset: '!all,!min'":                              "gather_subset module_setup",
+		"gather_subset: '!min'":                                   "gather_subset module_setup",
+		"{gather_subset: [network], filter: [ansible_default_ipv4, ansible_processor_count]}":                      "ansible_default_ipv4",
+		"{gather_subset: default_ipv4, filter: 'ansible_eth*'}":                                                    "ansible_eth0",
 		"{gather_subset: '!hardware', filter: ['ansible_memtotal_mb', 'ansible_os_family', 'ansible_interfaces']}": "ansible_os_family",
 		"{gather_subset: 'all,!hardware', filter: ['ansible_memtotal_mb', 'ansible_interfaces']}":                  "ansible_interfaces",
 		"{gather_subset: hardware, filter: ['ansible_memtotal_mb', 'ansible_interfaces']}":                         "ansible_memtotal_mb",
