@@ -8,8 +8,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"lvslab/internal/infile"
 	"lvslab/internal/pos"
+	"lvslab/internal/vault"
 )
 
 // Modules tells the parser which module names exist.
@@ -65,14 +65,19 @@ func LoadTasks(path string, mods Modules) ([]*Task, error) {
 	return tasks, p.errs.OrNil()
 }
 
+// readYAML reads a YAML file; a vaulted one is decrypted (vault.ReadFile)
+// and its strings never printed.
 func (p *parser) readYAML(path string, from pos.Pos) (*yaml.Node, error) {
-	data, err := infile.ReadFile(path)
+	data, vaulted, err := vault.ReadFile(path)
 	if err != nil {
 		return nil, pos.List{&pos.Error{Pos: from, Err: err}}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, pos.List{pos.FromYAML(path, err)}
+	}
+	if vaulted {
+		vault.ProtectNode(&doc)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil

@@ -12,6 +12,7 @@ import (
 	"lvslab/internal/module"
 	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
+	"lvslab/internal/vault"
 )
 
 // taskKeys is what a task's keys say beyond the Task itself.
@@ -357,7 +358,7 @@ func (p *parser) vars(file string, n *yaml.Node) map[string]any {
 		return nil
 	}
 	var m map[string]any
-	if err := n.Decode(&m); err != nil {
+	if err := vault.Decode(file, n, &m); err != nil { // !vault values stay encrypted until used
 		p.errf(file, n, "%w", err)
 	}
 	return m

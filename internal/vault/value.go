@@ -49,6 +49,26 @@ func ReadFile(path string) (data []byte, vaulted bool, err error) {
 // default keyring's Reveal hook.
 func Protect(v any) { Default().Protect(Strings(v)...) }
 
+// ProtectNode passes every scalar value (not mapping keys) of a decrypted
+// YAML document to the default keyring's Reveal hook.
+func ProtectNode(n *yaml.Node) {
+	var out []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		for i, c := range n.Content {
+			switch {
+			case n.Kind == yaml.MappingNode && i%2 == 0:
+			case c.Kind == yaml.ScalarNode:
+				out = append(out, c.Value)
+			default:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	Default().Protect(out...)
+}
+
 // Strings lists the strings inside a decoded value: scalars, keys not.
 func Strings(v any) []string {
 	switch x := v.(type) {
