@@ -218,6 +218,7 @@ func (r *Runner) runIncludeLoop(ctx context.Context, play *playbook.Play, group 
 // hostExt is what hostState holds for loops, delegation and batches.
 type hostExt struct {
 	loopVars map[string]any // the item of the include_tasks loop under way
+	ended    bool           // end_play or end_host: out of the rest of the play (meta.go)
 }
 
 // loopNames adds the variables t's loops make (index_var, an include's

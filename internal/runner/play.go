@@ -36,7 +36,7 @@ type hostState struct {
 	lastFailure *failure       // for a rescue (block.go)
 }
 
-func (hs *hostState) active() bool { return !hs.failed && !hs.unreachable }
+func (hs *hostState) active() bool { return !hs.failed && !hs.unreachable && !hs.ended }
 
 // runPlay runs one play on its hosts.
 func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {

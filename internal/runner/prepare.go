@@ -149,6 +149,10 @@ func walkScalars(n *yaml.Node, fn func(*yaml.Node)) {
 
 // task renders a task for one host and decodes it into its module.
 func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
+	if t.Meta != "" {
+		return
+	}
+	v.delegation(t, hs) // delegate.go
 	vars, err := v.r.taskVars(hs, t, nil)
 	if err != nil {
 		if !v.isDynamic(err) {

@@ -255,6 +255,12 @@ func (r *Runner) countTask(hs *hostState, t *playbook.Task, st report.Status, mr
 	case report.Skipped:
 		hs.stats.Skipped++
 	case report.Unreachable:
+		if t.IgnoreUnreachable { // as Ansible: ok and ignored, the host stays
+			hs.stats.OK++
+			hs.stats.Ignored++
+			go r.pool.drop(hs.name)
+			return
+		}
 		hs.stats.Unreachable++
 		hs.unreachable = true
 		go r.pool.drop(hs.name)

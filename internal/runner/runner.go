@@ -110,6 +110,7 @@ func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) error {
 		r.opts.Reporter.Playbook(pb.Path)
 		for i, play := range pb.Plays {
 			r.preconnect(ctx, play, pb.Plays[i+1:])
+			r.resetEnded() // meta.go
 			if err := r.runPlay(ctx, play); err != nil {
 				return err
 			}

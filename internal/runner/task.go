@@ -29,6 +29,9 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 	if done, err := r.includeLoopStep(ctx, play, t, hosts); done {
 		return err
 	}
+	if t.Meta != "" {
+		return r.runMeta(ctx, play, t, hosts) // meta.go
+	}
 	if needsHostvars(t) {
 		hostvars = r.hostvarsSnapshot() // once per task, shared read-only by every host
 	}
@@ -45,6 +48,7 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 		return ctx.Err()
 	}
 	r.forEach(ctx, hosts, func(hs *hostState) { r.runOne(ctx, play, t, hs, hostvars) })
+	r.anyErrorsFatal(t, hosts) // delegate.go
 	return ctx.Err()
 }
 
@@ -114,7 +118,7 @@ func (r *Runner) taskVars(hs *hostState, t *playbook.Task, hostvars map[string]a
 			}
 		}
 	}
-	vars["ansible_check_mode"] = r.opts.Check
+	vars["ansible_check_mode"] = checkMode(r.opts.Check, t)
 	return vars, nil
 }
 
@@ -259,7 +263,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 		at, err := pos.Relative(t.Pos, err)
 		return module.Result{}, pos.Errorf(at, "module %s: %w", t.Module, err)
 	}
-	exec, err := r.pool.get(ctx, hs.name, hs.inv)
+	exec, delegated, err := r.taskExecutor(ctx, hs, t, vars) // delegate.go
 	if err != nil {
 		return module.Result{}, err
 	}
@@ -267,7 +271,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	factsMap := hs.facts
 	hs.mu.Unlock()
 	env := &module.Env{
-		Check: r.opts.Check, Diff: r.opts.Diff, Host: hs.name, Facts: factsMap, Vars: vars, BaseDir: t.Dir,
+		Check: checkMode(r.opts.Check, t), Diff: diffMode(r.opts.Diff, t), Host: hs.name, Facts: factsMap, Vars: vars, BaseDir: t.Dir,
 		Render: func(name, text string) (string, error) { return tmpl.Render(name, text, vars) },
 		Eval:   func(src string) (any, error) { return tmpl.Eval(t.Pos.String(), src, vars) },
 	}
@@ -283,6 +287,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	var mr module.Result
 	for i := 1; ; i++ {
 		mr, err = m.Apply(ctx, becomeExecutor, env)
+		r.delegateFacts(t, delegated, &mr)
 		r.secrets(mr.Facts) // before the result is reported
 		if err != nil || t.Until == nil {
 			return mr, err
