@@ -121,7 +121,7 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 		t.FailedWhen = p.exprs(file, v)
 	case "vars":
 		t.Vars = p.vars(file, v)
-	case "include_tasks", "import_tasks":
+	case "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks":
 		tk.include, tk.includeNode = p.str(file, v), v
 	case "args":
 		if v.Kind != yaml.MappingNode {

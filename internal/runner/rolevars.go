@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -101,6 +102,13 @@ func (pr *pendingRenderer) resolve(k string, depth int) {
 		fail(fmt.Errorf("variables refer to variables more than %d deep", tmpl.MaxDepth))
 		return
 	}
+	// Render first the pending variables the value may name: one it reads
+	// through default() would not fail, and would take the default.
+	for _, dep := range identifiers(pr.pending[k]) {
+		if _, ok := pr.pending[dep]; ok && dep != k {
+			pr.resolve(dep, depth+1)
+		}
+	}
 	for range len(pr.pending) + 1 {
 		v, err := tmpl.RenderValue("vars."+k, pr.pending[k], pr.scope)
 		var u *tmpl.UndefinedError
@@ -121,6 +129,29 @@ func (pr *pendingRenderer) resolve(k string, depth int) {
 		return
 	}
 	fail(fmt.Errorf("variables refer to each other"))
+}
+
+var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// identifiers returns the words of the templates in v (a string, or
+// lists and maps of them): every variable they may read, and more.
+func identifiers(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		if tmpl.Has(x) {
+			out = identRE.FindAllString(x, -1)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, identifiers(e)...)
+		}
+	case map[string]any:
+		for _, e := range x {
+			out = append(out, identifiers(e)...)
+		}
+	}
+	return out
 }
 
 // scopeLayers returns the role layers of a task's scope (nil maps outside
