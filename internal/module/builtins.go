@@ -34,6 +34,7 @@ func builtins() map[string]Factory {
 		"pause":           func() Module { return &Pause{} },
 		"mysql_db":        func() Module { return &MySQLDB{} },
 		"mysql_user":      func() Module { return &MySQLUser{} },
+		"apt_repository":  func() Module { return &AptRepository{} },
 		"stat":            func() Module { return &Stat{} },
 		"blockinfile":     func() Module { return &BlockInFile{} },
 	}
