@@ -30,10 +30,7 @@ import (
 // backreferences); a pattern is tried on each line with and without its
 // newline, so that Python's $ before a final newline matches too.
 type BlockInFile struct {
-	Path         string `yaml:"path"`
-	Dest         string `yaml:"dest"`     // alias of path
-	DestFile     string `yaml:"destfile"` // alias of path
-	Name         string `yaml:"name"`     // alias of path
+	EditPath     `yaml:",inline"`
 	Block        string `yaml:"block"`
 	Content      string `yaml:"content"` // alias of block
 	Marker       string `yaml:"marker"`
@@ -62,7 +59,7 @@ var pyMultiline = regexp.MustCompile(`^\(\?[a-zA-Z]*m[a-zA-Z]*\)`)
 func (m *BlockInFile) want() (blockWant, error) {
 	var p problems
 	w := blockWant{BlockInFile: *m}
-	w.Path = orDefault(orDefault(orDefault(m.Path, m.Dest), m.DestFile), m.Name)
+	w.Path = m.path()
 	m.FileAttrs.check("path", w.Path, &p)
 	w.Block = orDefault(m.Block, m.Content)
 	w.State = stateArg(m.State, &p)

@@ -1,7 +1,6 @@
 package module
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,7 +11,7 @@ const blockConf = "# top\nlisten 80;\nroot /srv;\n"
 
 func TestBlockInFileEdit(t *testing.T) {
 	const m0, m1 = "# BEGIN ANSIBLE MANAGED BLOCK\n", "# END ANSIBLE MANAGED BLOCK\n"
-	cases := []struct{ name, args, in, want, msg string }{
+	checkEdits(t, "blockinfile", []editCase{
 		{"append", "block: a\n", blockConf, blockConf + m0 + "a\n" + m1, "Block inserted"},
 		{"converged", "block: a\n", blockConf + m0 + "a\n" + m1, blockConf + m0 + "a\n" + m1, ""},
 		{"replace", "block: \"b\\nc\"\n", "x\n" + m0 + "a\n" + m1 + "y\n", "x\n" + m0 + "b\nc\n" + m1 + "y\n", "Block inserted"},
@@ -25,16 +24,7 @@ func TestBlockInFileEdit(t *testing.T) {
 		{"dollar before newline", "block: a\ninsertafter: ';$'\n", "a;\nb\n", "a;\n" + m0 + "a\n" + m1 + "b\n", "Block inserted"},
 		{"multiline", "block: a\ninsertafter: '(?m)^listen 80;$'\n", blockConf, "# top\nlisten 80;\n" + m0 + "a\n" + m1 + "root /srv;\n", "Block inserted"},
 		{"own markers", "block: a\nmarker: '// {mark}'\nmarker_begin: open\nmarker_end: close\n", "", "// open\na\n// close\n", "Block inserted"},
-	}
-	for _, c := range cases {
-		w, err := newModule(t, "blockinfile", "path: /f\n"+c.args).(*BlockInFile).want()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, msg, _, _ := w.edit(c.in, true); got != c.want || msg != c.msg {
-			t.Errorf("%s: got %q %q, want %q %q", c.name, got, msg, c.want, c.msg)
-		}
-	}
+	})
 }
 
 func TestBlockInFileFake(t *testing.T) {
@@ -81,15 +71,8 @@ func TestBlockInFileFake(t *testing.T) {
 func TestBlockInFileOnSSHD(t *testing.T) {
 	t.Parallel()
 	conf := map[string]string{"site.conf": blockConf}
-	at := func(extra map[string]any) func(string) map[string]any {
-		return func(dir string) map[string]any {
-			m := map[string]any{"path": filepath.Join(dir, "site.conf")}
-			for k, v := range extra {
-				m[k] = v
-			}
-			return m
-		}
-	}
+	at := func(extra map[string]any) func(string) map[string]any { return pathArgs("site.conf", extra) }
+
 	managed := map[string]string{"site.conf": blockConf + "# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\n"}
 	compareWithAnsible(t, "blockinfile", []oracleCase{
 		{name: "append", files: conf, args: at(map[string]any{"block": "gzip on;\ngzip_types text/css;"})},

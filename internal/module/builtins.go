@@ -37,5 +37,7 @@ func builtins() map[string]Factory {
 		"apt_repository":  func() Module { return &AptRepository{} },
 		"stat":            func() Module { return &Stat{} },
 		"blockinfile":     func() Module { return &BlockInFile{} },
+		"ini_file":        func() Module { return &IniFile{} },
+		"replace":         func() Module { return &Replace{} },
 	}
 }

@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_repository assert blockinfile cert command copy debug dnf fail file http_check ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping route service set_fact setup shell stat sysctl systemd systemd_service template wait_for yum"
+	want := "apt apt_repository assert blockinfile cert command copy debug dnf fail file http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell stat sysctl systemd systemd_service template wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -124,6 +124,7 @@ func TestValidationReportsEverything(t *testing.T) {
 // the defaults itself, and reports bad arguments as Validate would.
 func TestModulesBuiltDirectly(t *testing.T) {
 	one := 1
+	iniC := "c"
 	cases := []struct {
 		name, args string
 		m          Module
@@ -144,7 +145,9 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"service", "{name: nginx, state: started}", &Service{Name: "nginx", State: "started"}, "LoadState=loaded\nactive=inactive\n"},
 		{"assert", "{that: 'true', msg: no}", &Assert{That: StrList{"true"}, Msg: "no"}, ""},
 		{"stat", "{name: /etc/hosts}", &Stat{Name: "/etc/hosts"}, "exists=0\n"},
-		{"blockinfile", "{dest: /etc/hosts, block: x}", &BlockInFile{Dest: "/etc/hosts", Block: "x"}, "path=/etc/hosts\n"},
+		{"blockinfile", "{dest: /etc/hosts, block: x}", &BlockInFile{EditPath: EditPath{Dest: "/etc/hosts"}, Block: "x"}, "path=/etc/hosts\n"},
+		{"replace", "{dest: /etc/hosts, regexp: x}", &Replace{EditPath: EditPath{Dest: "/etc/hosts"}, Regexp: "x"}, "path=/etc/hosts\n"},
+		{"ini_file", "{dest: /etc/x.ini, section: a, option: b, value: c}", &IniFile{Dest: "/etc/x.ini", Section: "a", Option: "b", Value: &iniC}, "path=/etc/x.ini\n"},
 		{"ping", "{}", &Ping{}, "pong\n"},
 		{"setup", "{filter: ansible_os_family}", &Setup{Filter: StrList{"ansible_os_family"}}, "id=debian\n"},
 		{"pause", "{prompt: go on}", &Pause{Prompt: "go on"}, ""},

@@ -174,6 +174,9 @@ type oracleCase struct {
 	skip  []string // registered keys not compared
 }
 
+// ansibleNames are the oracle's names of modules outside ansible.builtin.
+var ansibleNames = map[string]string{"ini_file": "community.general.ini_file"}
+
 // compareWithAnsible runs each case through a real sshd with lvslab's
 // module and with Ansible's module on twin directories: twice (changed,
 // then ok), and once in check mode on a third pair (nothing changes). The
@@ -189,8 +192,9 @@ func compareWithAnsible(t *testing.T, module string, cases []oracleCase) {
 		a, b := twinDirs(t, c.files)
 		ac, bc := twinDirs(t, c.files)
 		ds = append(ds, dirs{a, b, ac, bc})
-		tasks = append(tasks, ansibleTask{module, c.args(b)}, ansibleTask{module, c.args(b)})
-		checkTasks = append(checkTasks, ansibleTask{module, c.args(bc)})
+		theirs := orDefault(ansibleNames[module], module)
+		tasks = append(tasks, ansibleTask{theirs, c.args(b)}, ansibleTask{theirs, c.args(b)})
+		checkTasks = append(checkTasks, ansibleTask{theirs, c.args(bc)})
 	}
 	oracle, oracleCheck := ansibleRun(t, false, tasks...), ansibleRun(t, true, checkTasks...)
 	for i := range oracle {
@@ -251,4 +255,51 @@ func renamed(t *testing.T, m map[string]any, from, to string) map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// editCase is one edit of a file by an in-place editor: the arguments
+// besides path, the content before and after, and the message.
+type editCase struct{ name, args, in, want, msg string }
+
+// checkEdits runs the edit of module (blockinfile, ini_file, replace) on
+// each case's content.
+func checkEdits(t *testing.T, module string, cases []editCase) {
+	t.Helper()
+	for _, c := range cases {
+		var edit func(string, bool) (string, string, bool, bool)
+		var err error
+		args := "path: /f\n" + c.args
+		if strings.HasPrefix(c.args, "{") {
+			args = "{path: /f, " + c.args[1:]
+		}
+		switch m := newModule(t, module, args).(type) {
+		case *BlockInFile:
+			w, werr := m.want()
+			edit, err = w.edit, werr
+		case *IniFile:
+			w, werr := m.want()
+			edit, err = w.edit, werr
+		case *Replace:
+			w, werr := m.want()
+			edit, err = w.edit, werr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, msg, _, _ := edit(c.in, true); got != c.want || msg != c.msg {
+			t.Errorf("%s %s: got %q %q, want %q %q", module, c.name, got, msg, c.want, c.msg)
+		}
+	}
+}
+
+// pathArgs returns an oracleCase's arguments: path, the file name in the
+// case's directory, and extra.
+func pathArgs(name string, extra map[string]any) func(dir string) map[string]any {
+	return func(dir string) map[string]any {
+		m := map[string]any{"path": filepath.Join(dir, name)}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
 }

@@ -2,9 +2,25 @@ package module
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 
 	"lvslab/internal/host"
 )
+
+// EditPath is the path argument of blockinfile and replace, with
+// Ansible's aliases.
+type EditPath struct {
+	Path     string `yaml:"path"`
+	Dest     string `yaml:"dest"`     // alias of path
+	DestFile string `yaml:"destfile"` // alias of path
+	Name     string `yaml:"name"`     // alias of path
+}
+
+// path returns the path given under any of its names.
+func (e EditPath) path() string {
+	return orDefault(orDefault(orDefault(e.Path, e.Dest), e.DestFile), e.Name)
+}
 
 // textEdit is the shape of the modules that edit a text file in place
 // (blockinfile, ini_file, replace): one probe reads the file (through a
@@ -21,6 +37,9 @@ type textEdit struct {
 		failed bool
 		msg    string
 	}
+	// plainMsg reports edit's message as it is (ini_file), without
+	// Ansible's check_file_attrs words about changed attributes.
+	plainMsg bool
 	// edit returns the new content and the task's message; keep says to
 	// leave the file alone whatever the content (with msg, a failure when
 	// failed).
@@ -54,7 +73,10 @@ func (e textEdit) run(ctx context.Context, h host.Executor, env *Env, what strin
 		return res, nil
 	}
 	wres, err := writeFile(ctx, h, env, st, writeOpts{FileAttrs: e.attrs}, bytesPayload([]byte(content)))
-	if wres.Changed && !wres.Failed {
+	switch {
+	case !wres.Failed && e.plainMsg:
+		wres.Msg = msg
+	case wres.Changed && !wres.Failed:
 		// Ansible's check_file_attrs adds to the message when the mode,
 		// owner or group change (a new file is made 0644).
 		a := e.attrs
@@ -72,5 +94,27 @@ func (e textEdit) run(ctx context.Context, h host.Executor, env *Env, what strin
 		}
 	}
 	wres.Data["path"] = e.path
+	if e.plainMsg && st.Exists && !wres.Failed {
+		e.pathInfo(wres.Data, st, len(content))
+	}
 	return wres, err
+}
+
+// pathInfo adds what Ansible's exit_json adds to a result with a path: the
+// file's state, mode, owner and group (as they are after the task), and size.
+func (e textEdit) pathInfo(data map[string]any, st fileState, size int) {
+	uid, _ := strconv.Atoi(st.UID)
+	gid, _ := strconv.Atoi(st.GID)
+	mode := st.Mode
+	if e.attrs.Mode.Set {
+		mode = e.attrs.Mode.Bits
+	}
+	data["state"], data["mode"], data["size"] = "file", fmt.Sprintf("%04o", mode), size
+	data["uid"], data["gid"], data["owner"], data["group"] = uid, gid, st.Owner, st.Group
+	if e.attrs.Owner != "" || e.attrs.Group != "" {
+		delete(data, "uid")
+		delete(data, "gid")
+		delete(data, "owner")
+		delete(data, "group")
+	}
 }
