@@ -1,23 +1,30 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/ansiblecfg"
+	"lvslab/internal/host"
 	"lvslab/internal/playbook"
+	"lvslab/internal/runner"
+	"lvslab/internal/vault"
 )
 
 // connFlags are the flags of every command that connects to hosts.
 func connFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `SOURCE`, repeatable as Ansible's -i: a YAML or INI file, a directory of them, or a host list 'a,b:2222,'", Value: cli.NewStringSlice(defaultInventory()...)},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit hosts to a `PATTERN` (rs01, realservers, 'a:!b', 'rs*')"},
 		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "hosts worked on in parallel", Value: 10},
@@ -28,6 +35,109 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "host-key-checking", Usage: "strict (unknown keys fail), accept-new (record unknown keys; changed keys fail) or off", Value: "accept-new"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more output (-v results, -vv all data, -vvv connections)", Count: new(int)},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "text, or json (one JSON object per event, for scripts)", Value: "text"},
+	}, vaultFlags()...)
+}
+
+// vaultFlags are ansible-vault's password options of ansible-playbook.
+func vaultFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "vault-password-file", Aliases: []string{"vault-pass-file"}, Usage: "vault password `FILE` for the default vault id, repeatable: a file holding the password, or an executable script whose standard output is it"},
+		&cli.StringSliceFlag{Name: "vault-id", Usage: "vault password of a vault id, repeatable: `[LABEL@]SOURCE`, SOURCE a password file, a script or 'prompt'"},
+		&cli.BoolFlag{Name: "ask-vault-pass", Aliases: []string{"ask-vault-password", "J"}, Usage: "ask for the vault password on the terminal"},
+	}
+}
+
+// configFlags are the flags that ansible.cfg and the ANSIBLE_* environment
+// give a value when the command line does not (Ansible's precedence:
+// command line, environment, ansible.cfg, default).
+var configFlags = []struct {
+	flag    string
+	setting string
+	value   func(*ansiblecfg.Config) []string
+}{
+	{"inventory", "DEFAULT_HOST_LIST", func(c *ansiblecfg.Config) []string { return c.Inventory }},
+	{"forks", "DEFAULT_FORKS", func(c *ansiblecfg.Config) []string { return []string{strconv.Itoa(c.Forks)} }},
+	{"timeout", "DEFAULT_TIMEOUT", func(c *ansiblecfg.Config) []string { return []string{strconv.Itoa(c.Timeout)} }},
+	{"host-key-checking", "HOST_KEY_CHECKING", func(c *ansiblecfg.Config) []string {
+		return []string{map[bool]string{true: "strict", false: "off"}[c.HostKeyChecking]}
+	}},
+	{"output", "DEFAULT_STDOUT_CALLBACK", func(c *ansiblecfg.Config) []string { return []string{c.Output()} }},
+}
+
+// applyConfig reads ansible.cfg and the ANSIBLE_* environment
+// (ansiblecfg.Load) into the command's flags that the command line leaves
+// unset, and sets up the run's vault passwords (vault.SetDefault). Ansible's
+// defaults do not replace lvslab's.
+func applyConfig(c *cli.Context) (*ansiblecfg.Config, error) {
+	cfg, err := ansiblecfg.Load()
+	if err != nil {
+		return nil, badInput(err)
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "lvslab: warning:", w)
+	}
+	has := map[string]bool{}
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			has[n] = true
+		}
+	}
+	for _, m := range configFlags {
+		if !has[m.flag] || c.IsSet(m.flag) || !cfg.Set(m.setting) {
+			continue
+		}
+		for _, v := range m.value(cfg) {
+			if err := c.Set(m.flag, v); err != nil {
+				return nil, badInput(fmt.Errorf("%s (%s): %w", m.setting, cfg.Values[m.setting].Origin, err))
+			}
+		}
+	}
+	src := vault.Sources{
+		IDs:           append(slices.Clone(cfg.VaultIdentityList), c.StringSlice("vault-id")...),
+		PasswordFiles: c.StringSlice("vault-password-file"),
+		Ask:           c.Bool("ask-vault-pass") || cfg.AskVaultPass,
+	}
+	if cfg.VaultPasswordFile != "" {
+		src.PasswordFiles = append(src.PasswordFiles, cfg.VaultPasswordFile)
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		src.Prompt = func(prompt string) ([]byte, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			defer fmt.Fprintln(os.Stderr)
+			return term.ReadPassword(int(os.Stdin.Fd()))
+		}
+	}
+	kr, err := vault.Load(src)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	kr.IDMatch = cfg.VaultIDMatch
+	vault.SetDefault(kr)
+	return cfg, nil
+}
+
+// withConfigUser connects with ansible.cfg's remote_user and
+// private_key_file where a host's variables give no user or key, as
+// Ansible's connection options fall back to them.
+func withConfigUser(conn runner.Connector, cfg *ansiblecfg.Config) runner.Connector {
+	defaults := map[string][]string{}
+	if cfg.Set("DEFAULT_REMOTE_USER") {
+		defaults[cfg.RemoteUser] = []string{"ansible_user", "ansible_ssh_user"}
+	}
+	if cfg.Set("DEFAULT_PRIVATE_KEY_FILE") {
+		defaults[cfg.PrivateKeyFile] = []string{"ansible_private_key_file", "ansible_ssh_private_key_file"}
+	}
+	if len(defaults) == 0 {
+		return conn
+	}
+	return func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
+		out := runner.ConnVars(vars, nil)
+		for val, names := range defaults {
+			if !slices.ContainsFunc(names, func(n string) bool { return vars[n] != nil }) {
+				out[names[0]] = val
+			}
+		}
+		return conn(ctx, name, out)
 	}
 }
 

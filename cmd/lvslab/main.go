@@ -65,6 +65,7 @@ func newApp() *cli.App {
 			certCommand(),
 			loadCommand(),
 			loadAgentCommand(),
+			inventoryCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
 		OnUsageError:   usageError,

@@ -20,6 +20,7 @@ import (
 	"lvslab/internal/pos"
 	"lvslab/internal/report"
 	"lvslab/internal/runner"
+	"lvslab/internal/vault"
 )
 
 // session is what every command that runs playbooks shares: the inventory,
@@ -32,10 +33,19 @@ type session struct {
 	opts runner.Options
 	// extra are the -e variables, over the inventory's for connecting too.
 	extra map[string]any
+	// loadOpts are how playbooks are read: ansible.cfg's roles_path.
+	loadOpts playbook.LoadOptions
 }
 
 // newSession loads the inventory and flags. Nothing connects yet.
 func newSession(c *cli.Context, check, diff bool) (*session, error) {
+	cfg, err := applyConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	// Every value a vault opens is a secret from the first file read.
+	red := report.NewRedactor()
+	vault.Default().OnReveal(red.Add)
 	var sources []string
 	for _, src := range c.StringSlice("inventory") {
 		if src != "" {
@@ -62,7 +72,7 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 	default:
 		return nil, badInput(fmt.Errorf("--host-key-checking must be strict, accept-new or off, not %q", c.String("host-key-checking")))
 	}
-	red := report.NewRedactor(secrets(inv, extra)...)
+	red.Add(secrets(inv, extra)...)
 	var rep report.Reporter
 	switch c.String("output") {
 	case "text":
@@ -74,10 +84,13 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 		return nil, badInput(fmt.Errorf("--output must be text or json, not %q", c.String("output")))
 	}
 	s := &session{inv: inv, reg: registry(), rep: rep, red: red, extra: extra}
+	if cfg.Set("DEFAULT_ROLES_PATH") {
+		s.loadOpts.RolesPath = cfg.RolesPath
+	}
 	s.opts = runner.Options{
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
-		Connect: runner.WithExtraVars(connector(connDefaults(c), c.Bool("session-per-task"), rep), extra), Secret: red.Add,
+		Connect: runner.WithExtraVars(withConfigUser(connector(connDefaults(c), c.Bool("session-per-task"), rep), cfg), extra), Secret: red.Add,
 	}
 	return s, nil
 }
@@ -205,7 +218,7 @@ func (s *session) load(paths []string) ([]*playbook.Playbook, error) {
 	}
 	s.red.Add(secrets(s.inv, nil)...)
 	for _, p := range paths {
-		pb, err := playbook.Load(p, s.reg)
+		pb, err := playbook.LoadWith(p, s.reg, s.loadOpts)
 		var pe pos.List
 		switch {
 		case errors.As(err, &pe):

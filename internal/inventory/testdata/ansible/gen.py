@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes golden.json in every case directory beside this script from what
 ansible-core (2.14) says of the case's inventory: ansible-inventory --list,
-ansible-inventory --host H for the hosts named in the case, and
+ansible-inventory --host H for the hosts named in the case,
+ansible-inventory --graph (its text), and
 ansible PATTERN --list-hosts for every group and the case's patterns.
 
 A case directory holds case.json: {"sources": [-i values, relative to the
@@ -46,7 +47,8 @@ def gen(case):
     patterns = {}
     for p in [g for g in listed if g != "_meta"] + spec.get("patterns", []):
         patterns[p] = list_hosts(case, spec, p)
-    golden = {"list": listed, "host": hosts, "patterns": patterns}
+    graph = run(["ansible-inventory", *args, "--graph"])
+    golden = {"list": listed, "host": hosts, "patterns": patterns, "graph": graph}
     with open(os.path.join(case, "golden.json"), "w") as f:
         json.dump(golden, f, indent=1, sort_keys=True)
         f.write("\n")
