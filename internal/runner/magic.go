@@ -129,8 +129,8 @@ func (r *Runner) playMagic(play *playbook.Play) map[string]any {
 		"ansible_play_name":      name,
 		"ansible_play_hosts_all": strs(all),
 		"ansible_play_hosts":     strs(live),
-		"ansible_play_batch":     strs(live),
-		"play_hosts":             strs(live),
+		"ansible_play_batch":     strs(r.inBatch(live)), // serial.go
+		"play_hosts":             strs(r.inBatch(live)),
 	}
 }
 
@@ -174,6 +174,11 @@ func (r *Runner) refreshPlayHosts(play *playbook.Play, hosts []*hostState) {
 		if cur, _ := hs.magic["ansible_play_hosts"].([]any); len(cur) != len(live) {
 			for _, k := range []string{"ansible_play_hosts", "ansible_play_batch", "play_hosts"} {
 				hs.magic[k], hs.playVars[k] = live, live
+			}
+			if r.batch != nil { // serial.go
+				b := strs(r.inBatch(r.liveOf(r.playHosts(play))))
+				hs.magic["ansible_play_batch"], hs.playVars["ansible_play_batch"] = b, b
+				hs.magic["play_hosts"], hs.playVars["play_hosts"] = b, b
 			}
 		}
 		hs.mu.Unlock()

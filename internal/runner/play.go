@@ -44,6 +44,7 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 	if err != nil {
 		return err
 	}
+	names = r.batchOf(play, names) // serial.go
 	title := play.Name
 	if title == "" {
 		title = play.Hosts

@@ -97,6 +97,7 @@ func dynamicNames(pbs []*playbook.Playbook) map[string]bool {
 }
 
 func (v *validator) play(play *playbook.Play) {
+	v.prompts(play) // serial.go
 	hosts, err := v.r.targets(play.Hosts)
 	if err != nil {
 		v.add(play.Pos, fmt.Errorf("hosts: %w", err))

@@ -65,6 +65,8 @@ type Runner struct {
 	omit      string                      // the omit placeholder of this run
 	magic     map[string]any              // runMagic, made once
 	playNames map[*playbook.Play][]string // playHosts, once per play
+	// batch is the serial batch under way (serial.go).
+	batch []string
 
 	dials     sync.WaitGroup // preconnect's dials in flight
 	dialSlots chan struct{}  // at most Forks of them at a time
@@ -111,7 +113,8 @@ func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) error {
 		for i, play := range pb.Plays {
 			r.preconnect(ctx, play, pb.Plays[i+1:])
 			r.resetEnded() // meta.go
-			if err := r.runPlay(ctx, play); err != nil {
+			// serial.go: batches, order and vars_prompt.
+			if err := r.runPlayBatches(ctx, play); err != nil {
 				return err
 			}
 			if r.stopAll {
