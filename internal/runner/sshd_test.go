@@ -39,8 +39,14 @@ func newSSHDFixture(t *testing.T, names ...string) *sshdFixture {
 
 func (f *sshdFixture) run(t *testing.T, check bool) (*recorder, []report.Stats) {
 	t.Helper()
+	return f.runFile(t, "testdata/converge/site.yml", check)
+}
+
+// runFile runs the playbook at path on the fixture's hosts, after Prepare.
+func (f *sshdFixture) runFile(t *testing.T, path string, check bool) (*recorder, []report.Stats) {
+	t.Helper()
 	reg := module.Default()
-	pb, err := playbook.Load("testdata/converge/site.yml", reg)
+	pb, err := playbook.Load(path, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
