@@ -164,8 +164,8 @@ func (p *parser) extKeyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys)
 
 func (p *parser) becomeMethod(file string, v *yaml.Node) string {
 	m := p.str(file, v)
-	if m != "sudo" && m != "su" {
-		p.errf(file, v, "become_method %q: lvslab becomes with sudo or su", m)
+	if m != "sudo" {
+		p.errf(file, v, "become_method %q: lvslab becomes with sudo only", m)
 	}
 	return m
 }
@@ -237,13 +237,19 @@ func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
 }
 
 // asyncDefaults gives async tasks Ansible's poll of 10 seconds, and
-// refuses async where lvslab cannot run it in the background.
+// refuses async where lvslab cannot run it: an async task with poll > 0
+// runs in the foreground to its end, as its outcome is the same.
 func (p *parser) asyncDefaults(file string, n *yaml.Node, t *Task, tk *taskKeys) {
 	if t.Async == 0 {
 		return
 	}
 	if !tk.pollSet {
 		t.Poll = 10
+	}
+	if t.Poll == 0 {
+		// Fire and forget needs a job on the host that async_status
+		// reads, which lvslab has not yet.
+		p.errf(file, n, "async with poll 0: lvslab runs async tasks to their end (poll > 0) only")
 	}
 	switch t.Module {
 	case "command", "shell", "raw", "script":
