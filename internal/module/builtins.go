@@ -35,9 +35,12 @@ func builtins() map[string]Factory {
 		"mysql_db":        func() Module { return &MySQLDB{} },
 		"mysql_user":      func() Module { return &MySQLUser{} },
 		"apt_repository":  func() Module { return &AptRepository{} },
+		"debconf":         func() Module { return &Debconf{} },
 		"stat":            func() Module { return &Stat{} },
 		"blockinfile":     func() Module { return &BlockInFile{} },
 		"ini_file":        func() Module { return &IniFile{} },
 		"replace":         func() Module { return &Replace{} },
+		"slurp":           func() Module { return &Slurp{} },
+		"fetch":           func() Module { return &Fetch{} },
 	}
 }

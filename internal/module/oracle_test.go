@@ -118,7 +118,7 @@ func sameKeys(t *testing.T, what string, got, want map[string]any, skip ...strin
 func applyOn(t *testing.T, m Module, h host.Executor, check bool) (Result, map[string]any) {
 	t.Helper()
 	env := testEnv(debian12, nil)
-	env.Check = check
+	env.Check, env.Host = check, "localhost" // the oracle's inventory name
 	res, err := m.Apply(context.Background(), h, env)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
@@ -212,7 +212,8 @@ func compareWithAnsible(t *testing.T, module string, cases []oracleCase) {
 			}
 			res, got := applyOn(t, newModule(t, module, argsYAML(t, c.args(dir))), h, check)
 			what := fmt.Sprintf("%s %s run %d (check %v)", module, c.name, run+1, check)
-			if res.Changed != (want["changed"] == true) || res.Failed != (want["failed"] == true) || res.Msg != want["msg"] {
+			wantMsg, _ := want["msg"].(string)
+			if res.Changed != (want["changed"] == true) || res.Failed != (want["failed"] == true) || res.Msg != wantMsg {
 				t.Errorf("%s: changed %v failed %v msg %q; ansible changed %v failed %v msg %q", what,
 					res.Changed, res.Failed, res.Msg, want["changed"], want["failed"], want["msg"])
 			}
@@ -237,7 +238,8 @@ func treeOf(t *testing.T, dir string) map[string]string {
 	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
 		if err == nil && e.Type().IsRegular() && !strings.HasSuffix(p, "~") {
 			rel, _ := filepath.Rel(dir, p)
-			m[rel] = readFile(t, p)
+			// fetch puts the remote path (in dir) below dir.
+			m[strings.ReplaceAll(rel, strings.TrimPrefix(dir, "/"), "DIR")] = readFile(t, p)
 		}
 		return nil
 	})
