@@ -15,6 +15,13 @@ import (
 var blockKeywords = map[string]bool{"name": true, "when": true, "tags": true, "become": true, "become_user": true,
 	"ignore_errors": true, "no_log": true, "vars": true}
 
+// notBlockKeys are task keywords a block does not take (Ansible's Block
+// has no such attribute); the others (delegate_to, environment, run_once
+// ...) its tasks inherit.
+var notBlockKeys = map[string]bool{"loop": true, "loop_control": true, "register": true, "notify": true,
+	"listen": true, "until": true, "retries": true, "delay": true, "changed_when": true, "failed_when": true,
+	"args": true, "include_tasks": true, "import_tasks": true, "async": true, "poll": true, "local_action": true}
+
 // structural returns the key of n that makes it no plain task: block,
 // include_role or import_role (short or FQCN), or nil.
 func structural(n *yaml.Node) (string, *yaml.Node) {
@@ -43,9 +50,7 @@ func (p *parser) block(file string, n *yaml.Node, inherit *Task) []*Task {
 			sections[1] = v
 		case k.Value == "always":
 			sections[2] = v
-		case blockKeywords[k.Value]:
-			p.keyword(file, k, v, b, &tk)
-		default:
+		case notBlockKeys[k.Value] || strings.HasPrefix(k.Value, "with_") || !p.keyword(file, k, v, b, &tk):
 			p.errf(file, k, "%q is not a valid key of a block", k.Value)
 		}
 	}

@@ -77,7 +77,7 @@ func TestBlockRescueAlways(t *testing.T) {
 	if s := stats(r, "a"); s.Failed != 0 || s.Rescued != 1 || s.OK != 6 || s.Skipped != 1 {
 		t.Errorf("a: %+v", s)
 	}
-	if s := stats(r, "b"); s.Failed != 1 || s.Rescued != 0 {
+	if s := stats(r, "b"); s.Failed != 1 || s.Rescued != 0 || s.OK != 5 || s.Changed != 1 {
 		t.Errorf("b: %+v", s)
 	}
 }
