@@ -24,7 +24,7 @@ func TestAptRepositoryFileName(t *testing.T) {
 		"deb [signed-by=/usr/share/keyrings/x.gpg] http://user:pw@example.org/debian bookworm main": "example_org_debian",
 		nginxRepo: "nginx_org_packages_debian",
 		"deb-src https://deb.debian.org/debian/ bookworm main contrib": "deb_debian_org_debian",
-		"deb http://dl.google.com/linux/chrome/deb/ stable main":        "dl_google_com_linux_chrome_deb",
+		"deb http://dl.google.com/linux/chrome/deb/ stable main":       "dl_google_com_linux_chrome_deb",
 	} {
 		if got := aptRepoFileName(line); got != want {
 			t.Errorf("%s: %s, want %s", line, got, want)

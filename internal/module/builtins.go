@@ -40,7 +40,5 @@ func builtins() map[string]Factory {
 		"blockinfile":     func() Module { return &BlockInFile{} },
 		"ini_file":        func() Module { return &IniFile{} },
 		"replace":         func() Module { return &Replace{} },
-		"slurp":           func() Module { return &Slurp{} },
-		"fetch":           func() Module { return &Fetch{} },
 	}
 }
