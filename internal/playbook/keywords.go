@@ -414,16 +414,24 @@ func (p *parser) varsPrompt(file string, v *yaml.Node) []VarPrompt {
 
 // inheritPlay gives the play's tasks and handlers what the play says for
 // them all: remote_user, environment, check_mode, diff, become_method,
-// ignore_unreachable.
+// ignore_unreachable, inside blocks too.
 func inheritPlay(play *Play) {
 	from := TaskExt{RemoteUser: play.RemoteUser, CheckMode: play.CheckMode, DiffMode: play.DiffMode,
 		IgnoreUnreachable: play.IgnoreUnreachable, BecomeMethod: play.BecomeMethod}
 	if play.Environment != nil {
 		from.Environment = []*yaml.Node{play.Environment}
 	}
-	for _, t := range append(append([]*Task(nil), play.Tasks...), play.Handlers...) {
-		inc := t.IncludeLoop
-		mergeExt(&t.TaskExt, &from)
-		t.IncludeLoop = inc
+	var walk func([]*Task)
+	walk = func(ts []*Task) {
+		for _, t := range ts {
+			inc := t.IncludeLoop
+			mergeExt(&t.TaskExt, &from)
+			t.IncludeLoop = inc
+			walk(t.Block)
+			walk(t.Rescue)
+			walk(t.Always)
+		}
 	}
+	walk(play.Tasks)
+	walk(play.Handlers)
 }

@@ -40,10 +40,16 @@ func (r *Runner) step(ctx context.Context, play *playbook.Play, t *playbook.Task
 		if len(live) == 0 {
 			return false, nil
 		}
-		r.refreshPlayHosts(play, live)
-		r.opts.Reporter.Task(r.title(t, live[0]), false)
-		if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
+		done, err := r.includeLoopStep(ctx, play, t, live, false) // loops.go: its tasks once per item
+		if err != nil {
 			return false, err
+		}
+		if !done {
+			r.refreshPlayHosts(play, live)
+			r.opts.Reporter.Task(r.title(t, live[0]), false)
+			if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
+				return false, err
+			}
 		}
 	}
 	if all != nil && r.checkFailLimits(play, all) {

@@ -145,8 +145,9 @@ type inIncludeLoop struct{}
 
 // includeLoopStep runs, when t is the first task of an include_tasks with
 // a loop, every task of that include once per item; a later task of it
-// has run then. It reports whether t was such a task.
-func (r *Runner) includeLoopStep(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState) (bool, error) {
+// has run then. It reports whether t was such a task. bannerShown says
+// that t's banner is printed already.
+func (r *Runner) includeLoopStep(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, bannerShown bool) (bool, error) {
 	il := t.IncludeLoop
 	if il == nil || ctx.Value(inIncludeLoop{}) != nil || len(il.Tasks) == 0 {
 		return false, nil
@@ -154,7 +155,7 @@ func (r *Runner) includeLoopStep(ctx context.Context, play *playbook.Play, t *pl
 	if t != il.Tasks[0] {
 		return true, nil
 	}
-	return true, r.runIncludeLoop(context.WithValue(ctx, inIncludeLoop{}, true), play, il.Tasks, hosts, true)
+	return true, r.runIncludeLoop(context.WithValue(ctx, inIncludeLoop{}, true), play, il.Tasks, hosts, bannerShown)
 }
 
 // runIncludeLoop runs the tasks of an include_tasks with a loop: the

@@ -75,4 +75,7 @@ func TestLoopsOnRealSSHD(t *testing.T) {
 	if strings.Join(labels, ",") != "Ln01,Ln02,Ln03" {
 		t.Errorf("labels %v", labels)
 	}
+	if got := strings.Join(rec.tasks[len(rec.tasks)-4:], "|"); got != "inc u1|shell|inc u2|shell" {
+		t.Errorf("include loop banners %q", got)
+	}
 }

@@ -26,7 +26,7 @@ const heartbeat = 5 * time.Second
 // runTaskOnHosts runs t on every host and waits for all of them.
 func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, handler bool) error {
 	var hostvars map[string]any
-	if done, err := r.includeLoopStep(ctx, play, t, hosts); done {
+	if done, err := r.includeLoopStep(ctx, play, t, hosts, true); done {
 		return err
 	}
 	if t.Meta != "" {
