@@ -36,9 +36,13 @@ func builtins() map[string]Factory {
 		"mysql_user":      func() Module { return &MySQLUser{} },
 		"apt_repository":  func() Module { return &AptRepository{} },
 		"debconf":         func() Module { return &Debconf{} },
+		"git":             func() Module { return &Git{} },
 		"stat":            func() Module { return &Stat{} },
 		"blockinfile":     func() Module { return &BlockInFile{} },
 		"ini_file":        func() Module { return &IniFile{} },
 		"replace":         func() Module { return &Replace{} },
+		"slurp":           func() Module { return &Slurp{} },
+		"fetch":           func() Module { return &Fetch{} },
+		"find":            func() Module { return &Find{} },
 	}
 }

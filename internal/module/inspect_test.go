@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail file http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell stat sysctl systemd systemd_service template wait_for yum"
+	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail fetch file find http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell slurp stat sysctl systemd systemd_service template wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -147,12 +147,16 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"stat", "{name: /etc/hosts}", &Stat{Name: "/etc/hosts"}, "exists=0\n"},
 		{"blockinfile", "{dest: /etc/hosts, block: x}", &BlockInFile{EditPath: EditPath{Dest: "/etc/hosts"}, Block: "x"}, "path=/etc/hosts\n"},
 		{"replace", "{dest: /etc/hosts, regexp: x}", &Replace{EditPath: EditPath{Dest: "/etc/hosts"}, Regexp: "x"}, "path=/etc/hosts\n"},
+		{"slurp", "{path: /etc/hosts}", &Slurp{Path: "/etc/hosts"}, "content=eA==\n"},
+		{"fetch", "{src: /etc/hosts, dest: /tmp/x, fail_on_missing: false}", &Fetch{Src: "/etc/hosts", Dest: "/tmp/x", FailOnMissing: new(bool)}, "kind=missing\n"},
+		{"find", "{path: /srv}", &Find{Path: StrList{"/srv"}}, "now=1\n"},
 		{"ini_file", "{dest: /etc/x.ini, section: a, option: b, value: c}", &IniFile{Dest: "/etc/x.ini", Section: "a", Option: "b", Value: &iniC}, "path=/etc/x.ini\n"},
 		{"ping", "{}", &Ping{}, "pong\n"},
 		{"setup", "{filter: ansible_os_family}", &Setup{Filter: StrList{"ansible_os_family"}}, "id=debian\n"},
 		{"pause", "{prompt: go on}", &Pause{Prompt: "go on"}, ""},
 		{"apt_repository", "{repo: 'deb http://x.org/d bookworm main'}", &AptRepository{Repo: "deb http://x.org/d bookworm main"}, ""},
 		{"debconf", "{name: tzdata}", &Debconf{Name: "tzdata"}, probeOutput(fakeProbe{"show", "", 0})},
+		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
 		{"mysql_db", "{name: x}", &MySQLDB{Name: StrList{"x"}}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"dbs", "", 0})},
 		{"mysql_user", "{name: x, password: y}", &MySQLUser{Name: "x", Password: &[]string{"y"}[0]}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"accounts", "", 0}, fakeProbe{"grants", "", 0})},
 	}
