@@ -44,15 +44,15 @@ func (m *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	if err != nil {
 		return Result{}, err
 	}
-	if env.Eval == nil {
+	if env.Eval == nil && env.Cond == nil {
 		return Result{}, fmt.Errorf("assert: no expression evaluator")
 	}
 	for _, expr := range a.That {
-		v, err := env.Eval(expr)
+		ok, err := env.cond(expr)
 		if err != nil {
 			return Result{}, fmt.Errorf("assert %q: %w", expr, err)
 		}
-		if !tmpl.Truth(v) {
+		if !ok {
 			res := Result{Failed: true, Data: map[string]any{"assertion": expr, "evaluated_to": false}}
 			res.Msg = fmt.Sprintf("assertion failed: %s", expr)
 			if a.FailMsg != "" {
@@ -69,4 +69,14 @@ func (m *Assert) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 		res.Msg = ""
 	}
 	return res, nil
+}
+
+// cond evaluates a condition with env.Cond, or with env.Eval and Jinja2's
+// truth where the environment has no Cond.
+func (env *Env) cond(expr string) (bool, error) {
+	if env.Cond != nil {
+		return env.Cond(expr)
+	}
+	v, err := env.Eval(expr)
+	return tmpl.Truth(v), err
 }

@@ -74,6 +74,7 @@ func testEnv(facts map[string]any, vars map[string]any) *Env {
 		Host: "rs01", Facts: facts, Vars: vars, BaseDir: "testdata/core/play",
 		Render: func(name, text string) (string, error) { return tmpl.Render(name, text, vars) },
 		Eval:   func(src string) (any, error) { return tmpl.Eval("test", src, vars) },
+		Cond:   func(src string) (bool, error) { return tmpl.EvalBool("test", src, vars) },
 	}
 }
 

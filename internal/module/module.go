@@ -50,6 +50,9 @@ type Env struct {
 	Render func(name, text string) (string, error)
 	// Eval evaluates an expression over the host's variables.
 	Eval func(expr string) (any, error)
+	// Cond evaluates a condition (assert's that) as when does: Jinja2's
+	// truth, and a bare variable's string read as the condition.
+	Cond func(expr string) (bool, error)
 }
 
 // FileDiff is the before and after of one file, for --diff.

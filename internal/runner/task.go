@@ -274,6 +274,7 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 		Check: checkMode(r.opts.Check, t), Diff: diffMode(r.opts.Diff, t), Host: hs.name, Facts: factsMap, Vars: vars, BaseDir: t.Dir,
 		Render: func(name, text string) (string, error) { return tmpl.Render(name, text, vars) },
 		Eval:   func(src string) (any, error) { return tmpl.Eval(t.Pos.String(), src, vars) },
+		Cond:   func(src string) (bool, error) { return tmpl.EvalBool(t.Pos.String(), src, vars) },
 	}
 	b, err := r.become(hs, play, t, vars)
 	if err != nil {

@@ -51,15 +51,9 @@ func CompileExpr(src string) error {
 	return err
 }
 
-// Eval evaluates the condition src over vars. A bare variable whose value is
-// a string is that string read as a condition, as Ansible does (when: flag
-// with flag: "false").
+// Eval evaluates the expression src over vars ("{{ x }}" around it is read
+// as x).
 func Eval(name, src string, vars map[string]any) (any, error) {
-	if s, ok := vars[strings.TrimSpace(src)].(string); ok && bareName.MatchString(strings.TrimSpace(src)) && s != src {
-		if _, err := compileExpr(s); err == nil {
-			src = s
-		}
-	}
 	c, err := compileExpr(src)
 	if err != nil {
 		return nil, prefix(name, fmt.Errorf("expression %q: %w", src, err))
@@ -80,8 +74,16 @@ func prefix(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// EvalBool evaluates src and returns its truth as Jinja2's {% if %} reads it.
+// EvalBool evaluates the condition src (when, changed_when, failed_when,
+// until, assert's that) and returns its truth as Jinja2's {% if %} reads
+// it. A bare variable whose value is a string is that string read as the
+// condition, as Ansible does (when: flag with flag: "false").
 func EvalBool(name, src string, vars map[string]any) (bool, error) {
+	if s, ok := vars[strings.TrimSpace(src)].(string); ok && bareName.MatchString(strings.TrimSpace(src)) && s != src {
+		if _, err := compileExpr(s); err == nil {
+			src = s
+		}
+	}
 	v, err := Eval(name, src, vars)
 	if err != nil {
 		return false, err
