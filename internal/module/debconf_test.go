@@ -2,8 +2,8 @@ package module
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -29,7 +29,9 @@ func TestDebconf(t *testing.T) {
 		{"set", "{name: tzdata, question: tzdata/Areas, vtype: select, value: Europe, unseen: true}", func() *hosttest.Fake { return debconfFake(show) }, true, "tzdata tzdata/Areas select Europe\n"},
 		{"new", "{name: tzdata, question: tzdata/Other, vtype: string, value: x y}", func() *hosttest.Fake { return debconfFake(show) }, true, "tzdata tzdata/Other string x y\n"},
 		{"password_same", "{name: mariadb-server, question: mysql-server/root_password, vtype: password, value: s3cret}",
-			func() *hosttest.Fake { return debconfFake("", fakeProbe{"pw", hex.EncodeToString(pwSum[:]) + "  -", 0}) }, false, ""},
+			func() *hosttest.Fake {
+				return debconfFake("", fakeProbe{"pw", hex.EncodeToString(pwSum[:]) + "  -", 0})
+			}, false, ""},
 		{"password", "{name: mariadb-server, question: mysql-server/root_password, vtype: password, value: s3cret}",
 			func() *hosttest.Fake { return debconfFake("", fakeProbe{"pw", "", 3}) }, true, "mariadb-server mysql-server/root_password password s3cret\n"},
 	}

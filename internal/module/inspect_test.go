@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail fetch file find http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell slurp stat sysctl systemd systemd_service template wait_for yum"
+	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail fetch file find git http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell slurp stat sysctl systemd systemd_service template wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -156,6 +156,7 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"pause", "{prompt: go on}", &Pause{Prompt: "go on"}, ""},
 		{"apt_repository", "{repo: 'deb http://x.org/d bookworm main'}", &AptRepository{Repo: "deb http://x.org/d bookworm main"}, ""},
 		{"debconf", "{name: tzdata}", &Debconf{Name: "tzdata"}, probeOutput(fakeProbe{"show", "", 0})},
+		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
 		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
 		{"mysql_db", "{name: x}", &MySQLDB{Name: StrList{"x"}}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"dbs", "", 0})},
 		{"mysql_user", "{name: x, password: y}", &MySQLUser{Name: "x", Password: &[]string{"y"}[0]}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"accounts", "", 0}, fakeProbe{"grants", "", 0})},
