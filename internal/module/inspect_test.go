@@ -157,7 +157,6 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"apt_repository", "{repo: 'deb http://x.org/d bookworm main'}", &AptRepository{Repo: "deb http://x.org/d bookworm main"}, ""},
 		{"debconf", "{name: tzdata}", &Debconf{Name: "tzdata"}, probeOutput(fakeProbe{"show", "", 0})},
 		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
-		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
 		{"mysql_db", "{name: x}", &MySQLDB{Name: StrList{"x"}}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"dbs", "", 0})},
 		{"mysql_user", "{name: x, password: y}", &MySQLUser{Name: "x", Password: &[]string{"y"}[0]}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"accounts", "", 0}, fakeProbe{"grants", "", 0})},
 	}
