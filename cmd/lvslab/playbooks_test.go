@@ -105,7 +105,8 @@ func derivedVars(t *testing.T, invPath, host string, extra map[string]any) map[s
 	return vars
 }
 
-// setFacts renders the set_fact tasks of a task file over vars.
+// setFacts renders the set_fact tasks of a task file over vars, one after
+// the other, each seeing (in vars) what the earlier ones set.
 func setFacts(t *testing.T, file string, vars map[string]any) map[string]any {
 	t.Helper()
 	tasks, err := playbook.LoadTasks(filepath.Join(root, file), module.Default())
@@ -126,7 +127,7 @@ func setFacts(t *testing.T, file string, vars map[string]any) map[string]any {
 			t.Fatal(err)
 		}
 		for k, v := range m {
-			out[k] = v
+			out[k], vars[k] = v, v
 		}
 	}
 	return out

@@ -12,7 +12,11 @@ import (
 )
 
 // Modes are the LVS modes the playbooks bring up.
-var Modes = []string{"nat", "dr", "fwmark"}
+var Modes = []string{"nat", "dr", "fwmark", "tun"}
+
+// directModes are the modes whose real servers answer the client directly
+// and hold the VIP themselves (vip_dr when the inventory gives it).
+var directModes = []string{"dr", "fwmark", "tun"}
 
 // Site is one nginx virtual host of the inventory's sites.
 type Site struct {
@@ -31,7 +35,9 @@ type Config struct {
 	Persistence int // seconds; 0: none
 	FWMark      int
 	Sites       []Site
-	Director    string // inventory name of the director
+	Director    string   // inventory name of the director (with HA: the MASTER, once known)
+	Directors   []string // the director group, in inventory order
+	HA          bool     // lvs_ha: keepalived on every director owns the VIP and the virtual services
 	DIP         string
 	Clients     []string // the clients group, in inventory order (may be empty)
 	Servers     []Server // the realservers group, in inventory order
@@ -59,7 +65,7 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	if clients, err := inv.Match("clients"); err == nil {
 		c.Clients = clients
 	}
-	c.Director = directors[0]
+	c.Director, c.Directors = directors[0], directors
 	d, err := hostVars(inv, c.Director, extra)
 	if err != nil {
 		return c, err
@@ -69,10 +75,11 @@ func NewConfig(inv Inventory, extra map[string]any) (Config, error) {
 	errs := validateHost(inv, extra, c.Director, d, seen, bad)
 	c.Mode = str(d["lvs_mode"], "nat")
 	if !slices.Contains(Modes, c.Mode) {
-		errs = append(errs, fmt.Errorf("lvs_mode must be nat, dr or fwmark, not %q", c.Mode))
+		errs = append(errs, fmt.Errorf("lvs_mode must be nat, dr, fwmark or tun, not %q", c.Mode))
 	}
+	c.HA = ansible.Truthy(d["lvs_ha"])
 	c.VIP = str(d["vip"], "")
-	if vdr := str(d["vip_dr"], ""); vdr != "" && (c.Mode == "dr" || c.Mode == "fwmark") {
+	if vdr := str(d["vip_dr"], ""); vdr != "" && slices.Contains(directModes, c.Mode) {
 		c.VIP = vdr
 	}
 	if c.VIP == "" {
@@ -141,8 +148,8 @@ const (
 	StateCommand = "cat " + StateFile + " 2>/dev/null; true"
 )
 
-// ParseState reads the director's record of what is up: lvs_mode and ssl,
-// as variables; nothing when there is no record.
+// ParseState reads the director's record of what is up: lvs_mode, ssl and
+// lvs_ha, as variables; nothing when there is no record.
 func ParseState(out string) map[string]any {
 	vars := map[string]any{}
 	for _, line := range strings.Split(out, "\n") {
@@ -151,7 +158,7 @@ func ParseState(out string) map[string]any {
 		case !ok || strings.HasPrefix(k, "#"):
 		case k == "lvs_mode" && slices.Contains(Modes, v):
 			vars[k] = v
-		case k == "ssl":
+		case k == "ssl" || k == "lvs_ha":
 			vars[k] = ansible.Truthy(v)
 		}
 	}
@@ -166,7 +173,7 @@ func (c Config) Expect() Expectation { return Expect(c.Scheduler, c.Persistence,
 func (c Config) HasPort(p int) bool { return slices.Contains(c.Ports, p) }
 
 // labKeys are the variables NewConfig reads.
-var labKeys = []string{"lvs_mode", "vip", "vip_dr", "dip", "ssl", "vip_ports", "fwmark_scheduler", "scheduler",
+var labKeys = []string{"lvs_mode", "lvs_ha", "vip", "vip_dr", "dip", "ssl", "vip_ports", "fwmark_scheduler", "scheduler",
 	"persistence_timeout", "fwmark", "sites", "rip", "ansible_host", "weight"}
 
 // hostVars returns name's variables with extra on top, templates resolved

@@ -73,11 +73,11 @@ func TestNewConfigModes(t *testing.T) {
 
 func TestNewConfigErrors(t *testing.T) {
 	inv := labInv()
-	inv["all"]["lvs_mode"] = "tun"
+	inv["all"]["lvs_mode"] = "ipip"
 	inv["all"]["vip_ports"] = []any{"http"}
 	inv["rs01"]["weight"] = "heavy"
 	_, err := NewConfig(inv, nil)
-	for _, want := range []string{"lvs_mode must be nat, dr or fwmark", "vip_ports", "weight: \"heavy\" is not a whole number (host rs01)"} {
+	for _, want := range []string{"lvs_mode must be nat, dr, fwmark or tun", "vip_ports", "weight: \"heavy\" is not a whole number (host rs01)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
@@ -89,8 +89,11 @@ func TestParseState(t *testing.T) {
 	if !reflect.DeepEqual(got, map[string]any{"lvs_mode": "fwmark", "ssl": true}) {
 		t.Errorf("state %v", got)
 	}
-	if got := ParseState("lvs_mode=tun\n"); len(got) != 0 {
+	if got := ParseState("lvs_mode=bogus\n"); len(got) != 0 {
 		t.Errorf("a bad mode is not a state: %v", got)
+	}
+	if got := ParseState("lvs_mode=tun\nlvs_ha=true\n"); !reflect.DeepEqual(got, map[string]any{"lvs_mode": "tun", "lvs_ha": true}) {
+		t.Errorf("tun with ha: %v", got)
 	}
 	if got := ParseState(""); len(got) != 0 {
 		t.Errorf("no record: %v", got)

@@ -40,7 +40,8 @@ type Status struct {
 
 // LiveMode tells the LVS mode from the table: fwmark when there is a
 // firewall-mark service, else nat when a real server is masqueraded, else
-// dr when one is routed; "" for an empty table.
+// tun when one is tunnelled, else dr when one is routed; "" for an empty
+// table.
 func (st Status) LiveMode() string {
 	mode := ""
 	for _, s := range st.Services {
@@ -51,6 +52,8 @@ func (st Status) LiveMode() string {
 			switch {
 			case d.Forwarding == ipvs.NAT:
 				mode = "nat"
+			case d.Forwarding == ipvs.Tunnel && mode != "nat":
+				mode = "tun"
 			case d.Forwarding == ipvs.Direct && mode == "":
 				mode = "dr"
 			}
