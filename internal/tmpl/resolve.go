@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"lvslab/internal/vault"
 )
 
 // MaxDepth bounds how deep variables may refer to variables that refer to
@@ -57,11 +59,15 @@ func (e *VarUseError) Error() string {
 func (e *VarUseError) Unwrap() error { return e.Var }
 
 // Resolve renders, in place, variables whose values are templates (rip:
-// "{{ ansible_host }}"), each after the variables it uses, to MaxDepth. A
+// "{{ ansible_host }}"), each after the variables it uses, to MaxDepth, and
+// decrypts its !vault values (a *vault.Value). A
 // variable that does not render (undefined, refers to itself, too large)
 // becomes a *VarError naming it and owner (its host): the error surfaces
 // only where the variable is used.
 func Resolve(owner string, vars map[string]any) error {
+	// !vault values are decrypted first; one that does not decrypt fails
+	// only where it is used.
+	vault.Reveal(vars, func(k string, err error) any { return &VarError{Name: k, Owner: owner, Err: err} })
 	r := &resolver{owner: owner, vars: vars, pending: map[string]any{}, state: map[string]int{}}
 	for k, v := range vars {
 		if hasTemplate(v) {

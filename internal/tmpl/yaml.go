@@ -6,6 +6,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/pos"
+	"lvslab/internal/vault"
 )
 
 // MaxNodes bounds the YAML nodes one RenderNode or RenderValue may produce:
@@ -33,6 +34,13 @@ func renderNode(name string, n *yaml.Node, vars map[string]any, budget *int) (*y
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if n.Tag == "!vault" { // a vaulted argument: its plaintext, never rendered
+			plain, err := vault.NewValue(name, n).Plaintext()
+			if err != nil {
+				return nil, pos.Errorf(pos.At(name, n), "%w", err)
+			}
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: plain, Line: n.Line, Column: n.Column}, nil
+		}
 		if n.Tag != "!!str" && n.Tag != "" || !Has(n.Value) {
 			c := *n
 			return &c, nil
@@ -90,6 +98,8 @@ func renderValue(name string, v any, vars map[string]any, budget *int) (any, err
 		return nil, prefix(name, errTooManyNodes)
 	}
 	switch x := v.(type) {
+	case *vault.Value: // its plaintext, never rendered
+		return x.Plaintext()
 	case string:
 		if !Has(x) {
 			return x, nil
