@@ -80,7 +80,7 @@ func TestValueKeepsTypes(t *testing.T) {
 
 func TestRenderNodeFillsInt(t *testing.T) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte("port: \"{{ port }}\"\nhost: '{{ vip }}'\nkeep: \"08\"\n"), &doc); err != nil {
+	if err := yaml.Unmarshal([]byte("port: \"{{ port }}\"\nhost: '{{ vip }}'\nkeep: \"08\"\nempty: \"{{ '' }}\"\n"), &doc); err != nil {
 		t.Fatal(err)
 	}
 	n, err := RenderNode("f", doc.Content[0], vars)
@@ -88,14 +88,15 @@ func TestRenderNodeFillsInt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out struct {
-		Port int
-		Host string
-		Keep string
+		Port  int
+		Host  string
+		Keep  string
+		Empty *string
 	}
 	if err := n.Decode(&out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Port != 80 || out.Host != "172.17.1.6" || out.Keep != "08" {
+	if out.Port != 80 || out.Host != "172.17.1.6" || out.Keep != "08" || out.Empty == nil || *out.Empty != "" {
 		t.Fatalf("got %+v", out)
 	}
 }

@@ -2,6 +2,7 @@ package tmpl
 
 import (
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -51,7 +52,11 @@ func renderNode(name string, n *yaml.Node, vars map[string]any, budget *int) (*y
 			return nil, err
 		}
 		if s, ok := v.(string); ok {
-			return &yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: n.Line, Column: n.Column}, nil
+			out := &yaml.Node{Kind: yaml.ScalarNode, Value: s, Line: n.Line, Column: n.Column}
+			if s == "" || s == "~" || strings.EqualFold(s, "null") {
+				out.Tag = "!!str" // a string that renders empty is "", not null
+			}
+			return out, nil
 		}
 		var out yaml.Node
 		if err := out.Encode(v); err != nil {
