@@ -44,5 +44,6 @@ func builtins() map[string]Factory {
 		"slurp":           func() Module { return &Slurp{} },
 		"fetch":           func() Module { return &Fetch{} },
 		"find":            func() Module { return &Find{} },
+		"get_url":         func() Module { return &GetURL{} },
 	}
 }
