@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lvslab/internal/facts"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/report"
@@ -199,7 +200,7 @@ func (r *Runner) finish(hs *hostState, t *playbook.Task, res *report.Result, var
 }
 
 // record stores what a task leaves behind: its registered result, set_fact
-// facts, and handler notifications.
+// facts, gathered facts (setup), and handler notifications.
 func (r *Runner) record(hs *hostState, t *playbook.Task, mr module.Result) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -212,6 +213,13 @@ func (r *Runner) record(hs *hostState, t *playbook.Task, mr module.Result) {
 	}
 	for k, v := range mr.Facts {
 		hs.dyn[k] = v
+	}
+	if gathered := module.FactsOf(mr); gathered != nil {
+		// setup (or any module returning ansible_facts): the host's facts
+		// from now on, as ansible_facts and the ansible_* variables.
+		f := merge(hs.facts, gathered)
+		hs.facts = f
+		hs.playVars = merge(hs.playVars, facts.Vars(f))
 	}
 	if mr.Changed && !mr.Failed {
 		for _, n := range t.Notify {
