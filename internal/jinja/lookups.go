@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"os"
 	"os/exec"
@@ -16,10 +15,12 @@ import (
 
 	gexec "github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
+
+	"lvslab/internal/infile"
 )
 
 // maxLookupBytes bounds what one lookup reads (a file, a command's output).
-const maxLookupBytes = 16 << 20
+const maxLookupBytes = infile.Max
 
 // pipeTimeout bounds a pipe lookup's command.
 const pipeTimeout = 5 * time.Minute
@@ -103,22 +104,8 @@ func contextVar(e *gexec.Evaluator, name string) (any, bool) {
 	return plain(gexec.ToValue(v)), true
 }
 
-// readBounded reads a file of at most maxLookupBytes.
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxLookupBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxLookupBytes {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxLookupBytes)
-	}
-	return b, nil
-}
+// readBounded reads a file of at most infile.Max bytes.
+func readBounded(path string) ([]byte, error) { return infile.ReadFile(path) }
 
 // findFile resolves a relative path as Ansible's lookups do: in
 // playbook_dir's files/ (or templates/ for the template lookup), then in
