@@ -45,5 +45,6 @@ func builtins() map[string]Factory {
 		"fetch":           func() Module { return &Fetch{} },
 		"find":            func() Module { return &Find{} },
 		"get_url":         func() Module { return &GetURL{} },
+		"uri":             func() Module { return &URI{} },
 	}
 }

@@ -66,16 +66,7 @@ var hexRE = regexp.MustCompile(`^[0-9a-f]+$`)
 // want fills the defaults and checks the arguments.
 func (m *GetURL) want() (getURLWant, error) {
 	var p problems
-	w := getURLWant{GetURL: *m, timeout: 10}
-	if m.Timeout != nil {
-		w.timeout = *m.Timeout
-	}
-	if w.timeout <= 0 {
-		p.add("timeout must be positive")
-	}
-	if u, err := url.Parse(m.URL); m.URL == "" || err != nil || !slices.Contains([]string{"http", "https", "ftp"}, u.Scheme) || u.Host == "" {
-		p.add("url must be an http, https or ftp URL")
-	}
+	w := getURLWant{GetURL: *m, timeout: httpArgs(m.URL, m.Timeout, 10, []string{"http", "https", "ftp"}, &p)}
 	if m.Dest == "" {
 		p.add("dest is required")
 	}
