@@ -35,6 +35,8 @@ type session struct {
 	extra map[string]any
 	// loadOpts are how playbooks are read: ansible.cfg's roles_path.
 	loadOpts playbook.LoadOptions
+	// roles are the directors' VRRP roles, once director() asked them (--ha).
+	roles []lvs.Role
 }
 
 // newSession loads the inventory and flags. Nothing connects yet.

@@ -20,14 +20,21 @@ func statusCommand() *cli.Command {
 			"director in one round trip and prints them as tables. Then the director asks every real server\n" +
 			"directly (its rip, not the VIP), as IPVS reaches it, for `HEAD /` on each port nginx serves\n" +
 			"there (vip_ports; 443 only with ssl), and prints which answer. Exits 2 when a real server\n" +
-			"does not answer (nginx stopped, say): IPVS keeps sending it its share.",
+			"does not answer (nginx stopped, say): IPVS keeps sending it its share.\n" +
+			"With --ha (recorded on the director, or --ha) it asks every director whether it holds the VIP\n" +
+			"and runs keepalived, shows the MASTER's table, and each real server as keepalived's checks\n" +
+			"leave it there: in the pool, at weight 0 (drained, or inhibit_on_failure), or removed.",
 		Flags: append(connFlags(),
+			&cli.BoolFlag{Name: "ha", Usage: "expect --ha: find the MASTER among the directors (default: as recorded on the director)"},
 			&cli.IntFlag{Name: "connections", Value: 20, Usage: "connection entries to list after their summary (-1: all, 0: none)"},
 		),
 		Action: func(c *cli.Context) error {
 			s, err := newSession(c, false, false)
 			if err != nil {
 				return err
+			}
+			if c.IsSet("ha") {
+				s.opts.ExtraVars["lvs_ha"] = c.Bool("ha")
 			}
 			director, cfg, err := s.director(c.Context)
 			if err != nil {
@@ -46,10 +53,20 @@ func statusCommand() *cli.Command {
 				return statusFailed(fmt.Errorf("on %s, `%s`: %w", cfg.Director, lvs.StatusCommand, err))
 			}
 			w := os.Stdout
+			if cfg.HA && len(s.roles) > 0 {
+				fmt.Fprintf(w, "directors (--ha, keepalived): %s is MASTER, holding the VIP %s\n", cfg.Director, cfg.VIP)
+				lvs.RoleTable(s.roles).WriteTo(w)
+				fmt.Fprintln(w)
+			}
 			if len(st.Services) == 0 {
 				fmt.Fprintf(w, "IPVS on %s: no virtual service\n", cfg.Director)
 			} else {
 				writeIPVS(w, st, cfg, c.Int("connections"))
+			}
+			if cfg.HA {
+				pool, _ := lvs.PoolTable(st, cfg)
+				fmt.Fprintf(w, "\nreal servers as keepalived's health checks leave them on %s\n", cfg.Director)
+				pool.WriteTo(w)
 			}
 			ports := cfg.ServedPorts()
 			res, err = director.Run(c.Context, lvs.HealthCommand(cfg.Servers, ports), host.RunOpts{})

@@ -26,10 +26,13 @@ func upCommand() *cli.Command {
 			"NAT -> DR -> fwmark switches on the same machines are clean), the real servers get LNMP\n" +
 			"(and a certificate per site with --ssl), then the mode is brought up, and `verify` runs.\n" +
 			"The mode is --mode, else the inventory's lvs_mode; the inventory is -i, else the local\n" +
-			"lab's .lvslab/inventory.yml. A second `up` on a converged lab reports changed=0.",
+			"lab's .lvslab/inventory.yml. A second `up` on a converged lab reports changed=0.\n" +
+			"With --ha keepalived on every director owns the VIP by VRRP (and in NAT the DIP) and the\n" +
+			"virtual services, with a health check per real server; --ha=false goes back to one director.",
 		Flags: append(append(connFlags(),
-			&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr or fwmark (default: the inventory's lvs_mode)"},
+			&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr, fwmark or tun (default: the inventory's lvs_mode)"},
 			&cli.BoolFlag{Name: "ssl", Usage: "nginx listens 443 with one certificate per site (--ssl=false: off; default: the inventory's ssl)"},
+			&cli.BoolFlag{Name: "ha", Usage: "keepalived on every host of the director group (two or more): VRRP owns the VIP, virtual_server blocks with health checks own the IPVS table (--ha=false: one director; default: the inventory's lvs_ha)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "do not run verify after the playbooks"},
 			playbookFlag(),
 		), verifyFlags()...),
@@ -46,6 +49,7 @@ func upCommand() *cli.Command {
 				return badInput(err)
 			}
 			s.opts.ExtraVars["lvs_mode"] = cfg.Mode
+			s.opts.ExtraVars["lvs_ha"] = cfg.HA
 			dir, err := playbookDir(c.String("playbooks"))
 			if err != nil {
 				return badInput(err)
@@ -59,7 +63,7 @@ func upCommand() *cli.Command {
 				return err
 			}
 			if c.String("output") == "text" {
-				fmt.Fprintf(os.Stdout, "up: %s mode (ssl %v) in %s\n", cfg.Mode, cfg.SSL, time.Since(start).Round(time.Second))
+				fmt.Fprintf(os.Stdout, "up: %s mode (ssl %v, ha %v) in %s\n", cfg.Mode, cfg.SSL, cfg.HA, time.Since(start).Round(time.Second))
 			}
 			if c.Bool("no-verify") {
 				return nil

@@ -53,28 +53,33 @@ func verifyCommand() *cli.Command {
 // modeFlags say which mode to expect (verify) or bring up (up).
 func modeFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr or fwmark (default: the mode the director records as up, else the inventory's lvs_mode)"},
+		&cli.StringFlag{Name: "mode", Aliases: []string{"m"}, Usage: "LVS mode: nat, dr, fwmark or tun (default: the mode the director records as up, else the inventory's lvs_mode)"},
+		&cli.BoolFlag{Name: "ha", Usage: "keepalived on every director of the director group owns the VIP and the virtual services (--ha=false: one director; default: as recorded on the director, else the inventory's lvs_ha)"},
 		&cli.BoolFlag{Name: "ssl", Usage: "nginx listens 443 with one certificate per site (--ssl=false: off; default: as recorded on the director, else the inventory's ssl)"},
 	}
 }
 
-// applyModeFlags puts --mode and --ssl among the extra variables.
+// applyModeFlags puts --mode, --ssl and --ha among the extra variables.
 func (s *session) applyModeFlags(c *cli.Context) error {
 	if m := c.String("mode"); m != "" {
 		if !slices.Contains(lvs.Modes, m) {
-			return badInput(fmt.Errorf("--mode must be nat, dr or fwmark, not %q", m))
+			return badInput(fmt.Errorf("--mode must be nat, dr, fwmark or tun, not %q", m))
 		}
 		s.opts.ExtraVars["lvs_mode"] = m
 	}
 	if c.IsSet("ssl") {
 		s.opts.ExtraVars["ssl"] = c.Bool("ssl")
 	}
+	if c.IsSet("ha") {
+		s.opts.ExtraVars["lvs_ha"] = c.Bool("ha")
+	}
 	return nil
 }
 
 // director connects to the director and returns it with the lab's
 // configuration: the inventory, then what the director records as up (for
-// lvs_mode and ssl, unless -e or a flag gave them).
+// lvs_mode, ssl and lvs_ha, unless -e or a flag gave them). With --ha it
+// is the director holding the VIP (s.roles has every director's role).
 func (s *session) director(ctx context.Context) (host.Executor, lvs.Config, error) {
 	names, err := s.inv.Match("director")
 	if err != nil || len(names) == 0 {
@@ -98,6 +103,13 @@ func (s *session) director(ctx context.Context) (host.Executor, lvs.Config, erro
 	if err != nil {
 		d.Close()
 		return nil, cfg, badInput(err)
+	}
+	if cfg.HA && len(cfg.Directors) > 1 {
+		// --ha: the director that counts is the VRRP MASTER.
+		d, cfg, s.roles, err = s.haMaster(ctx, d, cfg)
+		if err != nil {
+			return nil, cfg, err
+		}
 	}
 	return d, cfg, nil
 }
