@@ -33,6 +33,7 @@ func labCommand() *cli.Command {
 				Flags: []cli.Flag{
 					name,
 					&cli.IntFlag{Name: "realservers", Value: 2, Usage: "number of real servers"},
+					&cli.IntFlag{Name: "directors", Value: 1, Usage: "number of directors (2 or more for `up --ha`: lvs-server, lvs-server2 ... on both bridges, the VIP and DIP floating; the inventory then sets lvs_ha: true)"},
 					&cli.StringFlag{Name: "director", Value: lab.DirectorAuto, Usage: "auto, container or vm"},
 					&cli.BoolFlag{Name: "keep-on-error", Usage: "leave a failed lab in place for inspection"},
 					rsCPU,
@@ -67,6 +68,7 @@ func labCreate(c *cli.Context) error {
 	l, err := lab.Create(ctx, lab.Options{
 		Name:        c.String("name"),
 		RealServers: c.Int("realservers"),
+		Directors:   c.Int("directors"),
 		Director:    c.String("director"),
 		RSCPU:       c.Int("rs-cpu"),
 		KeepOnError: c.Bool("keep-on-error"),

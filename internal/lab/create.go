@@ -24,8 +24,11 @@ const (
 type Options struct {
 	Name        string // the lab's name; default DefaultName
 	RealServers int    // default 2
-	Director    string // DirectorAuto (default), KindContainer or KindVM
-	Paths       Paths  // zero: NamedPaths(Name)
+	// Directors is the number of directors, default 1; two or more make
+	// the lab of --ha (TopologyWith: the VIP and DIP float between them).
+	Directors int
+	Director  string // DirectorAuto (default), KindContainer or KindVM
+	Paths     Paths  // zero: NamedPaths(Name)
 	// KeepOnError leaves a half-created lab in place for inspection; the
 	// next Create or Destroy removes it.
 	KeepOnError bool
@@ -47,7 +50,7 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 		return nil, err
 	}
 	kind := chooseDirector(ctx, opts.Director, pr)
-	hosts, err := Topology(opts.Name, opts.RealServers, kind)
+	hosts, err := TopologyWith(opts.Name, opts.RealServers, opts.Directors, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +94,9 @@ func (opts Options) withDefaults() Options {
 	if opts.RealServers == 0 {
 		opts.RealServers = 2
 	}
+	if opts.Directors == 0 {
+		opts.Directors = 1
+	}
 	if opts.Director == "" {
 		opts.Director = DirectorAuto
 	}
@@ -117,7 +123,7 @@ func (opts Options) validate() error {
 	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
 		return invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
 	}
-	if _, err := Topology(opts.Name, opts.RealServers, KindVM); err != nil {
+	if _, err := TopologyWith(opts.Name, opts.RealServers, opts.Directors, KindVM); err != nil {
 		return err
 	}
 	if _, _, err := sysCgroups().checkRSCPU(opts.RSCPU); err != nil {

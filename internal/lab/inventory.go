@@ -36,6 +36,10 @@ func inventoryYAML(l *Lab) string {
 		{"fwmark", "99"},
 		{"ssl", "false"},
 	}
+	if n := countGroup(l.Hosts, GroupDirector); n > 1 {
+		// The VIP and the DIP float between the directors: --ha by default.
+		vars = append(vars, [2]string{"lvs_ha", "true"})
+	}
 	for _, v := range vars {
 		fmt.Fprintf(&b, "    %s: %s\n", v[0], v[1])
 	}
@@ -71,6 +75,17 @@ func hostVars(labNetns string, h Host) string {
 		parts[i] = v[0] + ": " + v[1]
 	}
 	return strings.Join(parts, ", ")
+}
+
+// countGroup counts the hosts of group.
+func countGroup(hosts []Host, group string) int {
+	n := 0
+	for _, h := range hosts {
+		if h.Group == group {
+			n++
+		}
+	}
+	return n
 }
 
 // nicOn names the host's interface on bridge.

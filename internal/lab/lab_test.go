@@ -317,3 +317,58 @@ func TestProgressLines(t *testing.T) {
 		t.Errorf("progress:\n%s", buf.String())
 	}
 }
+
+// TestTopologyDirectors checks the lab of --ha: two directors, each a VM
+// (or container) on both bridges with its own addresses, the VIP and DIP
+// left free to float; the inventory names them and turns lvs_ha on.
+func TestTopologyDirectors(t *testing.T) {
+	hosts, err := TopologyWith(DefaultName, 2, 2, KindVM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []Host
+	for _, h := range hosts {
+		if h.Group == GroupDirector {
+			dirs = append(dirs, h)
+		}
+		for _, n := range h.NICs {
+			if ip := n.IP(); ip == VIP || ip == DIP {
+				t.Errorf("%s holds the floating %s", h.Name, ip)
+			}
+		}
+	}
+	if len(dirs) != 2 || dirs[0].Name != "lvs-server" || dirs[1].Name != "lvs-server2" {
+		t.Fatalf("directors %+v", dirs)
+	}
+	for _, d := range dirs {
+		if d.Kind != KindVM || d.addrOn(BridgePublic) == "" || d.addrOn(BridgePrivate) == "" || d.MgmtAddr() == "" {
+			t.Errorf("director %s: %+v", d.Name, d)
+		}
+	}
+	if dirs[0].MgmtAddr() == dirs[1].MgmtAddr() || dirs[0].NICs[0].MAC == dirs[1].NICs[0].MAC || dirs[0].NICs[1].Port == dirs[1].NICs[1].Port {
+		t.Errorf("the directors share an address, a MAC or a port: %+v %+v", dirs[0], dirs[1])
+	}
+	seen := map[string]string{}
+	for _, h := range hosts {
+		for _, n := range h.NICs {
+			if other, dup := seen[n.IP()]; dup {
+				t.Errorf("%s and %s both have %s", other, h.Name, n.IP())
+			}
+			seen[n.IP()] = h.Name
+		}
+	}
+	inv := inventoryYAML(&Lab{Paths: NamedPaths(DefaultName), Hosts: hosts})
+	for _, want := range []string{"lvs_ha: true", "        lvs-server: {", "        lvs-server2: {", "dip: " + DIP} {
+		if !strings.Contains(inv, want) {
+			t.Errorf("inventory lacks %q:\n%s", want, inv)
+		}
+	}
+	if one, _ := Topology(DefaultName, 2, KindVM); strings.Contains(inventoryYAML(&Lab{Paths: NamedPaths(DefaultName), Hosts: one}), "lvs_ha") {
+		t.Error("a one-director lab turns lvs_ha on")
+	}
+	for _, n := range []int{0, MaxDirectors + 1} {
+		if _, err := TopologyWith(DefaultName, 2, n, KindVM); err == nil {
+			t.Errorf("--directors %d accepted", n)
+		}
+	}
+}

@@ -41,7 +41,23 @@ const (
 
 	// MaxRealServers bounds --realservers: addresses .107/.7 then .108 up.
 	MaxRealServers = 40
+
+	// MaxDirectors bounds --directors. With two or more (for --ha) the
+	// VIP and the DIP float between them (keepalived's VRRP): director i
+	// (0-based) has its own 172.17.1.(11+i) and 192.168.30.(101+i), and
+	// management address 10.254.0.(6-i); it is named lvs-server, then
+	// lvs-server2, lvs-server3 ...
+	MaxDirectors = 4
 )
+
+// DirectorNames are the inventory names of n directors.
+func DirectorNames(n int) []string {
+	names := []string{DirectorName}
+	for i := 2; i <= n; i++ {
+		names = append(names, fmt.Sprintf("%s%d", DirectorName, i))
+	}
+	return names
+}
 
 // Groups of the inventory.
 const (
@@ -131,9 +147,16 @@ func realServerOctet(i int) int {
 	}
 }
 
-// Topology returns the hosts of the lab name with n real servers, the
-// director being a container or a VM (kind).
+// Topology returns the hosts of the lab name with n real servers and one
+// director, a container or a VM (kind).
 func Topology(name string, n int, directorKind string) ([]Host, error) {
+	return TopologyWith(name, n, 1, directorKind)
+}
+
+// TopologyWith returns the hosts of the lab name with n real servers and
+// directors directors (see MaxDirectors), each a container or a VM (kind)
+// on both bridges.
+func TopologyWith(name string, n, directors int, directorKind string) ([]Host, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -143,10 +166,25 @@ func Topology(name string, n int, directorKind string) ([]Host, error) {
 	if directorKind != KindContainer && directorKind != KindVM {
 		return nil, invalidf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
 	}
-	hosts := []Host{newHost(name, DirectorName, GroupDirector, directorKind, 6, []nicSpec{
-		{BridgePublic, fmt.Sprintf("%s/%d", VIP, publicPrefix), RouterPublic},
-		{BridgePrivate, fmt.Sprintf("%s/%d", DIP, privatePrefix), ""},
-	})}
+	if directors < 1 || directors > MaxDirectors {
+		return nil, invalidf("--directors %d: want 1 to %d", directors, MaxDirectors)
+	}
+	var hosts []Host
+	if directors == 1 {
+		hosts = append(hosts, newHost(name, DirectorName, GroupDirector, directorKind, 6, []nicSpec{
+			{BridgePublic, fmt.Sprintf("%s/%d", VIP, publicPrefix), RouterPublic},
+			{BridgePrivate, fmt.Sprintf("%s/%d", DIP, privatePrefix), ""},
+		}))
+	}
+	for i, dn := range DirectorNames(directors) {
+		if directors == 1 {
+			break
+		}
+		hosts = append(hosts, newHost(name, dn, GroupDirector, directorKind, 6-i, []nicSpec{
+			{BridgePublic, fmt.Sprintf("172.17.1.%d/%d", 11+i, publicPrefix), RouterPublic},
+			{BridgePrivate, fmt.Sprintf("192.168.30.%d/%d", 101+i, privatePrefix), ""},
+		}))
+	}
 	for i := 0; i < n; i++ {
 		o := realServerOctet(i)
 		h := newHost(name, fmt.Sprintf("rs%02d", i+1), GroupRealServers, KindContainer, o, []nicSpec{
