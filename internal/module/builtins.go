@@ -46,5 +46,7 @@ func builtins() map[string]Factory {
 		"find":            func() Module { return &Find{} },
 		"get_url":         func() Module { return &GetURL{} },
 		"uri":             func() Module { return &URI{} },
+		"group":           func() Module { return &Group{} },
+		"user":            func() Module { return &User{} },
 	}
 }
