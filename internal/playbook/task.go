@@ -62,6 +62,9 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 		inc := *t
 		includeLoop(&inc)
 		mergeInherit(&inc, inherit)
+		if strings.Contains(tk.include, "{{") || strings.Contains(tk.include, "{%") {
+			return p.dynamicInclude(file, &inc, tk.include, pos.At(file, tk.includeNode))
+		}
 		return loopGroup(inc.IncludeLoop, p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc))
 	}
 	if tk.module == nil {

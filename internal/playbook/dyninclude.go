@@ -1,0 +1,116 @@
+package playbook
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"lvslab/internal/pos"
+	"lvslab/internal/tmpl"
+)
+
+// templatedInclude matches one {{ expression }} of an include_tasks name.
+var templatedInclude = regexp.MustCompile(`\{\{-?(.*?)-?\}\}`)
+
+// dynamicInclude splices an include_tasks whose file name is a template
+// (`include_tasks: "{{ ansible_facts.os_family }}.yml"`, the way roles
+// pick the tasks of a distribution), which only a host's facts can name.
+// Every file the name can render to (the name with each {{ }} as a glob
+// *, beside the including file) is read and validated, and each of its
+// tasks runs only when the name renders to that file on the host: the
+// include's condition is `('' ~ (expr) ~ '.yml') == 'RedHat.yml'`. A file
+// already being read (the including one) is no candidate; a name that
+// matches no file is an error, as Ansible's at run time.
+func (p *parser) dynamicInclude(file string, inc *Task, name string, from pos.Pos) []*Task {
+	if strings.Contains(name, "{%") {
+		p.errs.Errorf(from, "include_tasks %q: a file name with {%% %%} is not supported; use {{ }}", name)
+		return nil
+	}
+	expr := includeExpr(name)
+	if err := tmpl.CompileExpr(expr); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		p.errs.Errorf(from, "include_tasks %q: %s", name, msg)
+		return nil
+	}
+	dir := filepath.Dir(file)
+	glob := templatedInclude.ReplaceAllString(name, "*")
+	base, cands := p.includeCandidates(dir, glob)
+	if len(cands) == 0 {
+		p.errs.Errorf(from, "include_tasks %q: no file matches %s", name, filepath.Join(dir, glob))
+		return nil
+	}
+	var out []*Task
+	for _, c := range cands {
+		rel := c
+		if !filepath.IsAbs(name) {
+			rel, _ = filepath.Rel(base, c)
+		}
+		one := *inc
+		one.When = append(append([]Expr(nil), inc.When...), Expr{Pos: from, Src: "(" + expr + ") == " + pyString(rel)})
+		out = append(out, loopGroup(one.IncludeLoop, p.taskFile(c, from, &one))...)
+	}
+	return out
+}
+
+// includeCandidates globs a templated include's name beside the including
+// file, then beside the playbook and in its parent, as resolve looks, and
+// returns the first base with a match and its YAML files, without those
+// being read.
+func (p *parser) includeCandidates(dir, glob string) (string, []string) {
+	bases := []string{dir, p.rootDir, filepath.Dir(p.rootDir)}
+	if filepath.IsAbs(glob) {
+		bases = []string{""}
+	}
+	for _, b := range bases {
+		matches, _ := filepath.Glob(filepath.Join(b, glob))
+		var out []string
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err != nil || !fi.Mode().IsRegular() || p.reading(m) {
+				continue
+			}
+			if ext := filepath.Ext(m); ext != ".yml" && ext != ".yaml" {
+				continue
+			}
+			out = append(out, m)
+		}
+		if len(out) > 0 {
+			sort.Strings(out)
+			return b, out
+		}
+	}
+	return dir, nil
+}
+
+func (p *parser) reading(path string) bool {
+	for _, s := range p.stack {
+		if s == path {
+			return true
+		}
+	}
+	return false
+}
+
+// includeExpr turns a template ("{{ a }}/main.yml") into the expression
+// of its value ('' ~ (a) ~ '/main.yml').
+func includeExpr(name string) string {
+	parts := []string{"''"}
+	last := 0
+	for _, m := range templatedInclude.FindAllStringSubmatchIndex(name, -1) {
+		if m[0] > last {
+			parts = append(parts, pyString(name[last:m[0]]))
+		}
+		parts = append(parts, "("+strings.TrimSpace(name[m[2]:m[3]])+")")
+		last = m[1]
+	}
+	if last < len(name) {
+		parts = append(parts, pyString(name[last:]))
+	}
+	return strings.Join(parts, " ~ ")
+}
+
+// pyString quotes s as a Jinja2 string literal.
+func pyString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
