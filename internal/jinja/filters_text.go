@@ -32,6 +32,7 @@ func textFilters() map[string]exec.FilterFunction {
 		"basename":      wrap("basename", filter{nil, func(in any, _ args) (any, error) { return pyBasename(textOf(in)), nil }}),
 		"dirname":       wrap("dirname", filter{nil, func(in any, _ args) (any, error) { return pyDirname(textOf(in)), nil }}),
 		"splitext":      wrap("splitext", filter{nil, func(in any, _ args) (any, error) { return splitext(textOf(in)), nil }}),
+		"split":         wrap("split", filter{[]string{"seperator?", "maxsplit?"}, pySplit}),
 		"expanduser":    wrap("expanduser", filter{nil, func(in any, _ args) (any, error) { return expandUser(textOf(in)), nil }}),
 		"realpath":      wrap("realpath", filter{nil, func(in any, _ args) (any, error) { return realpath(textOf(in)), nil }}),
 		"b64encode": wrap("b64encode", filter{[]string{"encoding?", "errors?"}, func(in any, _ args) (any, error) {
@@ -377,4 +378,37 @@ func digest(alg, s string) (string, error) {
 
 func hashFilter(in any, a args) (any, error) {
 	return digest(a.str("hashtype", "sha1"), textOf(in))
+}
+
+// pySplit is Ansible's split filter, Python's str.split: on runs of
+// whitespace without a separator (or with None), at most maxsplit times.
+func pySplit(in any, a args) (any, error) {
+	s := textOf(in)
+	n, err := a.int("maxsplit", -1)
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	if sep := a.get("seperator", nil); sep == nil {
+		parts = strings.Fields(s)
+		if n >= 0 && len(parts) > n {
+			rest := strings.TrimLeft(s, " \t\n\r\v\f")
+			for i := 0; i < n; i++ {
+				rest = strings.TrimLeft(rest[len(parts[i]):], " \t\n\r\v\f")
+			}
+			parts = append(parts[:n:n], rest)
+		}
+	} else if sep := textOf(sep); sep == "" {
+		return nil, fmt.Errorf("empty separator")
+	} else {
+		parts = strings.SplitN(s, sep, n+1)
+		if n < 0 {
+			parts = strings.Split(s, sep)
+		}
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out, nil
 }
