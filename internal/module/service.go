@@ -31,16 +31,19 @@ type Service struct {
 	DaemonReload bool   `yaml:"daemon_reload"`
 
 	// What the systemd module (Systemd) adds.
-	masked      *bool
-	systemdOnly bool
+	masked       *bool
+	systemdOnly  bool
+	daemonReexec bool
 }
 
 // Systemd is Ansible's systemd module (systemd_service) over Service, for
 // hosts that run systemd (any other fails the task): name (service and
 // unit are aliases), state, enabled, daemon_reload (daemon-reload an
-// alias) as service takes them, and masked: true masks the unit (systemctl
-// mask, before anything else; enabling a masked unit fails), false unmasks
-// it. Idempotence and check mode are service's.
+// alias) as service takes them, daemon_reexec (daemon-reexec an alias:
+// `systemctl daemon-reexec` after the daemon-reload, before anything else,
+// not in check mode, alone no change, as Ansible's), and masked: true masks
+// the unit (systemctl mask, before anything else; enabling a masked unit
+// fails), false unmasks it. Idempotence and check mode are service's.
 type Systemd struct {
 	Name          string `yaml:"name"`
 	Service       string `yaml:"service"`
@@ -49,6 +52,8 @@ type Systemd struct {
 	Enabled       *bool  `yaml:"enabled"`
 	DaemonReload  bool   `yaml:"daemon_reload"`
 	DaemonReload2 bool   `yaml:"daemon-reload"`
+	DaemonReexec  bool   `yaml:"daemon_reexec"`
+	DaemonReexec2 bool   `yaml:"daemon-reexec"`
 	Masked        *bool  `yaml:"masked"`
 }
 
@@ -57,6 +62,7 @@ func (s *Systemd) service() *Service {
 	return &Service{
 		Name: orDefault(s.Name, orDefault(s.Service, s.Unit)), State: s.State, Enabled: s.Enabled,
 		DaemonReload: s.DaemonReload || s.DaemonReload2, masked: s.Masked, systemdOnly: true,
+		daemonReexec: s.DaemonReexec || s.DaemonReexec2,
 	}
 }
 
@@ -93,7 +99,7 @@ func (m *Service) want() (serviceWant, error) {
 	switch {
 	case m.Name == "" && (m.State != "" || m.Enabled != nil || m.masked != nil):
 		p.add("name is required")
-	case m.Name == "" && !m.DaemonReload:
+	case m.Name == "" && !m.DaemonReload && !m.daemonReexec:
 		p.add("name is required")
 	case m.Name != "" && m.State == "" && m.Enabled == nil && m.masked == nil:
 		p.add("give state, enabled or both")
@@ -129,7 +135,8 @@ func (m *Service) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	unit := ServiceName(w.Name, f)
 	res := Result{Data: map[string]any{"name": unit}}
 	if w.Name == "" {
-		return runSteps(ctx, h, env, "systemctl daemon-reload", []string{"systemctl daemon-reload"}, res)
+		steps := w.daemonSteps()
+		return runSteps(ctx, h, env, strings.Join(steps, " && "), steps, res)
 	}
 	in, err := inspect(ctx, h, "service "+unit, w.query(unit, systemd, env.Check))
 	if err == nil {
@@ -160,8 +167,10 @@ func (w serviceWant) query(unit string, systemd, check bool) string {
 	q := host.Quote(unit)
 	if systemd {
 		query := ""
-		if w.DaemonReload && !check {
-			query = "systemctl daemon-reload || exit 1\n"
+		if !check {
+			for _, s := range w.daemonSteps() {
+				query += s + " || exit 1\n"
+			}
 		}
 		return query + fmt.Sprintf("systemctl show -p LoadState -- %s\necho \"active=$(systemctl is-active -- %s 2>/dev/null)\"\necho \"enabled=$(systemctl is-enabled -- %s 2>/dev/null)\"\n", q, q, q)
 	}
@@ -169,6 +178,19 @@ func (w serviceWant) query(unit string, systemd, check bool) string {
 if $svc status >/dev/null 2>&1; then echo active=active; else echo active=inactive; fi
 e=disabled; for f in /etc/rc[2345].d/S[0-9][0-9]%s /etc/rc.d/rc[2345].d/S[0-9][0-9]%s; do if [ -e "$f" ]; then e=enabled; fi; done; echo "enabled=$e"
 `, q, q, q)
+}
+
+// daemonSteps are the systemctl commands daemon_reload and daemon_reexec
+// run before anything else, in Ansible's order.
+func (w serviceWant) daemonSteps() []string {
+	var steps []string
+	if w.DaemonReload {
+		steps = append(steps, "systemctl daemon-reload")
+	}
+	if w.daemonReexec {
+		steps = append(steps, "systemctl daemon-reexec")
+	}
+	return steps
 }
 
 // plan returns the commands that bring the service from have to what w
