@@ -48,5 +48,6 @@ func builtins() map[string]Factory {
 		"uri":             func() Module { return &URI{} },
 		"group":           func() Module { return &Group{} },
 		"user":            func() Module { return &User{} },
+		"unarchive":       func() Module { return &Unarchive{} },
 	}
 }

@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell slurp stat sysctl systemd systemd_service template uri user wait_for yum"
+	want := "apt apt_repository assert blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pause ping replace route service set_fact setup shell slurp stat sysctl systemd systemd_service template unarchive uri user wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -148,6 +148,7 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"uri", "{url: 'http://a/b'}", &URI{URL: "http://a/b"}, "rc=0\nstatus=200\n"},
 		{"group", "{name: www}", &Group{Name: "www"}, ""},
 		{"user", "{name: app, createhome: false}", &User{Name: "app", CreateHomeOld: new(bool)}, ""},
+		{"unarchive", "{src: /x.tgz, dest: /srv, remote_src: true}", &Unarchive{Src: "/x.tgz", Dest: "/srv", RemoteSrc: true}, ""},
 		{"stat", "{name: /etc/hosts}", &Stat{Name: "/etc/hosts"}, "exists=0\n"},
 		{"blockinfile", "{dest: /etc/hosts, block: x}", &BlockInFile{EditPath: EditPath{Dest: "/etc/hosts"}, Block: "x"}, "path=/etc/hosts\n"},
 		{"replace", "{dest: /etc/hosts, regexp: x}", &Replace{EditPath: EditPath{Dest: "/etc/hosts"}, Regexp: "x"}, "path=/etc/hosts\n"},
