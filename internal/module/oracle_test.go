@@ -179,7 +179,7 @@ type oracleCase struct {
 }
 
 // ansibleNames are the oracle's names of modules outside ansible.builtin.
-var ansibleNames = map[string]string{"ini_file": "community.general.ini_file"}
+var ansibleNames = map[string]string{"ini_file": "community.general.ini_file", "pam_limits": "community.general.pam_limits"}
 
 // compareWithAnsible runs each case through a real sshd with lvslab's
 // module and with Ansible's module on twin directories: twice (changed,
