@@ -45,6 +45,10 @@ func includedNames(t *playbook.Task, d map[string]bool) {
 		}
 	}
 	f, dir, ok := includeVarsFile(t)
+	if !ok && !dir && tmpl.Has(f) {
+		templatedVarsNames(t, f, d) // dynvars.go
+		return
+	}
 	if !ok || dir {
 		return
 	}
