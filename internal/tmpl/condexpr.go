@@ -63,14 +63,16 @@ func condExprs(text string) (string, error) {
 		start int // in out, after the opening character
 	}
 	var stack []group
-	inTag := false
+	inTag, output, tagStart := false, false, 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
 		case !inTag:
 			if i+1 < len(text) && c == '{' && (text[i+1] == '{' || text[i+1] == '%') {
 				inTag, stack = true, stack[:0]
+				output = text[i+1] == '{'
 				out = append(out, text[i:i+2]...)
+				tagStart = len(out)
 				i++
 				continue
 			}
@@ -93,6 +95,13 @@ func condExprs(text string) (string, error) {
 			out = append(out[:g.start], body...)
 		case i+1 < len(text) && (c == '}' || c == '%') && text[i+1] == '}':
 			inTag = false
+			if output && c == '}' {
+				body, err := chainedCond(string(out[tagStart:]))
+				if err != nil {
+					return "", err
+				}
+				out = append(out[:tagStart], body...)
+			}
 			out = append(out, text[i:i+2]...)
 			i++
 			continue
@@ -100,6 +109,38 @@ func condExprs(text string) (string, error) {
 		out = append(out, c)
 	}
 	return string(out), nil
+}
+
+// chainedCond rewrites the body of a {{ }} that is a chain of conditional
+// expressions (a if b else c if d else e), which gonja does not parse at
+// the top either; a single one it parses is left to it.
+func chainedCond(body string) (string, error) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(body, "-"), "-")
+	seenElse := false
+	chained := false
+	for _, w := range topWords(inner) {
+		switch {
+		case w.word == "else":
+			seenElse = true
+		case w.word == "if" && seenElse:
+			chained = true
+		}
+	}
+	if !chained {
+		return body, nil
+	}
+	r, ok, err := rewriteCond(inner)
+	if err != nil || !ok {
+		return body, err
+	}
+	lead, trail := "", ""
+	if strings.HasPrefix(body, "-") {
+		lead = "-"
+	}
+	if strings.HasSuffix(body, "-") && len(body) > 1 {
+		trail = "-"
+	}
+	return lead + r + trail, nil
 }
 
 // literalLen is the length of the string literal at the start of s, as
