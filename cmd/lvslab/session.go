@@ -93,6 +93,11 @@ func newSession(c *cli.Context, check, diff bool) (*session, error) {
 		Inventory: inv, Modules: s.reg, Reporter: rep, Check: check, Diff: diff,
 		Limit: c.String("limit"), Forks: c.Int("forks"), ExtraVars: extra,
 		Connect: runner.WithExtraVars(withConfigUser(connector(connDefaults(c), c.Bool("session-per-task"), rep), cfg), extra), Secret: red.Add,
+		// ansible.cfg's [privilege_escalation], below ansible_become*.
+		Become: host.Become{Enabled: cfg.Become, User: cfg.BecomeUser, Method: cfg.BecomeMethod},
+	}
+	if err := host.CheckBecomeMethod(cfg.BecomeMethod); err != nil {
+		return nil, badInput(fmt.Errorf("ansible.cfg: %w", err))
 	}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -29,6 +30,37 @@ func (p *varParser) become() Become {
 	b.Password, _ = p.str("ansible_become_password", "ansible_become_pass")
 	if strings.ContainsAny(b.Password, "\r\n") {
 		p.errorf("ansible_become_password", "must not contain a line break")
+	}
+	b.Method, _ = p.str("ansible_become_method")
+	if err := CheckBecomeMethod(b.Method); err != nil {
+		p.errorf("ansible_become_method", "%v", err)
+	}
+	b.Exe, _ = p.str("ansible_become_exe")
+	b.Flags, _ = p.str("ansible_become_flags")
+	return b
+}
+
+// CheckBecomeMethod reports a become method lvslab has not: it becomes
+// with sudo ("" is sudo) and su.
+func CheckBecomeMethod(m string) error {
+	switch m {
+	case "", "sudo", "su":
+		return nil
+	}
+	return fmt.Errorf("become method %q: lvslab becomes with sudo and su", m)
+}
+
+// withDefaults fills the method, program and flags b leaves empty from def
+// (the host's inventory escalation).
+func (b Become) withDefaults(def Become) Become {
+	if b.Method == "" {
+		b.Method = def.Method
+	}
+	if b.Exe == "" && b.Method == def.Method {
+		b.Exe = def.Exe
+	}
+	if b.Flags == "" && b.Method == def.Method {
+		b.Flags = def.Flags
 	}
 	return b
 }

@@ -30,11 +30,18 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
 
 // Become says whether and as whom a command or file operation is escalated.
-// The password is fed to sudo on stdin, never on a command line.
+// The password is fed to sudo (or su) on stdin, never on a command line.
 type Become struct {
 	Enabled  bool
 	User     string // default root
 	Password string
+	// Method is sudo (the default, "") or su, as Ansible's become_method.
+	Method string
+	// Exe is the program that escalates instead of sudo or su
+	// (become_exe); Flags are words added after it (become_flags), as
+	// written: a shell's words.
+	Exe   string
+	Flags string
 }
 
 // RunOpts tunes one command.

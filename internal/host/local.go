@@ -84,7 +84,11 @@ func (l *Local) Run(ctx context.Context, cmd string, opts RunOpts) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: code}, nil
+	errs := stderr.String()
+	if as, sudo := l.sudo(opts.Become); sudo {
+		errs = suStderr(&as, errs)
+	}
+	return Result{Stdout: stdout.String(), Stderr: errs, ExitCode: code}, nil
 }
 
 // Upload writes r to dst atomically (see Executor), with the shell upload:
@@ -140,6 +144,7 @@ func (l *Local) sudo(b Become) (Become, bool) {
 	if b.Password == "" {
 		b.Password = l.become.Password
 	}
+	b = b.withDefaults(l.become)
 	if b.User == l.user {
 		return b, false
 	}

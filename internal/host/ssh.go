@@ -96,11 +96,12 @@ func (s *SSH) Run(ctx context.Context, cmd string, opts RunOpts) (Result, error)
 	if opts.Stdout != nil {
 		out = opts.Stdout
 	}
-	code, err := s.exec(ctx, cmd, s.sudoAs(opts.Become), opts.Stdin, opts.Stdout == nil, out, &stderr)
+	as := s.sudoAs(opts.Become)
+	code, err := s.exec(ctx, cmd, as, opts.Stdin, opts.Stdout == nil, out, &stderr)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: code}, nil
+	return Result{Stdout: stdout.String(), Stderr: suStderr(as, stderr.String()), ExitCode: code}, nil
 }
 
 // Close closes the SFTP client, the connection and the jump host's.
@@ -397,6 +398,7 @@ func (s *SSH) become(b Become) (Become, bool) {
 	if b.Password == "" {
 		b.Password = s.cfg.Become.Password
 	}
+	b = b.withDefaults(s.cfg.Become)
 	if b.User == s.cfg.User {
 		return b, false
 	}
@@ -419,9 +421,19 @@ func (s *SSH) sudoAs(b Become) *Become {
 // marker, so cmd's stdin is exactly stdin whether sudo read the password
 // (it reads exactly one line) or not (NOPASSWD, cached credentials).
 func sudoCommand(cmd string, b Become, stdin io.Reader) (string, io.Reader, error) {
+	if b.Method == "su" {
+		return suCommand(cmd, b, stdin)
+	}
 	user := Quote(b.User)
+	sudo := "sudo"
+	if b.Exe != "" {
+		sudo = b.Exe
+	}
+	if b.Flags != "" {
+		sudo += " " + b.Flags
+	}
 	if b.Password == "" {
-		return "sudo -n -u " + user + " -- sh -c " + Quote(cmd), stdin, nil
+		return sudo + " -n -u " + user + " -- sh -c " + Quote(cmd), stdin, nil
 	}
 	if strings.ContainsAny(b.Password, "\r\n") {
 		return "", nil, errors.New("the become password contains a line break")
@@ -429,7 +441,7 @@ func sudoCommand(cmd string, b Become, stdin io.Reader) (string, io.Reader, erro
 	mark := "lvslab-stdin-" + randHex(8)
 	inner := "while IFS= read -r lvslab_l; do [ \"$lvslab_l\" = " + mark + " ] && break; done; unset lvslab_l\n" + cmd
 	pre := strings.NewReader(b.Password + "\n" + mark + "\n")
-	line := "sudo -S -p '' -u " + user + " -- sh -c " + Quote(inner)
+	line := sudo + " -S -p '' -u " + user + " -- sh -c " + Quote(inner)
 	if stdin == nil {
 		return line, pre, nil
 	}

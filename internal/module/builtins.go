@@ -47,6 +47,7 @@ func builtins() map[string]Factory {
 		"find":            func() Module { return &Find{} },
 		"get_url":         func() Module { return &GetURL{} },
 		"uri":             func() Module { return &URI{} },
+		"async_status":    func() Module { return &AsyncStatus{} },
 		"group":           func() Module { return &Group{} },
 		"user":            func() Module { return &User{} },
 		"unarchive":       func() Module { return &Unarchive{} },

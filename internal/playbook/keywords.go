@@ -164,8 +164,8 @@ func (p *parser) extKeyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys)
 
 func (p *parser) becomeMethod(file string, v *yaml.Node) string {
 	m := p.str(file, v)
-	if m != "sudo" {
-		p.errf(file, v, "become_method %q: lvslab becomes with sudo only", m)
+	if m != "sudo" && m != "su" {
+		p.errf(file, v, "become_method %q: lvslab becomes with sudo and su", m)
 	}
 	return m
 }
@@ -237,8 +237,9 @@ func (p *parser) loopControl(file string, n *yaml.Node, t *Task) {
 }
 
 // asyncDefaults gives async tasks Ansible's poll of 10 seconds, and
-// refuses async where lvslab cannot run it: an async task with poll > 0
-// runs in the foreground to its end, as its outcome is the same.
+// refuses async where lvslab cannot run it: the runner runs the command
+// of a command or shell task as a job on the host, polled every poll
+// seconds, or left running with poll 0 (async_status reads it).
 func (p *parser) asyncDefaults(file string, n *yaml.Node, t *Task, tk *taskKeys) {
 	if t.Async == 0 {
 		return
@@ -246,10 +247,8 @@ func (p *parser) asyncDefaults(file string, n *yaml.Node, t *Task, tk *taskKeys)
 	if !tk.pollSet {
 		t.Poll = 10
 	}
-	if t.Poll == 0 {
-		// Fire and forget needs a job on the host that async_status
-		// reads, which lvslab has not yet.
-		p.errf(file, n, "async with poll 0: lvslab runs async tasks to their end (poll > 0) only")
+	if t.Poll < 0 || t.Async < 0 {
+		p.errf(file, n, "async and poll are seconds, not negative")
 	}
 	switch t.Module {
 	case "command", "shell", "raw", "script":

@@ -89,7 +89,7 @@ func TestBadNewKeywordsAtTheirLine(t *testing.T) {
       become_method: doas
     - shell: sleep 1
       async: 3
-      poll: 0
+      poll: -1
 `)
 	_, err := Load(p, known)
 	if err == nil {
@@ -103,7 +103,7 @@ func TestBadNewKeywordsAtTheirLine(t *testing.T) {
 		"bad.yml:10:13: meta: unknown action \"fly\"",
 		"bad.yml:11:7: async: lvslab runs command and shell tasks in the background, not copy",
 		"bad.yml:14:22: become_method \"doas\"",
-		"bad.yml:15:7: async with poll 0",
+		"bad.yml:15:7: async and poll are seconds, not negative",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in\n%v", want, err)

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"lvslab/internal/facts"
+	"lvslab/internal/host"
 	"lvslab/internal/module"
 	"lvslab/internal/playbook"
 	"lvslab/internal/report"
@@ -43,6 +44,11 @@ type Options struct {
 	StartAtTask string
 	// Version is lvslab's version, for ansible_version.string.
 	Version string
+	// Become is the escalation of every task whose host sets no
+	// ansible_become, ansible_become_user or ansible_become_method
+	// (each on its own), below the play's and task's keywords: ansible.cfg's
+	// [privilege_escalation] become, become_user and become_method.
+	Become host.Become
 	// Secret, when set, is given the values of play, task and set_fact
 	// variables whose names say they are secrets (report.SecretName), as
 	// they are rendered, so that the reporter can hide them.

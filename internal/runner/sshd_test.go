@@ -1,15 +1,11 @@
 package runner
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"lvslab/internal/host"
 	"lvslab/internal/host/sshtest"
-	"lvslab/internal/module"
-	"lvslab/internal/playbook"
 	"lvslab/internal/report"
 )
 
@@ -45,26 +41,7 @@ func (f *sshdFixture) run(t *testing.T, check bool) (*recorder, []report.Stats) 
 // runFile runs the playbook at path on the fixture's hosts, after Prepare.
 func (f *sshdFixture) runFile(t *testing.T, path string, check bool) (*recorder, []report.Stats) {
 	t.Helper()
-	reg := module.Default()
-	pb, err := playbook.Load(path, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{}
-	opts := Options{Inventory: f.inv, Modules: reg, Reporter: rec, Check: check,
-		Connect: func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
-			cfg, err := host.ConfigFromVars(name, vars, host.Defaults{})
-			if err != nil {
-				return nil, err
-			}
-			return host.Dial(ctx, cfg)
-		}}
-	if err := Prepare([]*playbook.Playbook{pb}, opts); err != nil {
-		t.Fatalf("prepare: %v", err)
-	}
-	r := New(opts)
-	err = r.Run(context.Background(), []*playbook.Playbook{pb})
-	r.Close()
+	rec, stats, err := f.runPath(t, path, func(o *Options) { o.Check = check })
 	if err != nil {
 		for _, res := range rec.results {
 			if res.Status == report.Failed || res.Status == report.Unreachable {
@@ -73,7 +50,7 @@ func (f *sshdFixture) runFile(t *testing.T, path string, check bool) (*recorder,
 		}
 		t.Fatalf("run: %v", err)
 	}
-	return rec, r.Stats()
+	return rec, stats
 }
 
 func TestConvergeOnRealSSHD(t *testing.T) {

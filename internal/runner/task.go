@@ -281,13 +281,27 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 		return module.Result{}, err
 	}
 	becomeExecutor := host.WithBecome(exec, b)
+	newExec := func() (host.Executor, *asyncExec) { return becomeExecutor, nil }
+	if t.Async > 0 && env.Check { // as Ansible
+		return module.Result{Failed: true, Msg: "check mode and async cannot be used on same task."}, nil
+	}
+	if t.Async > 0 { // async.go: the command runs as a job
+		newExec = func() (host.Executor, *asyncExec) {
+			a := &asyncExec{Executor: becomeExecutor, async: t.Async, poll: t.Poll}
+			return a, a
+		}
+	}
 	attempts := 1
 	if t.Until != nil {
 		attempts = t.Retries + 1
 	}
 	var mr module.Result
 	for i := 1; ; i++ {
-		mr, err = m.Apply(ctx, becomeExecutor, env)
+		h, job := newExec()
+		mr, err = m.Apply(ctx, h, env)
+		if job != nil {
+			mr, err = job.asyncResult(t, mr, err)
+		}
 		r.delegateFacts(t, delegated, &mr)
 		r.secrets(mr.Facts) // before the result is reported
 		if err != nil || t.Until == nil {
@@ -318,11 +332,24 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 }
 
 // become works out escalation: task, then play, then the variables
-// (host.BecomeFromVars).
+// (host.BecomeFromVars), then Options.Become (ansible.cfg).
 func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, vars map[string]any) (host.Become, error) {
 	b, err := host.BecomeFromVars(hs.name, vars)
 	if err != nil {
 		return b, err
+	}
+	def := r.opts.Become
+	if !hasAny(vars, "ansible_become") {
+		b.Enabled = def.Enabled
+	}
+	if !hasAny(vars, "ansible_become_user") && def.User != "" {
+		b.User = def.User
+	}
+	if !hasAny(vars, "ansible_become_method") {
+		b.Method = def.Method
+	}
+	if t.BecomeMethod != "" {
+		b.Method = t.BecomeMethod
 	}
 	if play.Become != nil {
 		b.Enabled = *play.Become
@@ -334,6 +361,11 @@ func (r *Runner) become(hs *hostState, play *playbook.Play, t *playbook.Task, va
 		if u != "" {
 			b.User = u
 			break
+		}
+	}
+	if tmpl.Has(b.User) { // become_user: "{{ app_user }}"
+		if b.User, err = tmpl.Render(t.Pos.String()+" become_user", b.User, vars); err != nil {
+			return b, err
 		}
 	}
 	return b, nil

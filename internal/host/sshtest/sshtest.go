@@ -163,7 +163,7 @@ func Require(t testing.TB) {
 func SudoUser(t testing.TB, password string) string {
 	t.Helper()
 	Require(t)
-	for _, tool := range []string{"useradd", "userdel", "usermod", "chpasswd", "visudo", "sudo"} {
+	for _, tool := range []string{"visudo", "sudo"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("sshtest: no %s for a sudo user", tool)
 		}
@@ -171,28 +171,10 @@ func SudoUser(t testing.TB, password string) string {
 	if _, err := os.Stat("/etc/sudoers.d"); err != nil {
 		t.Skip("sshtest: no /etc/sudoers.d for a sudo user")
 	}
-	userSeq.Lock()
-	userSeq.n++
-	name := fmt.Sprintf("lvslabt%d%c%d", os.Getpid()%100000, 'a'+userSeq.n%26, time.Now().UnixNano()%10000)
-	userSeq.Unlock()
-	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("sshtest: useradd: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
-		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v: %s", name, err, out)
-		}
-	})
-	setpw := exec.Command("usermod", "-p", "*", name) // no password, not locked
+	name := newUser(t, "lvslabt", password)
 	rule := name + " ALL=(ALL:ALL) NOPASSWD: ALL\n"
 	if password != "" {
-		setpw = exec.Command("chpasswd")
-		setpw.Stdin = strings.NewReader(name + ":" + password + "\n")
 		rule = name + " ALL=(ALL:ALL) ALL\n"
-	}
-	if out, err := setpw.CombinedOutput(); err != nil {
-		t.Fatalf("sshtest: set the password of %s: %v: %s", name, err, out)
 	}
 	rule = "Defaults:" + name + " !lecture, !mail_badpass, passwd_tries=1\n" + rule
 	dir, err := os.MkdirTemp("", "sshtest-sudoers-")
@@ -208,6 +190,50 @@ func SudoUser(t testing.TB, password string) string {
 	file := "/etc/sudoers.d/lvslab-test-" + name
 	write(t, file, []byte(rule), 0o440)
 	t.Cleanup(func() { os.Remove(file) })
+	return name
+}
+
+// User creates a throwaway login user with a password (none when password
+// is empty), who may not sudo, for tests of su; it removes the user and
+// its processes when the test ends, and skips the test where that cannot
+// be done, saying why.
+func User(t testing.TB, password string) string {
+	t.Helper()
+	Require(t)
+	return newUser(t, "lvslabu", password)
+}
+
+// newUser creates a login user named from prefix with password (none, not
+// locked, when it is empty) and removes it, and its processes, when the
+// test ends.
+func newUser(t testing.TB, prefix, password string) string {
+	t.Helper()
+	for _, tool := range []string{"useradd", "userdel", "usermod", "chpasswd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("sshtest: no %s for a test user", tool)
+		}
+	}
+	userSeq.Lock()
+	userSeq.n++
+	name := fmt.Sprintf("%s%d%c%d", prefix, os.Getpid()%100000, 'a'+userSeq.n%26, time.Now().UnixNano()%10000)
+	userSeq.Unlock()
+	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Skipf("sshtest: useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("pkill", "-KILL", "-u", name).Run()
+		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
+			t.Logf("userdel %s: %v: %s", name, err, out)
+		}
+	})
+	setpw := exec.Command("usermod", "-p", "*", name) // no password, not locked
+	if password != "" {
+		setpw = exec.Command("chpasswd")
+		setpw.Stdin = strings.NewReader(name + ":" + password + "\n")
+	}
+	if out, err := setpw.CombinedOutput(); err != nil {
+		t.Fatalf("sshtest: set the password of %s: %v: %s", name, err, out)
+	}
 	return name
 }
 
