@@ -23,7 +23,8 @@ import (
 // stderr, rc, echo and user_input.
 //
 // Ansible pauses once for all the hosts of a play (the action bypasses the
-// host loop); that is the runner's to do, this module pauses where it runs.
+// host loop); the runner runs a pause task once per batch, on its first
+// host, and this module pauses where it runs.
 type Pause struct {
 	Seconds *int   `yaml:"seconds"`
 	Minutes *int   `yaml:"minutes"`

@@ -35,6 +35,13 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 	if needsHostvars(t) {
 		hostvars = r.hostvarsSnapshot() // once per task, shared read-only by every host
 	}
+	if module.Canonical(t.Module) == "pause" && len(hosts) > 1 {
+		// As Ansible's pause (its action bypasses the host loop): it
+		// pauses once for the batch, on the first host, which alone
+		// reports, counts and registers the result.
+		r.runOne(ctx, play, t, hosts[0], hostvars)
+		return ctx.Err()
+	}
 	if t.RunOnce && len(hosts) > 1 {
 		first := hosts[0]
 		r.runOne(ctx, play, t, first, hostvars)
