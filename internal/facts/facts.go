@@ -58,7 +58,7 @@ printf '%s\n' 'route get 8.8.8.8' 'addr show' 'link show' | ip -o -4 -force -bat
     esac
   done
 }
-`
+` + virtualScript // virtual.go
 
 // Own are the facts of lvslab's own, not Ansible's: addresses (every
 // interface's IPv4 addresses in CIDR form) and ipvs (whether the kernel has
@@ -129,6 +129,7 @@ func Parse(out string) map[string]any {
 		}
 	}
 	network(f, kv["route"], lists["link"], lists["addr"], lists["sys"])
+	virtual(f, kv) // virtual.go
 	return f
 }
 
