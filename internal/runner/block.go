@@ -46,7 +46,7 @@ func (r *Runner) step(ctx context.Context, play *playbook.Play, t *playbook.Task
 		}
 		if !done {
 			r.refreshPlayHosts(play, live)
-			r.opts.Reporter.Task(r.title(t, live[0]), false)
+			r.announce(t, r.title(t, live[0]), false, live)
 			if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
 				return false, err
 			}

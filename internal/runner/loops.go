@@ -200,7 +200,7 @@ func (r *Runner) runIncludeLoop(ctx context.Context, play *playbook.Play, group 
 				continue
 			}
 			if i > 0 || t != group[0] || !bannerShown {
-				r.opts.Reporter.Task(r.title(t, live[0]), false)
+				r.announce(t, r.title(t, live[0]), false, live)
 			}
 			err := r.runTaskOnHosts(ctx, play, t, live, false)
 			for _, hs := range live {

@@ -83,16 +83,10 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 			return err
 		}
 	}
-	for _, t := range play.Tasks {
-		more, err := r.step(ctx, play, t, hosts, hosts) // block.go
-		if err != nil || r.stopAll {
-			return err
-		}
-		if !more {
-			break
-		}
+	if play.Strategy == "free" {
+		return r.runFree(ctx, play, hosts) // free.go
 	}
-	return r.runHandlers(ctx, play, activeOf(hosts))
+	return r.runLinear(ctx, play, hosts)
 }
 
 // title is a task's name rendered with the first host's variables (as
@@ -279,7 +273,7 @@ func (r *Runner) runHandlers(ctx context.Context, play *playbook.Play, hosts []*
 			}
 			progressed = true
 			r.refreshPlayHosts(play, targets)
-			r.opts.Reporter.Task(r.title(hd, targets[0]), true)
+			r.announce(hd, r.title(hd, targets[0]), true, targets)
 			if err := r.runTaskOnHosts(ctx, play, hd, targets, true); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 // Package runner runs parsed playbooks against inventory hosts with
 // Ansible's linear strategy: each task runs on every targeted host (in
-// parallel, up to Forks) before the next one starts.
+// parallel, up to Forks) before the next one starts; or, in a play with
+// strategy: free, each host runs its task list on its own (free.go).
 package runner
 
 import (
