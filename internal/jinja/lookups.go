@@ -123,9 +123,17 @@ func findFile(e *gexec.Evaluator, sub, name string) (string, error) {
 	if dir == nil {
 		base, _ = os.Getwd()
 	}
-	for _, p := range []string{filepath.Join(base, sub, name), filepath.Join(base, name)} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+	// A role's task looks in the role first, as Ansible's search path
+	// (ansible_search_path) has role_path before the playbook's directory.
+	bases := []string{base}
+	if role, _ := contextVar(e, "role_path"); role != nil && str(role) != "" {
+		bases = []string{str(role), base}
+	}
+	for _, b := range bases {
+		for _, p := range []string{filepath.Join(b, sub, name), filepath.Join(b, name)} {
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("could not locate file in lookup: %s", name)
