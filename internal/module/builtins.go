@@ -41,6 +41,7 @@ func builtins() map[string]Factory {
 		"blockinfile":     func() Module { return &BlockInFile{} },
 		"ini_file":        func() Module { return &IniFile{} },
 		"replace":         func() Module { return &Replace{} },
+		"script":          func() Module { return &Script{} },
 		"pam_limits":      func() Module { return &PamLimits{} },
 		"slurp":           func() Module { return &Slurp{} },
 		"fetch":           func() Module { return &Fetch{} },
