@@ -24,8 +24,8 @@ import (
 var rawOptions = []string{"creates", "removes", "chdir", "executable", "warn", "stdin", "stdin_add_newline", "strip_empty_ends"}
 
 // TakesRawParams reports whether module name takes a free-form command
-// (Ansible's MODULE_REQUIRE_ARGS that lvslab has: command and shell).
-func TakesRawParams(name string) bool { return name == "command" || name == "shell" }
+// (Ansible's RAW_PARAM_MODULES that lvslab has: command, shell, script).
+func TakesRawParams(name string) bool { return name == "command" || name == "shell" || name == "script" }
 
 // KV is one key=value of a free-form argument string, with where its
 // word starts in the string (a byte offset).

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"lvslab/internal/host"
 	"lvslab/internal/host/hosttest"
 )
@@ -73,5 +75,26 @@ func TestScriptRunsHere(t *testing.T) {
 	}
 	if m, _ := filepath.Glob("/tmp/.lvslab-script-*-lock.sh"); len(m) != 0 {
 		t.Errorf("left behind: %v", m)
+	}
+}
+
+// The free form of a task (`script: lock.sh {{ pkgs }} creates=/x`) is
+// Ansible's: command options out, the rest the script and its arguments.
+func TestScriptFreeForm(t *testing.T) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(`lock.sh a=b c creates=/etc/done`), &n); err != nil {
+		t.Fatal(err)
+	}
+	m, err := KVNode("script", n.Content[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Default().New("script", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.(*Script).want()
+	if err != nil || w.local != "lock.sh" || w.args != "a=b c" || w.Creates != "/etc/done" {
+		t.Fatalf("want %+v %v", w, err)
 	}
 }
