@@ -49,6 +49,7 @@ func builtins() map[string]Factory {
 		"get_url":         func() Module { return &GetURL{} },
 		"uri":             func() Module { return &URI{} },
 		"async_status":    func() Module { return &AsyncStatus{} },
+		"reboot":          func() Module { return &Reboot{} },
 		"group":           func() Module { return &Group{} },
 		"user":            func() Module { return &User{} },
 		"unarchive":       func() Module { return &Unarchive{} },

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"lvslab/internal/host"
@@ -95,6 +96,22 @@ func (p *pool) drop(name string) {
 	p.mu.Unlock()
 	if c != nil && c.exec != nil {
 		c.exec.Close()
+	}
+}
+
+// dropHost drops every connection to name: its own and those as another
+// remote_user (taskExecutor's keys).
+func (p *pool) dropHost(name string) {
+	p.mu.Lock()
+	var keys []string
+	for k := range p.conns {
+		if k == name || strings.HasPrefix(k, name+"\x00") {
+			keys = append(keys, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, k := range keys {
+		p.drop(k)
 	}
 }
 

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"strings"
 	"testing"
 
 	"lvslab/internal/module"
@@ -36,9 +37,9 @@ func TestPauseOncePerBatch(t *testing.T) {
 	if len(paused) != 1 || paused[0] != "a" {
 		t.Errorf("pause reported for %v, want [a]", paused)
 	}
-	for h, want := range map[string]string{"a": "Paused for 1.0 seconds", "b": "undefined", "c": "undefined"} {
+	for h, want := range map[string]string{"a": "Paused for 1.", "b": "undefined", "c": "undefined"} {
 		res, _ := f.rec.result(h, "seen")
-		if res.Result.Msg != want {
+		if !strings.HasPrefix(res.Result.Msg, want) { // 1.0, or 1.01 on a busy machine
 			t.Errorf("%s saw %q, want %q", h, res.Result.Msg, want)
 		}
 	}

@@ -305,9 +305,15 @@ func (r *Runner) apply(ctx context.Context, play *playbook.Play, t *playbook.Tas
 	var mr module.Result
 	for i := 1; ; i++ {
 		h, job := newExec()
+		if refused, ok := localReboot(t, exec); ok { // reboot.go
+			return refused, nil
+		}
 		mr, err = m.Apply(ctx, h, env)
 		if job != nil {
 			mr, err = job.asyncResult(t, mr, err)
+		}
+		if err == nil {
+			mr, err = r.awaitReboot(ctx, hs, t, vars, b, mr) // reboot.go
 		}
 		r.delegateFacts(t, delegated, &mr)
 		r.secrets(mr.Facts) // before the result is reported

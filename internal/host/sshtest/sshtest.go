@@ -72,10 +72,11 @@ type Server struct {
 	Dir            string     // the server's files
 	Netns          string
 
-	t    testing.TB
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	done chan struct{}
+	t      testing.TB
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	done   chan struct{}
+	starts int // how often the log says sshd listens, before this start
 }
 
 // Start starts an sshd for the test and stops it when the test ends.
@@ -285,6 +286,7 @@ func (s *Server) start(home, cfg string) {
 		args = append([]string{"ip", "netns", "exec", s.Netns}, args...)
 	}
 	s.cmd = exec.Command(args[0], args[1:]...)
+	s.starts = strings.Count(s.Log(), fmt.Sprintf("Server listening on %s port %d", s.Addr, s.Port))
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	if err := s.cmd.Start(); err != nil {
@@ -296,7 +298,7 @@ func (s *Server) start(home, cfg string) {
 	}()
 	ready := fmt.Sprintf("Server listening on %s port %d", s.Addr, s.Port)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(s.Log(), ready) {
+	for strings.Count(s.Log(), ready) <= s.starts {
 		select {
 		case <-s.done:
 			t.Fatalf("sshtest: sshd exited:\n%s", s.Log())
@@ -379,6 +381,18 @@ func (s *Server) Stop() {
 	case <-time.After(10 * time.Second):
 		s.t.Errorf("sshtest: sshd %d did not exit", s.cmd.Process.Pid)
 	}
+}
+
+// Restart stops sshd as Stop does, waits down, and starts it again on
+// the same port with the same keys and configuration: a host that
+// reboots, as its clients see it.
+func (s *Server) Restart(down time.Duration) {
+	s.Stop()
+	time.Sleep(down)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = make(chan struct{})
+	s.start(filepath.Join(s.Dir, "home"), filepath.Join(s.Dir, "sshd_config"))
 }
 
 // Freeze stops (SIGSTOP) sshd and its connections: the port still accepts
