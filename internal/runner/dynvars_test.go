@@ -40,3 +40,25 @@ func TestLintTemplatedIncludeVars(t *testing.T) {
 		}
 	}
 }
+
+// A task whose conditions include one that is false before the run
+// (`x is defined` for an x no one sets) is skipped there, though another
+// condition reads facts: its arguments need not render (mongodb_install's
+// specific_mongodb_version).
+func TestLintStaticallyFalseAmongFacts(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"site.yml": "- hosts: all\n  tasks:\n    - command: \"echo {{ version }}\"\n      when:\n        - version is defined\n        - ansible_facts.os_family == 'Debian'\n" +
+			"    - command: \"echo {{ other }}\"\n      when: ansible_facts.os_family == 'Debian'\n",
+	})
+	f := newFixture(t, "a")
+	f.opts.Modules = module.Default()
+	pb, err := playbook.Load(filepath.Join(dir, "site.yml"), f.opts.Modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Prepare([]*playbook.Playbook{pb}, f.opts)
+	if err == nil || strings.Contains(err.Error(), `"version"`) || !strings.Contains(err.Error(), `undefined variable "other"`) {
+		t.Fatalf("prepare: %v", err)
+	}
+}

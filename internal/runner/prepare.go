@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -242,19 +243,22 @@ func argPos(t *playbook.Task, key string) pos.Pos {
 // staticallyFalse reports whether a task's when is known to be false before
 // the run (it reads no run-time variable and evaluates to false).
 func (v *validator) staticallyFalse(t *playbook.Task, vars map[string]any) bool {
+	// The conditions are and-ed: one that reads no run-time name and is
+	// false skips the task, whatever the others (`x is defined` beside
+	// `ansible_facts.os_family == "Debian"`).
 	for _, w := range t.When {
 		names, err := tmpl.Names(w.Src)
 		if err != nil {
 			return false
 		}
-		for _, n := range names {
-			if v.dynamic[n] {
-				return false
-			}
+		if slices.ContainsFunc(names, func(n string) bool { return v.dynamic[n] }) {
+			continue
+		}
+		if ok, err := tmpl.EvalBool(w.Pos.String(), w.Src, vars); err == nil && !ok {
+			return true
 		}
 	}
-	ok, err := v.r.when(t, vars)
-	return err == nil && !ok
+	return false
 }
 
 // resultNames are the fields of a task's own result, readable by
