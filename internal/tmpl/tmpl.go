@@ -159,7 +159,7 @@ func compile(name, text string) (*compiled, error) {
 		return nil, &Error{Template: name, Msg: hint}
 	}
 	cfg, body := header(text)
-	body, err := condExprs(jinja.RewriteTests(normalize(body), cfg))
+	body, err := condExprs(jinja.RewriteTests(fqcnNames(normalize(body)), cfg)) // fqcn.go
 	if err != nil {
 		return nil, &Error{Template: name, Msg: err.Error(), Err: err}
 	}
