@@ -130,7 +130,7 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		m          Module
 		answer     string // every command's stdout
 	}{
-		{"sysctl", "{name: net.ipv4.ip_forward, value: 1}", &Sysctl{Name: "net.ipv4.ip_forward", Value: "1"}, "sysctl_rc=0\nsysctl_value=0\npath=/etc/sysctl.d/99-lvslab.conf\n"},
+		{"sysctl", "{name: net.ipv4.ip_forward, value: 1}", &Sysctl{Name: "net.ipv4.ip_forward", Value: "1"}, "sysctl_rc=0\nsysctl_value=0\npath=/etc/sysctl.conf\n"},
 		{"ipvs", "{address: 10.0.0.1, port: 80, realservers: [{address: 10.0.0.2}]}",
 			&IPVS{Address: "10.0.0.1", Port: 80, RealServers: []IPVSRealServer{{Address: "10.0.0.2"}}}, probeOutput(fakeProbe{"table", "", 0})},
 		{"route", "{destination: default, gateway: 10.0.0.1}", &Route{Destination: "default", Gateway: "10.0.0.1"}, probeOutput(fakeProbe{"routes", "", 0})},

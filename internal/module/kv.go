@@ -25,7 +25,9 @@ var rawOptions = []string{"creates", "removes", "chdir", "executable", "warn", "
 
 // TakesRawParams reports whether module name takes a free-form command
 // (Ansible's RAW_PARAM_MODULES that lvslab has: command, shell, script).
-func TakesRawParams(name string) bool { return name == "command" || name == "shell" || name == "script" }
+func TakesRawParams(name string) bool {
+	return name == "command" || name == "shell" || name == "script"
+}
 
 // KV is one key=value of a free-form argument string, with where its
 // word starts in the string (a byte offset).

@@ -12,8 +12,9 @@ import (
 var sysctlNameRE = regexp.MustCompile(`^[A-Za-z0-9_./:@-]+$`)
 
 // Sysctl sets a kernel parameter at runtime (sysctl -w) and persists it as
-// one `name = value` line in sysctl_file (default
-// /etc/sysctl.d/99-lvslab.conf; an existing line for the key is replaced in
+// one `name = value` line in sysctl_file (default /etc/sysctl.conf, as
+// Ansible; lvslab's own tasks use /etc/sysctl.d/99-lvslab.conf; an existing
+// line for the key is replaced in
 // place, duplicates removed). It is changed when either differs. The runtime
 // value and the file are read in one round trip. A runtime value that
 // differs is set first (with sysctl_set, default true, or with reload and a
@@ -31,7 +32,7 @@ var sysctlNameRE = regexp.MustCompile(`^[A-Za-z0-9_./:@-]+$`)
 // of name and value), with ignoreerrors: a key the kernel does not have is
 // written to the file without failing the task, its runtime value left
 // alone, and the file reloaded with `sysctl -e -p`. Unlike Ansible,
-// sysctl_set defaults to true and sysctl_file to lvslab's own file.
+// sysctl_set defaults to true.
 type Sysctl struct {
 	Name         string `yaml:"name"`
 	Key          string `yaml:"key"`
@@ -72,7 +73,7 @@ func (m *Sysctl) want() (sysctlWant, error) {
 	default:
 		p.add("state %q: want present or absent", w.State)
 	}
-	w.SysctlFile = orDefault(m.SysctlFile, "/etc/sysctl.d/99-lvslab.conf")
+	w.SysctlFile = orDefault(m.SysctlFile, "/etc/sysctl.conf")
 	return w, p.err()
 }
 

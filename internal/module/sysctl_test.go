@@ -10,7 +10,7 @@ import (
 	"lvslab/internal/host/hosttest"
 )
 
-const sysctlFile = "/etc/sysctl.d/99-lvslab.conf"
+const sysctlFile = "/etc/sysctl.conf" // the default, as Ansible's
 
 func sysctlAnswer(rc, value, file string, exists bool) host.Result {
 	out := "sysctl_rc=" + rc + "\nsysctl_value=" + value + "\n"
