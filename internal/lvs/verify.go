@@ -136,6 +136,10 @@ func (v *Verifier) Run(ctx context.Context) (Report, error) {
 	if port == 443 {
 		scheme = "https"
 	}
+	url := fmt.Sprintf("%s://%s%s/test.html", scheme, c.VIP, portSuffix(scheme, port))
+	if err := v.warmUp(ctx, url); err != nil {
+		return r, err
+	}
 	var before Status
 	if v.Director != nil {
 		s, err := ReadStats(ctx, v.Director)
@@ -144,7 +148,7 @@ func (v *Verifier) Run(ctx context.Context) (Report, error) {
 		}
 		before = s
 	}
-	dist, err := v.HTTP(ctx, map[string]any{"url": fmt.Sprintf("%s://%s%s/test.html", scheme, c.VIP, portSuffix(scheme, port)), "count": n, "expect_body_regex": "^real server "})
+	dist, err := v.HTTP(ctx, map[string]any{"url": url, "count": n, "expect_body_regex": "^real server "})
 	if err != nil {
 		return r, err
 	}
@@ -236,6 +240,32 @@ func detail(failures []string, okText string) string {
 // forwards the same way) the real servers answer the client directly with
 // the VIP as source, the director never sees a reply and OutPkts stays put
 // while InPkts and Conns grow.
+// warmTries bounds warmUp: a second apart, the time a client takes to
+// follow a VIP to another director.
+const warmTries = 10
+
+// warmUp waits, bounded, until the VIP answers one request: it may just have
+// moved to another director (a switch between --ha and one director, a
+// failover), and the client's neighbour entry follows it within seconds.
+// What it sends is not counted.
+func (v *Verifier) warmUp(ctx context.Context, url string) error {
+	for i := 0; i < warmTries; i++ {
+		d, err := v.HTTP(ctx, map[string]any{"url": url, "count": 1, "expect_body_regex": "^real server "})
+		if err != nil {
+			return err
+		}
+		if answered(d) == 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil // the count that follows reports what fails
+}
+
 func (v *Verifier) replyPath(before, after Status) Check {
 	c := v.Config
 	deltas := Delta(before, after, c.ServiceKeys())
