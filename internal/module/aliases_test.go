@@ -153,6 +153,10 @@ func TestSysctlAnsibleOptions(t *testing.T) {
 	if s := mustKV(t, "sysctl", "name=net.ipv4.ip_forward value=1 reload=no sysctl_set=yes sysctl_file=/etc/sysctl.d/10-x.conf").(*Sysctl); *s.Reload || !*s.SysctlSet || s.SysctlFile != "/etc/sysctl.d/10-x.conf" {
 		t.Errorf("sysctl: %+v", s)
 	}
+	// Ansible strips the name and the value (a public role writes "net.core.somaxconn ").
+	if w, err := newModule(t, "sysctl", "{name: 'net.core.somaxconn ', value: ' 4096'}").(*Sysctl).want(); err != nil || w.Name != "net.core.somaxconn" || w.Value != "4096" {
+		t.Errorf("stripped: %+v, %v", w, err)
+	}
 	if _, err := newModuleErr("sysctl", "{name: a.b, key: a.b, value: 1}"); err == nil || !strings.Contains(err.Error(), "not both") {
 		t.Errorf("name and key: %v", err)
 	}

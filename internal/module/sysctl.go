@@ -59,7 +59,8 @@ func (m *Sysctl) want() (sysctlWant, error) {
 	if m.Name != "" && m.Key != "" || m.Value != "" && m.Val != "" {
 		p.add("give name or key, value or val, not both")
 	}
-	w.Name, w.Value = orDefault(m.Name, m.Key), orDefault(m.Value, m.Val)
+	// Ansible strips both ("net.core.somaxconn " in a public role).
+	w.Name, w.Value = strings.TrimSpace(orDefault(m.Name, m.Key)), strings.TrimSpace(orDefault(m.Value, m.Val))
 	if !sysctlNameRE.MatchString(w.Name) {
 		p.add("invalid name %q", w.Name)
 	}
