@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -159,13 +160,16 @@ systemctl is-enabled disable-transparent-huge-pages; systemctl is-active ntp
 func ansibleOn(t *testing.T, ap string, d labHost, inv, playbook string) ([]string, string) {
 	t.Helper()
 	cmd := d.inNetns(ap, "-i", inv, "-l", d.name, playbook)
+	// No ControlPersist master: it would keep ansible-playbook's stdout open
+	// (and Output waiting) for a minute after the run.
 	cmd.Env = append(os.Environ(), "ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=0",
-		"ANSIBLE_ROLES_PATH="+mongodbRoles, "ANSIBLE_PYTHON_INTERPRETER=auto_silent")
+		"ANSIBLE_ROLES_PATH="+mongodbRoles, "ANSIBLE_PYTHON_INTERPRETER=auto_silent", "ANSIBLE_SSH_ARGS=-o ControlMaster=no")
+	cmd.WaitDelay = 30 * time.Second
 	out, err := cmd.Output()
 	var doc struct {
 		Plays []struct {
 			Tasks []struct {
-				Task  struct{ Name string } `json:"task"`
+				Task  struct{ Name string }     `json:"task"`
 				Hosts map[string]map[string]any `json:"hosts"`
 			} `json:"tasks"`
 		} `json:"plays"`
