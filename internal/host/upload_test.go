@@ -151,7 +151,17 @@ func TestUploadIsAtomic(t *testing.T) {
 		if err := h.Upload(context.Background(), strings.NewReader("x"), dir+"/no/such/dir/f", host.FileOpts{}); err == nil || errors.Is(err, host.ErrUnreachable) {
 			t.Errorf("upload into a missing directory: %v", err)
 		}
-		if got := run(t, h, "cat "+dst+"; echo; ls -A "+dir); got != "old\nf" {
+		// A cancelled upload's guard removes its temporary file on the
+		// host once the session's stdin closes, just after Upload returns:
+		// wait for it, bounded.
+		got := ""
+		for i := 0; i < 50; i++ {
+			if got = run(t, h, "cat "+dst+"; echo; ls -A "+dir); got == "old\nf" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got != "old\nf" {
 			t.Errorf("after failed uploads: %q", got)
 		}
 	})
