@@ -35,6 +35,7 @@ func builtins() map[string]Factory {
 		"mysql_db":        func() Module { return &MySQLDB{} },
 		"mysql_user":      func() Module { return &MySQLUser{} },
 		"apt_repository":  func() Module { return &AptRepository{} },
+		"apt_key":         func() Module { return &AptKey{} },
 		"debconf":         func() Module { return &Debconf{} },
 		"git":             func() Module { return &Git{} },
 		"stat":            func() Module { return &Stat{} },

@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_repository assert async_status blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pam_limits pause ping reboot replace route script service set_fact setup shell slurp stat sysctl systemd systemd_service template unarchive uri user wait_for yum"
+	want := "apt apt_key apt_repository assert async_status blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pam_limits pause ping reboot replace route script service set_fact setup shell slurp stat sysctl systemd systemd_service template unarchive uri user wait_for yum"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
@@ -160,6 +160,7 @@ func TestModulesBuiltDirectly(t *testing.T) {
 		{"setup", "{filter: ansible_os_family}", &Setup{Filter: StrList{"ansible_os_family"}}, "id=debian\n"},
 		{"pause", "{prompt: go on}", &Pause{Prompt: "go on"}, ""},
 		{"apt_repository", "{repo: 'deb http://x.org/d bookworm main'}", &AptRepository{Repo: "deb http://x.org/d bookworm main"}, ""},
+		{"apt_key", "{id: C380285B, data: x}", &AptKey{ID: "C380285B", Data: "x"}, "bin:apt-key=1\nbin:gpg=1\n"},
 		{"debconf", "{name: tzdata}", &Debconf{Name: "tzdata"}, probeOutput(fakeProbe{"show", "", 0})},
 		{"git", "{repo: x, dest: /srv/app}", &Git{Repo: "x", Dest: "/srv/app"}, ""},
 		{"mysql_db", "{name: x}", &MySQLDB{Name: StrList{"x"}}, probeOutput(fakeProbe{"version", "10.11.6-MariaDB", 0}, fakeProbe{"dbs", "", 0})},
