@@ -118,6 +118,20 @@ func loadPlanFrom(c *cli.Context) (loadPlan, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, p.targetErrs()...)
+	if p.report != "" {
+		switch strings.ToLower(filepath.Ext(p.report)) {
+		case ".html", ".svg", ".png":
+		default:
+			errs = append(errs, fmt.Errorf("--report %s: want a .html, .svg or .png file", p.report))
+		}
+	}
+	return p, errors.Join(errs...)
+}
+
+// targetErrs are the problems of --path, --port and --from.
+func (p loadPlan) targetErrs() []error {
+	var errs []error
 	if !strings.HasPrefix(p.path, "/") {
 		errs = append(errs, fmt.Errorf("--path %q must start with /", p.path))
 	}
@@ -129,14 +143,7 @@ func loadPlanFrom(c *cli.Context) (loadPlan, error) {
 	default:
 		errs = append(errs, fmt.Errorf("--from must be client, controller or auto, not %q", p.from))
 	}
-	if p.report != "" {
-		switch strings.ToLower(filepath.Ext(p.report)) {
-		case ".html", ".svg", ".png":
-		default:
-			errs = append(errs, fmt.Errorf("--report %s: want a .html, .svg or .png file", p.report))
-		}
-	}
-	return p, errors.Join(errs...)
+	return errs
 }
 
 func runLoad(c *cli.Context) error {

@@ -67,6 +67,7 @@ func newApp() *cli.App {
 			weightCommand(),
 			certCommand(),
 			loadCommand(),
+			drillCommand(),
 			loadAgentCommand(),
 			inventoryCommand(),
 		},

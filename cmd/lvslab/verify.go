@@ -170,6 +170,16 @@ func (s *session) verify(c *cli.Context) error {
 // dial connects to an inventory host with the command line's settings; the
 // returned executor escalates with become when the inventory says so.
 func (s *session) dial(ctx context.Context, name string) (host.Executor, error) {
+	h, err := s.connect(ctx, name)
+	if err != nil {
+		return nil, s.hostErr(ctx, err)
+	}
+	return h, nil
+}
+
+// connect is dial without printing: its error is the transport's (or a
+// bad become setting, as bad input).
+func (s *session) connect(ctx context.Context, name string) (host.Executor, error) {
 	vars := s.inv.HostVars(name)
 	for k, v := range s.opts.ExtraVars {
 		vars[k] = v
@@ -180,7 +190,7 @@ func (s *session) dial(ctx context.Context, name string) (host.Executor, error) 
 	}
 	h, err := s.opts.Connect(ctx, name, vars)
 	if err != nil {
-		return nil, s.hostErr(ctx, err)
+		return nil, err
 	}
 	if !b.Enabled {
 		return h, nil
