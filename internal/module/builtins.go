@@ -36,6 +36,7 @@ func builtins() map[string]Factory {
 		"mysql_user":      func() Module { return &MySQLUser{} },
 		"apt_repository":  func() Module { return &AptRepository{} },
 		"apt_key":         func() Module { return &AptKey{} },
+		"yum_repository":  func() Module { return &YumRepository{} },
 		"debconf":         func() Module { return &Debconf{} },
 		"git":             func() Module { return &Git{} },
 		"stat":            func() Module { return &Stat{} },
