@@ -51,6 +51,8 @@ type Options struct {
 	// Settle is how long the load must run without a failure to close a
 	// step (default 3s).
 	Settle time.Duration
+	// Poll is how often every director is polled (default 500ms).
+	Poll time.Duration
 	// Progress, when set, receives every event as it happens.
 	Progress func(Event)
 }
@@ -80,6 +82,9 @@ func (o *Options) Bounds() {
 	}
 	if o.Settle == 0 {
 		o.Settle = 3 * time.Second
+	}
+	if o.Poll == 0 {
+		o.Poll = 500 * time.Millisecond
 	}
 	if o.Load.Interval == 0 {
 		o.Load.Interval = 500 * time.Millisecond
@@ -187,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	d := &drill{o: o, w: newWatcher(o.Dial, o.Config.VIP), t: newTraffic(o.Load.Interval), loadErr: make(chan error, 1)}
+	d := &drill{o: o, w: newWatcher(o.Dial, o.Config.VIP, o.Poll), t: newTraffic(o.Load.Interval), loadErr: make(chan error, 1)}
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	for _, name := range o.Config.Directors {
@@ -376,5 +381,8 @@ func (d *drill) finish(s Step) {
 		verdict += fmt.Sprintf(" in %s (bound %s)", s.Took().Round(100*time.Millisecond), s.Bound)
 	}
 	d.steps = append(d.steps, s)
-	d.note("step", fmt.Sprintf("%s: %s; %d requests failed", s.Name, verdict, s.Failed))
+	// Only live: the timeline has the step's recovery, at its time.
+	if d.o.Progress != nil {
+		d.o.Progress(Event{At: time.Now(), Kind: "step", Text: fmt.Sprintf("%s: %s; %d requests failed", s.Name, verdict, s.Failed)})
+	}
 }

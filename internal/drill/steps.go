@@ -99,22 +99,22 @@ func (d *drill) nginx(ctx context.Context) error {
 // keepalived, one holds the VIP with every real server in its pool, and
 // the load runs clean.
 func (d *drill) director(ctx context.Context, reset bool) error {
-	what := "keepalived stopped on "
+	name := func(d string) string { return "keepalived stopped on " + d }
 	if reset {
-		what = "reset (no shutdown, as a power cut) "
+		name = func(d string) string { return d + " reset (as a power cut)" }
 	}
 	m, _ := d.vipHolder(time.Time{})
 	s := Step{Bound: d.o.TakeoverBound}
 	switch {
 	case !d.o.Config.HA || len(d.o.Config.Directors) < 2:
-		s.Name = what + "the MASTER"
+		s.Name = name("the MASTER")
 		s.Skipped = "one director, no VRRP (lvslab up --ha on two directors)"
 		d.finish(s)
 		return nil
 	case m == "":
 		return fmt.Errorf("no director (or more than one) holds the VIP %s", d.o.Config.VIP)
 	}
-	s.Name = what + m
+	s.Name = name(m)
 	if reset {
 		res, err := d.run(ctx, m, isContainer)
 		if err != nil {

@@ -91,7 +91,9 @@ func sightEvents(seen []Sight, servers []lvs.Server) []Event {
 				add(s.At, "vip", "keepalived not running on "+s.Director)
 			}
 		}
-		if !p.Reachable {
+		// The pool that counts is the VIP holder's: a director taking
+		// or giving up the VIP is not a change of the pool.
+		if !p.Reachable || !p.Role.HasVIP || !s.Role.HasVIP {
 			continue
 		}
 		var addrs []string
@@ -123,13 +125,11 @@ func since(start, t time.Time) string { return fmt.Sprintf("%.1fs", t.Sub(start)
 func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "%s mode, VIP %s: %.0f requests/s from %s to %s, each on a new connection (timeout %s)\n\n",
 		r.Mode, r.VIP, r.Rate, r.From, r.URL, r.Timeout)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, e := range r.Events {
-		fmt.Fprintf(tw, "%s\t  %-8s%s\t\n", since(r.Start, e.At), e.Kind, e.Text)
+		fmt.Fprintf(w, "%8s  %-8s %s\n", since(r.Start, e.At), e.Kind, e.Text)
 	}
-	tw.Flush()
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "step\tat\trecovered after\tbound\tfailed requests\tfailing for\tresult")
 	for _, s := range r.Steps {
 		if s.Skipped != "" {

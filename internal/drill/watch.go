@@ -70,8 +70,8 @@ type watcher struct {
 	notify chan struct{}
 }
 
-func newWatcher(dial Dialer, vip string) *watcher {
-	return &watcher{dial: dial, vip: vip, every: 500 * time.Millisecond, timeout: 3 * time.Second,
+func newWatcher(dial Dialer, vip string, every time.Duration) *watcher {
+	return &watcher{dial: dial, vip: vip, every: every, timeout: 3 * time.Second,
 		last: map[string]Sight{}, notify: make(chan struct{}, 1)}
 }
 
