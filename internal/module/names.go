@@ -7,10 +7,11 @@ import (
 
 // collections are the Ansible collections whose module X is lvslab's
 // module X, where lvslab has one: a task may say ansible.builtin.copy,
-// ansible.legacy.shell, ansible.posix.sysctl or community.general.X. The
+// ansible.legacy.shell, ansible.posix.sysctl, community.general.X or
+// community.mysql.mysql_user. The
 // collection is not checked against the module (ansible.builtin.sysctl is
 // sysctl too, though Ansible keeps it in ansible.posix).
-var collections = []string{"ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general."}
+var collections = []string{"ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.", "community.mysql."}
 
 // Canonical returns the module name a task's module key means: name without
 // one of the collections' prefixes; any other name as it is.
