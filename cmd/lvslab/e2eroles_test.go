@@ -62,13 +62,13 @@ func TestE2ERoleMongodbLinux(t *testing.T) {
 	if n := again.totalChanged(); n != 0 {
 		t.Errorf("lvslab's second run: %d changed: %s", n, strings.Join(again.changed, "; "))
 	}
-	mine := d.state(t)
+	mine := d.state(t, mongodbState)
 
-	changed, out := ansibleOn(t, ap, d, inv, role)
+	changed, out := ansibleOn(t, ap, d, inv, role, mongodbRoles)
 	if len(changed) != 0 {
 		t.Errorf("ansible-playbook on the host lvslab converged: changed %s\n%s", strings.Join(changed, "; "), tail(out, 4000))
 	}
-	if theirs := d.state(t); theirs != mine {
+	if theirs := d.state(t, mongodbState); theirs != mine {
 		t.Errorf("after ansible-playbook the host differs from what lvslab left:\nlvslab:\n%s\nansible:\n%s", mine, theirs)
 	}
 	last := runLvslab(t, bin, "run", "-i", inv, "--output", "json", role)
@@ -84,9 +84,16 @@ type labHost struct {
 }
 
 // labDirector reads the first host of the director group from the lab's
-// inventory (lvslab lab create's layout: connection variables under
-// all.vars, ansible_host and lvslab_netns on the host).
+// inventory.
 func labDirector(t *testing.T, inv string) labHost {
+	t.Helper()
+	return labHostsOf(t, inv, "director")[0]
+}
+
+// labHostsOf reads the hosts of group from the lab's inventory (lvslab lab
+// create's layout: connection variables under all.vars, ansible_host and
+// lvslab_netns on the host), sorted by name.
+func labHostsOf(t *testing.T, inv, group string) []labHost {
 	t.Helper()
 	b, err := os.ReadFile(inv)
 	if err != nil {
@@ -103,23 +110,27 @@ func labDirector(t *testing.T, inv string) labHost {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s: %v", inv, err)
 	}
-	hosts := doc.All.Children["director"].Hosts
+	hosts := doc.All.Children[group].Hosts
 	var names []string
 	for n := range hosts {
 		names = append(names, n)
 	}
 	if len(names) == 0 {
-		t.Fatalf("%s: no host in the director group", inv)
+		t.Fatalf("%s: no host in the %s group", inv, group)
 	}
 	sort.Strings(names)
-	h := hosts[names[0]]
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	d := labHost{name: names[0], addr: str(h, "ansible_host"), netns: str(h, "lvslab_netns"),
-		key: str(doc.All.Vars, "ansible_ssh_private_key_file"), commonArgs: str(doc.All.Vars, "ansible_ssh_common_args")}
-	if d.addr == "" || d.key == "" {
-		t.Fatalf("%s: director %s has no ansible_host or the lab has no key: %+v", inv, d.name, d)
+	var out []labHost
+	for _, n := range names {
+		h := hosts[n]
+		d := labHost{name: n, addr: str(h, "ansible_host"), netns: str(h, "lvslab_netns"),
+			key: str(doc.All.Vars, "ansible_ssh_private_key_file"), commonArgs: str(doc.All.Vars, "ansible_ssh_common_args")}
+		if d.addr == "" || d.key == "" {
+			t.Fatalf("%s: %s has no ansible_host or the lab has no key: %+v", inv, d.name, d)
+		}
+		out = append(out, d)
 	}
-	return d
+	return out
 }
 
 // inNetns prefixes a command with nsenter into the host's network
@@ -131,17 +142,19 @@ func (d labHost) inNetns(cmd ...string) *exec.Cmd {
 	return exec.Command("nsenter", append([]string{"--net=/run/netns/" + d.netns}, cmd...)...)
 }
 
-// state is what mongodb_linux sets on the host, as text: the files it
-// writes and the kernel settings it changes.
-func (d labHost) state(t *testing.T) string {
-	t.Helper()
-	const script = `for f in /etc/security/limits.conf /etc/systemd/system/disable-transparent-huge-pages.service /etc/sysctl.conf /etc/sysctl.d/99-lvslab.conf; do
+// mongodbState is what mongodb_linux sets on the host, as text: the files
+// it writes and the kernel settings it changes.
+const mongodbState = `for f in /etc/security/limits.conf /etc/systemd/system/disable-transparent-huge-pages.service /etc/sysctl.conf /etc/sysctl.d/99-lvslab.conf; do
   echo "== $f"; if [ -e "$f" ]; then stat -c '%a %U %G' "$f"; cat "$f"; else echo absent; fi
 done
 sysctl vm.swappiness vm.zone_reclaim_mode vm.dirty_ratio vm.dirty_background_ratio net.core.somaxconn net.ipv4.tcp_fin_timeout net.ipv4.tcp_keepalive_intvl net.ipv4.tcp_keepalive_time net.ipv4.tcp_max_syn_backlog
 cat /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/transparent_hugepage/defrag
 systemctl is-enabled disable-transparent-huge-pages; systemctl is-active ntp
 `
+
+// state is what script prints on the host (run by ssh as root).
+func (d labHost) state(t *testing.T, script string) string {
+	t.Helper()
 	args := append([]string{"ssh", "-i", d.key, "-o", "BatchMode=yes"}, strings.Fields(strings.NewReplacer("'", "").Replace(d.commonArgs))...)
 	cmd := d.inNetns(append(args, "root@"+d.addr, script)...)
 	var out, errb bytes.Buffer
@@ -155,17 +168,38 @@ systemctl is-enabled disable-transparent-huge-pages; systemctl is-active ntp
 }
 
 // ansibleOn runs ansible-playbook with the lab's inventory in the lab's
-// network namespace and returns the tasks it changed ("task: host") and
-// its output.
-func ansibleOn(t *testing.T, ap string, d labHost, inv, playbook string) ([]string, string) {
+// network namespace, limited to d, and returns the tasks it changed
+// ("task: host") and its output. Its SSH connections share a ControlPersist
+// master (one login per host, not per task); the master outlives the run
+// for a few seconds and holds what it inherited open, so the output goes
+// to a file, not a pipe that Wait would wait on.
+func ansibleOn(t *testing.T, ap string, d labHost, inv, playbook, rolesPath string) ([]string, string) {
 	t.Helper()
+	dir := t.TempDir()
 	cmd := d.inNetns(ap, "-i", inv, "-l", d.name, playbook)
-	// No ControlPersist master: it would keep ansible-playbook's stdout open
-	// (and Output waiting) for a minute after the run.
 	cmd.Env = append(os.Environ(), "ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=0",
-		"ANSIBLE_ROLES_PATH="+mongodbRoles, "ANSIBLE_PYTHON_INTERPRETER=auto_silent", "ANSIBLE_SSH_ARGS=-o ControlMaster=no")
+		"ANSIBLE_PYTHON_INTERPRETER=auto_silent", "ANSIBLE_SSH_CONTROL_PATH_DIR="+filepath.Join(dir, "cp"),
+		"ANSIBLE_SSH_ARGS=-o ControlMaster=auto -o ControlPersist=5s")
+	if rolesPath != "" {
+		cmd.Env = append(cmd.Env, "ANSIBLE_ROLES_PATH="+rolesPath)
+	}
+	f, err := os.Create(filepath.Join(dir, "out.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = f
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	cmd.WaitDelay = 30 * time.Second
-	out, err := cmd.Output()
+	err = cmd.Run()
+	f.Close()
+	out, rerr := os.ReadFile(f.Name())
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err != nil {
+		t.Logf("ansible-playbook: %v: %s", err, tail(stderr.String(), 2000))
+	}
 	var doc struct {
 		Plays []struct {
 			Tasks []struct {
@@ -195,4 +229,84 @@ func ansibleOn(t *testing.T, ap string, d labHost, inv, playbook string) ([]stri
 		t.Logf("ansible-playbook stats %v, changed results %d", doc.Stats[d.name], len(changed))
 	}
 	return changed, string(out)
+}
+
+// suiteState is what the LNMP role suite (testdata/roles-lnmp) leaves on a
+// real server, as text: its files with their modes and contents, the
+// site's link, the database and the user's grants, and the site's answer.
+const suiteState = `for f in $(find /srv/lnmp-suite /etc/nginx/sites-available/lnmp-suite.conf /etc/nginx/sites-enabled/lnmp-suite.conf /etc/php/*/fpm/pool.d/lnmp-suite.conf 2>/dev/null | sort); do
+  stat -c '== %n %F %a %U %G' "$f"
+  if [ -L "$f" ]; then readlink "$f"; elif [ -f "$f" ]; then cat "$f"; fi
+done
+mysql -Nse "SHOW DATABASES LIKE 'lnmp_suite'"
+mysql -Nse "SHOW GRANTS FOR 'lnmp_suite'@'localhost'" 2>&1
+curl -s http://127.0.0.1:8089/health http://127.0.0.1:8089/index.php
+`
+
+// TestE2ERolesSuite converges the LNMP role suite (testdata/roles-lnmp:
+// roles in the layout of this field's public roles, with defaults, meta
+// dependencies, handlers, .j2 templates, blocks with rescue, with_items
+// and with_dict, FQCN names, apt, find, set_fact, service, uri, mysql_db
+// and mysql_user) on the lab's real servers: lvslab on the first, twice
+// (the second run changes nothing), ansible-playbook 2.14 on the second.
+// Both must leave the same files, database and grants; then each tool,
+// run on the host the other converged, changes nothing. down.yml removes
+// the suite at the end.
+func TestE2ERolesSuite(t *testing.T) {
+	inv := e2eInventory(t)
+	ap, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Skip("ansible-playbook not installed: no oracle")
+	}
+	bin := e2eBinary(t)
+	rs := labHostsOf(t, inv, "realservers")
+	if len(rs) < 2 {
+		t.Skipf("%s has %d real server(s): the suite needs two", inv, len(rs))
+	}
+	mine, theirs := rs[0], rs[1]
+	site, err := filepath.Abs("testdata/roles-lnmp/site.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := filepath.Join(filepath.Dir(site), "down.yml")
+	prep := filepath.Join(t.TempDir(), "prep.yml")
+	// What Ansible's modules need on the host: python3, python3-apt
+	// (apt), python3-pymysql (mysql_db, mysql_user).
+	if err := os.WriteFile(prep, []byte("- hosts: "+mine.name+":"+theirs.name+"\n  gather_facts: false\n  tasks:\n"+
+		"    - package: {name: [python3, python3-apt, python3-pymysql], state: present}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, runLvslab(t, bin, "run", "-i", inv, "--output", "json", prep), "python3 for Ansible")
+	t.Cleanup(func() { mustOK(t, runLvslab(t, bin, "run", "-i", inv, "-l", mine.name+":"+theirs.name, down), "the suite removed") })
+
+	first := runLvslab(t, bin, "run", "-i", inv, "-l", mine.name, "--output", "json", site)
+	mustOK(t, first, "the suite with lvslab")
+	if first.totalChanged() == 0 {
+		t.Errorf("lvslab's first run changed nothing")
+	}
+	again := runLvslab(t, bin, "run", "-i", inv, "-l", mine.name, "--output", "json", site)
+	mustOK(t, again, "the suite with lvslab again")
+	if n := again.totalChanged(); n != 0 {
+		t.Errorf("lvslab's second run: %d changed: %s", n, strings.Join(again.changed, "; "))
+	}
+	if changed, out := ansibleOn(t, ap, theirs, inv, site, ""); len(changed) == 0 {
+		t.Errorf("ansible-playbook's first run on %s changed nothing:\n%s", theirs.name, tail(out, 3000))
+	}
+	a, b := mine.state(t, suiteState), theirs.state(t, suiteState)
+	if a != b {
+		t.Errorf("lvslab on %s and ansible-playbook on %s left different states:\nlvslab:\n%s\nansible:\n%s", mine.name, theirs.name, a, b)
+	}
+	for _, want := range []string{"listen = /run/php/php-lnmp-suite.sock", "lnmp_suite", "GRANT ALL PRIVILEGES ON `lnmp_suite`.*", "ok\nlnmp suite 8"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("the suite's state lacks %q:\n%s", want, a)
+		}
+	}
+	cross := runLvslab(t, bin, "run", "-i", inv, "-l", theirs.name, "--output", "json", site)
+	mustOK(t, cross, "lvslab on the host ansible-playbook converged")
+	if n := cross.totalChanged(); n != 0 {
+		t.Errorf("lvslab on %s after ansible-playbook: %d changed: %s", theirs.name, n, strings.Join(cross.changed, "; "))
+	}
+	if changed, out := ansibleOn(t, ap, mine, inv, site, ""); len(changed) != 0 {
+		t.Errorf("ansible-playbook on %s after lvslab: changed %s\n%s", mine.name, strings.Join(changed, "; "), tail(out, 3000))
+	}
 }
