@@ -11,15 +11,16 @@ import (
 
 // Commands of the faults. The reset syncs the disks, then resets the
 // machine the way a power cut and a power-on would: no shutdown, no
-// goodbye to its VRRP peers; it runs in the background so that the
-// command that asks for it returns first.
+// goodbye to its VRRP peers; it runs half a second later in a session of
+// its own, so that the command that asks for it returns first and its
+// session's end does not stop it.
 const (
 	stopNginx       = "systemctl stop nginx"
 	startNginx      = "systemctl start nginx"
 	stopKeepalived  = "systemctl stop keepalived"
 	startKeepalived = "systemctl start keepalived"
 	isContainer     = "if systemd-detect-virt --container --quiet 2>/dev/null; then echo container; fi"
-	resetHost       = "sync; nohup sh -c 'sleep 0.5; echo b > /proc/sysrq-trigger' >/dev/null 2>&1 &"
+	resetHost       = "sync; setsid -f sh -c 'sleep 0.5; echo b > /proc/sysrq-trigger' </dev/null >/dev/null 2>&1"
 )
 
 // slack is how late a poll or an interval may see what already happened:

@@ -75,32 +75,30 @@ func newWatcher(dial Dialer, vip string, every time.Duration) *watcher {
 		last: map[string]Sight{}, notify: make(chan struct{}, 1)}
 }
 
-// run polls director until ctx ends.
+// run polls director until ctx ends. A connection that fails or hangs
+// is dropped (closed in the background: closing one to a host that went
+// away may take the transport's own time) and made again at the next poll.
 func (w *watcher) run(ctx context.Context, director string) {
 	var h host.Executor
-	defer func() {
+	drop := func() {
 		if h != nil {
-			h.Close()
+			go h.Close()
+			h = nil
 		}
-	}()
+	}
+	defer drop()
 	tick := time.NewTicker(w.every)
 	defer tick.Stop()
 	for {
 		s := Sight{Director: director}
 		if h == nil {
-			dctx, cancel := context.WithTimeout(ctx, w.timeout)
-			h, _ = w.dial(dctx, director)
-			cancel()
+			h = w.connect(ctx, director)
 		}
 		if h != nil {
-			rctx, cancel := context.WithTimeout(ctx, w.timeout)
-			res, err := h.Run(rctx, pollCommand, host.RunOpts{})
-			cancel()
-			if err == nil {
-				s = parseSight(director, w.vip, res.Stdout)
+			if out, ok := w.poll(ctx, h); ok {
+				s = parseSight(director, w.vip, out)
 			} else {
-				h.Close()
-				h = nil
+				drop()
 			}
 		}
 		if ctx.Err() != nil {
@@ -113,6 +111,53 @@ func (w *watcher) run(ctx context.Context, director string) {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// connect dials director, giving up after the timeout whatever the
+// transport does (a connection made later is closed).
+func (w *watcher) connect(ctx context.Context, director string) host.Executor {
+	dctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	got := make(chan host.Executor, 1)
+	go func() {
+		h, err := w.dial(dctx, director)
+		if err != nil {
+			h = nil
+		}
+		got <- h
+	}()
+	select {
+	case h := <-got:
+		return h
+	case <-dctx.Done():
+		go func() {
+			if h := <-got; h != nil {
+				h.Close()
+			}
+		}()
+		return nil
+	}
+}
+
+// poll runs pollCommand on h, giving up after the timeout.
+func (w *watcher) poll(ctx context.Context, h host.Executor) (string, bool) {
+	rctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	type polled struct {
+		out string
+		err error
+	}
+	got := make(chan polled, 1)
+	go func() {
+		res, err := h.Run(rctx, pollCommand, host.RunOpts{})
+		got <- polled{res.Stdout, err}
+	}()
+	select {
+	case p := <-got:
+		return p.out, p.err == nil
+	case <-rctx.Done():
+		return "", false
 	}
 }
 
