@@ -66,27 +66,30 @@ func (p *parser) block(file string, n *yaml.Node, inherit *Task) []*Task {
 	return []*Task{b}
 }
 
-// includeRole reads include_role or import_role (kind): the role is read
-// now and its tasks take the include's place, with its keywords (when,
-// tags, become, apply's) and its vars as the role's parameters.
+// includeRole reads include_role or import_role (kind). import_role's
+// role is read now and its tasks take its place, with its keywords (when,
+// tags, become) and its vars as the role's parameters. include_role is a
+// task of its own, run when reached (Include): its keywords and loop are
+// its own, its vars the role's parameters, apply's keywords its tasks'.
 func (p *parser) includeRole(file string, n *yaml.Node, kind string, inherit *Task) []*Task {
 	inc := &Task{Pos: pos.At(file, n), Dir: filepath.Dir(file)}
 	ref := &roleRef{at: inc.Pos, from: map[string]string{}}
 	var tk taskKeys
 	var apply *Task
+	if kind == "import_role" {
+		p.importLoop(file, n, kind)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if module.Canonical(k.Value) == kind {
 			apply = p.includeRoleArgs(file, kind, v, ref)
 			continue
 		}
-		switch k.Value {
-		case "loop", "with_items", "loop_control":
-			p.errf(file, k, "%s with %s is not supported", kind, k.Value)
-		default:
-			if !p.keyword(file, k, v, inc, &tk) {
-				p.errf(file, k, "%q is not a valid key of %s", k.Value, kind)
-			}
+		if kind == "import_role" && (k.Value == "loop" || strings.HasPrefix(k.Value, "with_") || k.Value == "loop_control") {
+			continue // refused by importLoop
+		}
+		if !p.keyword(file, k, v, inc, &tk) {
+			p.errf(file, k, "%q is not a valid key of %s", k.Value, kind)
 		}
 	}
 	if ref.name == "" {
@@ -94,15 +97,23 @@ func (p *parser) includeRole(file string, n *yaml.Node, kind string, inherit *Ta
 		return nil
 	}
 	ref.params, inc.Vars = inc.Vars, nil
-	if apply != nil {
-		mergeInherit(apply, inc)
-		inc = apply
-	}
-	mergeInherit(inc, inherit)
 	var parent *Role
 	if inherit != nil {
 		parent = inherit.Role
 	}
+	if kind == "include_role" {
+		mergeInherit(inc, inherit) // the include is a task of the blocks around it
+		child := childInherit(inherit, inc.Pos, inc.Dir, nil, apply)
+		child.Role = nil
+		r := p.loadRole(ref, parent)
+		if r == nil {
+			return nil
+		}
+		inc.Module = "include_role"
+		inc.Include = &Include{Kind: kind, Name: r.Name, Role: r, Tasks: p.expand(r, child, ref.from["tasks_from"], false)}
+		return []*Task{inc}
+	}
+	mergeInherit(inc, inherit)
 	inc.Role = nil
 	r := p.loadRole(ref, parent)
 	if r == nil {
@@ -141,19 +152,11 @@ func (p *parser) includeRoleArgs(file, kind string, v *yaml.Node, ref *roleRef) 
 		case "public", "rolespec_validate":
 			p.boolean(file, a)
 		case "apply":
-			if kind != "include_role" || a.Kind != yaml.MappingNode {
-				p.errf(file, a, "apply is a mapping of keywords, of include_role")
+			if kind != "include_role" {
+				p.errf(file, a, "apply is a keyword of include_role, not import_role")
 				continue
 			}
-			apply = &Task{Pos: pos.At(file, a), Dir: filepath.Dir(file)}
-			var tk taskKeys
-			for j := 0; j+1 < len(a.Content); j += 2 {
-				if !blockKeywords[a.Content[j].Value] || a.Content[j].Value == "name" {
-					p.errf(file, a.Content[j], "%q is not a keyword apply takes", a.Content[j].Value)
-					continue
-				}
-				p.keyword(file, a.Content[j], a.Content[j+1], apply, &tk)
-			}
+			apply = p.applyKeywords(file, a)
 		default:
 			p.errf(file, k, "unknown %s argument %q", kind, k.Value)
 		}

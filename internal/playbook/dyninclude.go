@@ -14,33 +14,16 @@ import (
 // templatedInclude matches one {{ expression }} of an include_tasks name.
 var templatedInclude = regexp.MustCompile(`\{\{-?(.*?)-?\}\}`)
 
-// dynamicInclude splices an include_tasks whose file name is a template
-// (`include_tasks: "{{ ansible_facts.os_family }}.yml"`, the way roles
-// pick the tasks of a distribution), which only a host's facts can name.
-// Every file the name can render to (the name with each {{ }} as a glob
-// *, beside the including file) is read and validated, and each of its
-// tasks runs only when the name renders to that file on the host: the
-// include's condition is `('' ~ (expr) ~ '.yml') == 'RedHat.yml'`. A file
-// already being read (the including one) is no candidate; a name that
-// matches no file is an error, as Ansible's at run time.
+// dynamicInclude splices an import_tasks whose file name is a template
+// (`import_tasks: "{{ ansible_facts.os_family }}.yml"`), which only a
+// host's variables can name. Every file the name can render to (the name
+// with each {{ }} as a glob *, beside the including file) is read and
+// validated, and each of its tasks runs only when the name renders to that
+// file on the host (the name's expression, includeExpr, equals the
+// file's name). include_tasks reads the same candidates (includeTasks)
+// and picks one when it is reached.
 func (p *parser) dynamicInclude(file string, inc *Task, name string, from pos.Pos) []*Task {
-	if strings.Contains(name, "{%") {
-		p.errs.Errorf(from, "include_tasks %q: a file name with {%% %%} is not supported; use {{ }}", name)
-		return nil
-	}
-	expr := includeExpr(name)
-	if err := tmpl.CompileExpr(expr); err != nil {
-		msg, _, _ := strings.Cut(err.Error(), "\n")
-		p.errs.Errorf(from, "include_tasks %q: %s", name, msg)
-		return nil
-	}
-	dir := filepath.Dir(file)
-	glob := templatedInclude.ReplaceAllString(name, "*")
-	base, cands := p.includeCandidates(dir, glob)
-	if len(cands) == 0 {
-		p.errs.Errorf(from, "include_tasks %q: no file matches %s", name, filepath.Join(dir, glob))
-		return nil
-	}
+	expr, base, cands := p.includeCandidates(file, name, from)
 	var out []*Task
 	for _, c := range cands {
 		rel := c
@@ -49,16 +32,42 @@ func (p *parser) dynamicInclude(file string, inc *Task, name string, from pos.Po
 		}
 		one := *inc
 		one.When = append(append([]Expr(nil), inc.When...), Expr{Pos: from, Src: "(" + expr + ") == " + pyString(rel)})
-		out = append(out, loopGroup(one.IncludeLoop, p.taskFile(c, from, &one))...)
+		out = append(out, p.taskFile(c, from, &one)...)
 	}
 	return out
 }
 
-// includeCandidates globs a templated include's name beside the including
+// includeCandidates returns the expression of a templated include name,
+// the directory its candidates are relative to and the candidates: the
+// files the name with each {{ }} as a glob * matches, beside the including
+// file (a file already being read, the including one, is none). A name
+// that matches no file is an error, as Ansible's at run time.
+func (p *parser) includeCandidates(file, name string, from pos.Pos) (string, string, []string) {
+	if strings.Contains(name, "{%") {
+		p.errs.Errorf(from, "include_tasks %q: a file name with {%% %%} is not supported; use {{ }}", name)
+		return "", "", nil
+	}
+	expr := includeExpr(name)
+	if err := tmpl.CompileExpr(expr); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		p.errs.Errorf(from, "include_tasks %q: %s", name, msg)
+		return "", "", nil
+	}
+	dir := filepath.Dir(file)
+	glob := templatedInclude.ReplaceAllString(name, "*")
+	base, cands := p.globCandidates(dir, glob)
+	if len(cands) == 0 {
+		p.errs.Errorf(from, "include_tasks %q: no file matches %s", name, filepath.Join(dir, glob))
+		return "", "", nil
+	}
+	return expr, base, cands
+}
+
+// globCandidates globs a templated include's name beside the including
 // file, then beside the playbook and in its parent, as resolve looks, and
 // returns the first base with a match and its YAML files, without those
 // being read.
-func (p *parser) includeCandidates(dir, glob string) (string, []string) {
+func (p *parser) globCandidates(dir, glob string) (string, []string) {
 	bases := []string{dir, p.rootDir, filepath.Dir(p.rootDir)}
 	if filepath.IsAbs(glob) {
 		bases = []string{""}
@@ -93,7 +102,7 @@ func (p *parser) reading(path string) bool {
 }
 
 // includeExpr turns a template ("{{ a }}/main.yml") into the expression
-// of its value ('' ~ (a) ~ '/main.yml').
+// of its value (” ~ (a) ~ '/main.yml').
 func includeExpr(name string) string {
 	parts := []string{"''"}
 	last := 0

@@ -7,16 +7,16 @@ import (
 	"lvslab/internal/tmpl"
 )
 
-// A role's `include_tasks: "{{ ansible_facts.os_family }}.yml"` reads every
+// A role's `import_tasks: "{{ ansible_facts.os_family }}.yml"` reads every
 // file the name can render to, each of its tasks under the condition that
 // the name renders to that file; the including file is no candidate.
 func TestTemplatedIncludeTasks(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "tasks/main.yml", "- include_tasks: \"{{ ansible_facts.os_family }}.yml\"\n  when: enabled\n")
 	write(t, dir, "tasks/Debian.yml", "- name: deb\n  shell: apt\n")
 	write(t, dir, "tasks/RedHat.yml", "- name: rh\n  shell: dnf\n")
 	write(t, dir, "tasks/notes.txt", "not yaml\n")
-	p := write(t, dir, "site.yml", "- hosts: all\n  tasks:\n    - include_tasks: tasks/main.yml\n")
+	write(t, dir, "tasks/main.yml", "- import_tasks: \"{{ ansible_facts.os_family }}.yml\"\n  when: enabled\n")
+	p := write(t, dir, "site.yml", "- hosts: all\n  tasks:\n    - import_tasks: tasks/main.yml\n")
 	pb, err := Load(p, known)
 	if err != nil {
 		t.Fatal(err)
@@ -52,12 +52,13 @@ func TestTemplatedIncludeInDirectoryAndExpression(t *testing.T) {
 		t.Fatal(err)
 	}
 	tasks := pb.Plays[0].Tasks
-	if len(tasks) != 2 {
+	if len(tasks) != 1 || !tasks[0].IsInclude() || len(tasks[0].Include.Files) != 2 {
 		t.Fatalf("tasks %+v", tasks)
 	}
-	got, err := tmpl.EvalBool("test", tasks[1].When[0].Src, map[string]any{"mgr": "yum"})
-	if err != nil || !got {
-		t.Fatalf("%s with yum: %v %v", tasks[1].When[0].Src, got, err)
+	in := tasks[0].Include
+	got, err := tmpl.Eval("test", in.Expr, map[string]any{"mgr": "yum"})
+	if err != nil || got != in.Files[1].Rel || in.Files[1].Tasks[0].Name != "dnf" {
+		t.Fatalf("%s with yum: %v %v, files %+v", in.Expr, got, err, in.Files)
 	}
 }
 

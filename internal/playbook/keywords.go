@@ -20,9 +20,8 @@ type TaskExt struct {
 	LoopPause    float64 // loop_control.pause, seconds between items
 	IndexVar     string  // loop_control.index_var
 	LoopExtended bool    // loop_control.extended: ansible_loop
-	// IncludeLoop is set on the tasks of an include_tasks that has a loop:
-	// they run together once per item of it.
-	IncludeLoop *IncludeLoop
+	// Include is set on a dynamic include_tasks or include_role (include.go).
+	Include *Include
 
 	DelegateTo        string // a template naming a host
 	DelegateFacts     bool
@@ -37,18 +36,6 @@ type TaskExt struct {
 	Poll              int // seconds between status checks; 0: fire and forget
 	Throttle          int
 	Meta              string // the meta task's action (flush_handlers ...); Module is "meta"
-}
-
-// IncludeLoop is the loop of an include_tasks line.
-type IncludeLoop struct {
-	pos.Pos
-	Loop     *yaml.Node
-	LoopWith string
-	LoopVar  string
-	IndexVar string
-	Extended bool
-	Label    string
-	Tasks    []*Task // the tasks it includes
 }
 
 // PlayExt holds a play's keywords of batches, strategy, connection and
@@ -97,6 +84,9 @@ var extKeywords = []string{"delegate_to", "delegate_facts", "local_action", "rem
 // extKeyword reads the task keywords of TaskExt (and with_<lookup>), and
 // reports false when k is none of them.
 func (p *parser) extKeyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bool {
+	if p.templatedKeyword(file, k, v, &t.Templated) {
+		return true
+	}
 	if name, ok := strings.CutPrefix(k.Value, "with_"); ok {
 		if t.Loop != nil {
 			p.errf(file, k, "a task has one loop: %s and an earlier loop keyword", k.Value)
@@ -257,36 +247,9 @@ func (p *parser) asyncDefaults(file string, n *yaml.Node, t *Task, tk *taskKeys)
 	}
 }
 
-// includeLoop turns the loop of an include_tasks line into the IncludeLoop
-// its tasks share.
-func includeLoop(inc *Task) {
-	if inc.Loop == nil {
-		return
-	}
-	inc.IncludeLoop = &IncludeLoop{Pos: inc.Pos, Loop: inc.Loop, LoopWith: inc.LoopWith, LoopVar: inc.LoopVar,
-		IndexVar: inc.IndexVar, Extended: inc.LoopExtended, Label: inc.LoopLabel}
-	inc.Loop, inc.LoopWith, inc.LoopVar, inc.IndexVar, inc.LoopExtended, inc.LoopLabel = nil, "", "", "", false, ""
-}
-
-// loopGroup records the tasks an include_tasks with the loop il spliced
-// in, and returns them.
-func loopGroup(il *IncludeLoop, tasks []*Task) []*Task {
-	if il != nil {
-		for _, t := range tasks {
-			if t.IncludeLoop == il {
-				il.Tasks = append(il.Tasks, t)
-			}
-		}
-	}
-	return tasks
-}
-
 // mergeExt applies what an include_tasks line (or a block) says of
 // TaskExt to a task it includes.
 func mergeExt(t, from *TaskExt) {
-	if t.IncludeLoop == nil {
-		t.IncludeLoop = from.IncludeLoop
-	}
 	if t.DelegateTo == "" {
 		t.DelegateTo, t.DelegateFacts = from.DelegateTo, from.DelegateFacts
 	}
@@ -328,14 +291,21 @@ func (p *parser) playKey(file string, k, v *yaml.Node, play *Play) bool {
 			p.errf(file, v, "order %q: one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle", play.Order)
 		}
 	case "remote_user":
-		play.RemoteUser = p.str(file, v)
+		if !p.templatedKeyword(file, k, v, &play.Templated) {
+			play.RemoteUser = p.str(file, v)
+		}
 	case "environment":
 		p.templates(file, v)
 		play.Environment = v
-	case "check_mode":
-		play.CheckMode = p.boolPtr(file, v)
-	case "diff":
-		play.DiffMode = p.boolPtr(file, v)
+	case "check_mode", "diff":
+		if !p.templatedKeyword(file, k, v, &play.Templated) {
+			b := p.boolPtr(file, v)
+			if k.Value == "diff" {
+				play.DiffMode = b
+			} else {
+				play.CheckMode = b
+			}
+		}
 	case "ignore_unreachable":
 		play.IgnoreUnreachable = p.boolean(file, v)
 	case "become_method":
@@ -423,12 +393,14 @@ func inheritPlay(play *Play) {
 	var walk func([]*Task)
 	walk = func(ts []*Task) {
 		for _, t := range ts {
-			inc := t.IncludeLoop
 			mergeExt(&t.TaskExt, &from)
-			t.IncludeLoop = inc
+			inheritTemplated(t, play.Templated)
 			walk(t.Block)
 			walk(t.Rescue)
 			walk(t.Always)
+			if t.Include != nil {
+				walk(t.Include.Subtasks())
+			}
 		}
 	}
 	walk(play.Tasks)

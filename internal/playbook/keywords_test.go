@@ -66,8 +66,11 @@ func TestLoopAndPlayKeywords(t *testing.T) {
 	if !*ts[0].CheckMode {
 		t.Fatal("play check_mode not inherited")
 	}
-	if len(ts) != 7 || ts[5].IncludeLoop == nil || ts[5].IncludeLoop != ts[6].IncludeLoop || ts[5].IncludeLoop.LoopVar != "x" || ts[5].Loop != nil {
+	if len(ts) != 6 || !ts[5].IsInclude() || ts[5].LoopVar != "x" || ts[5].Loop == nil || len(ts[5].Include.Tasks) != 2 {
 		t.Fatalf("include loop %d tasks, %+v", len(ts), ts[5].TaskExt)
+	}
+	if inc := ts[5].Include.Tasks[1]; inc.Module != "shell" || inc.Loop != nil || inc.LoopVar != "" || !*inc.CheckMode {
+		t.Fatalf("included task %+v", inc)
 	}
 }
 

@@ -112,7 +112,9 @@ func (p *parser) play(file string, n *yaml.Node) *Play {
 				play.VarsFiles = append(play.VarsFiles, p.resolve(filepath.Dir(file), f))
 			}
 		case "become":
-			play.Become = p.boolPtr(file, v)
+			if !p.templatedKeyword(file, k, v, &play.Templated) {
+				play.Become = p.boolPtr(file, v)
+			}
 		case "become_user":
 			play.BecomeUser = p.str(file, v)
 		case "gather_facts":

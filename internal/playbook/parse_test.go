@@ -72,13 +72,13 @@ func TestBrokenYAMLHasLine(t *testing.T) {
 	}
 }
 
-func TestIncludeTasksSplicesWithInheritance(t *testing.T) {
+func TestImportTasksSplicesWithInheritance(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "tasks/inner.yml", "- name: a\n  shell: a\n- name: b\n  shell: b\n  when: y\n")
 	p := write(t, dir, "playbooks/site.yml", `- hosts: all
   tags: [site]
   tasks:
-    - include_tasks: tasks/inner.yml
+    - import_tasks: tasks/inner.yml
       when: x
       tags: [inner]
 `)
@@ -99,6 +99,55 @@ func TestIncludeTasksSplicesWithInheritance(t *testing.T) {
 	if !strings.HasSuffix(tasks[0].File, filepath.Join("tasks", "inner.yml")) {
 		t.Fatalf("file %s", tasks[0].File)
 	}
+}
+
+// include_tasks is one task, run when reached: its when and tags are its
+// own (its tasks keep theirs and the play's), its vars and apply's
+// keywords its tasks'.
+func TestIncludeTasksIsOneTask(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "tasks/inner.yml", "- name: a\n  shell: a\n- name: b\n  shell: b\n  when: y\n")
+	p := write(t, dir, "playbooks/site.yml", `- hosts: all
+  tags: [site]
+  tasks:
+    - include_tasks:
+        file: tasks/inner.yml
+        apply: {become: true, tags: [applied]}
+      when: x
+      tags: [inner]
+      vars: {v: 1}
+    - import_tasks: tasks/inner.yml
+      loop: [1]
+`)
+	_, err := Load(p, known)
+	if err == nil || !strings.Contains(err.Error(), "site.yml:11:7: you cannot use loops on 'import_tasks' statements") {
+		t.Fatalf("got %v", err)
+	}
+	os.WriteFile(p, []byte(strings.SplitAfter(string(mustRead(t, p)), "vars: {v: 1}\n")[0]), 0o644)
+	pb, err := Load(p, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := pb.Plays[0].Tasks
+	if len(tasks) != 1 || !tasks[0].IsInclude() || len(tasks[0].When) != 1 || !tasks[0].HasTag([]string{"inner"}, nil) {
+		t.Fatalf("tasks %+v", tasks)
+	}
+	in := tasks[0].Include.Tasks
+	if len(in) != 2 || len(in[1].When) != 1 || in[1].When[0].Src != "y" || in[0].Vars["v"] != 1 || in[0].Become == nil || !*in[0].Become {
+		t.Fatalf("included %+v", in)
+	}
+	if in[0].HasTag([]string{"inner"}, nil) || !in[0].HasTag([]string{"site"}, nil) || !in[0].HasTag([]string{"applied"}, nil) {
+		t.Fatalf("tags %v", in[0].Tags)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestIncludeCycle(t *testing.T) {

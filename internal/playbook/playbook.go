@@ -32,6 +32,9 @@ type Play struct {
 	Dir               string // directory of the playbook file
 	// PlayExt: serial, strategy, order, connection, prompts (keywords.go).
 	PlayExt
+	// Templated are the play's keywords given as templates (become), which
+	// its tasks inherit (templated.go).
+	Templated map[string]Templated
 	// Roles are the play's roles: section, as loaded (role.go); their
 	// tasks are in Tasks, between pre_tasks and tasks.
 	Roles []*Role
@@ -73,6 +76,9 @@ type Task struct {
 	// Block, Rescue and Always are the sections of a block (block.go); a
 	// block has no module, its tasks carry what it says (when, vars ...).
 	Block, Rescue, Always []*Task
+	// Templated are the keywords given as templates, by keyword, rendered
+	// when the task runs (templated.go).
+	Templated map[string]Templated
 	// Role is the role the task comes from, nil outside roles; Scope the
 	// role variables it sees (role.go).
 	Role  *Role
@@ -82,10 +88,14 @@ type Task struct {
 // IsBlock reports whether t is a block.
 func (t *Task) IsBlock() bool { return t.Block != nil }
 
-// DisplayName is the task's name, or the module and its place when unnamed.
+// DisplayName is the task's name, or its module when unnamed (an unnamed
+// include_role: "include_role : ROLE", as Ansible names it).
 func (t *Task) DisplayName() string {
 	if t.Name != "" {
 		return t.Name
+	}
+	if t.Include != nil && t.Include.Kind == "include_role" {
+		return "include_role : " + t.Include.Name
 	}
 	return t.Module
 }

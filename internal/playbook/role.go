@@ -394,13 +394,17 @@ func (p *parser) roles(file string, play *Play, n *yaml.Node) []*Task {
 }
 
 // Walk calls fn for every task of tasks, the tasks of blocks (block,
-// rescue, always) included, parents before children.
+// rescue, always) and of dynamic includes (every file they may include)
+// included, parents before children.
 func Walk(tasks []*Task, fn func(*Task)) {
 	for _, t := range tasks {
 		fn(t)
 		Walk(t.Block, fn)
 		Walk(t.Rescue, fn)
 		Walk(t.Always, fn)
+		if t.Include != nil {
+			Walk(t.Include.Subtasks(), fn)
+		}
 	}
 }
 

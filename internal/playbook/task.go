@@ -17,8 +17,10 @@ import (
 
 // taskKeys is what a task's keys say beyond the Task itself.
 type taskKeys struct {
-	include     string     // include_tasks or import_tasks
+	include     string     // the file of include_tasks or import_tasks
+	includeKind string     // which of them
 	includeNode *yaml.Node // its value
+	apply       *Task      // include_tasks' apply
 	module      *yaml.Node // the module's key
 	args        *yaml.Node // the args keyword's mapping
 	free, kv    *yaml.Node // the module's free-form arguments, and as a mapping
@@ -57,15 +59,19 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 	}
 	if tk.include != "" {
 		if tk.module != nil {
-			p.errf(file, tk.module, "include_tasks cannot be combined with module %q", tk.module.Value)
+			p.errf(file, tk.module, "%s cannot be combined with module %q", tk.includeKind, tk.module.Value)
 		}
+		from := pos.At(file, tk.includeNode)
+		if tk.includeKind == "include_tasks" {
+			return p.includeTasks(file, t, tk.include, from, tk.apply, inherit)
+		}
+		p.importLoop(file, n, tk.includeKind)
 		inc := *t
-		includeLoop(&inc)
 		mergeInherit(&inc, inherit)
 		if strings.Contains(tk.include, "{{") || strings.Contains(tk.include, "{%") {
-			return p.dynamicInclude(file, &inc, tk.include, pos.At(file, tk.includeNode))
+			return p.dynamicInclude(file, &inc, tk.include, from)
 		}
-		return loopGroup(inc.IncludeLoop, p.taskFile(p.resolve(filepath.Dir(file), tk.include), pos.At(file, tk.includeNode), &inc))
+		return p.taskFile(p.resolve(filepath.Dir(file), tk.include), from, &inc)
 	}
 	if tk.module == nil {
 		if !tk.unknown {
@@ -80,6 +86,10 @@ func (p *parser) task(file string, n *yaml.Node, inherit *Task) []*Task {
 // keyword reads the task keyword k into t (or tk), and reports false when
 // k is no keyword.
 func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bool {
+	if p.templatedKeyword(file, k, v, &t.Templated) {
+		tk.delaySet = tk.delaySet || k.Value == "delay"
+		return true
+	}
 	switch k.Value {
 	case "name":
 		t.Name = p.str(file, v)
@@ -125,7 +135,8 @@ func (p *parser) keyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys) bo
 	case "vars":
 		t.Vars = p.vars(file, v)
 	case "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks":
-		tk.include, tk.includeNode = p.str(file, v), v
+		tk.includeKind, tk.includeNode = includeKind(k.Value), v
+		tk.include, tk.apply = p.includeTasksArgs(file, v, tk.includeKind == "include_tasks")
 	case "args":
 		if v.Kind != yaml.MappingNode {
 			p.errf(file, v, "args must be a mapping, got %s", pos.Describe(v))
@@ -273,6 +284,7 @@ func mergeInherit(t, from *Task) {
 	}
 	t.IgnoreErrors = t.IgnoreErrors || from.IgnoreErrors
 	t.NoLog = t.NoLog || from.NoLog
+	inheritTemplated(t, from.Templated)
 	mergeExt(&t.TaskExt, &from.TaskExt)
 }
 

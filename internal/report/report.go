@@ -27,6 +27,9 @@ const (
 	Failed      Status = "failed"
 	Skipped     Status = "skipped"
 	Unreachable Status = "unreachable"
+	// Included is an include_tasks' file included for hosts: Host holds
+	// their names (comma-separated, as Ansible's line), Result.Msg the file.
+	Included Status = "included"
 )
 
 // Result is one task's outcome on one host (or one loop item of it).

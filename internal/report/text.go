@@ -97,6 +97,8 @@ func (t *Text) Result(r Result) {
 		b.WriteString(t.paint(yellow, "changed: ["+r.Host+"]"+item))
 	case Skipped:
 		b.WriteString(t.paint(cyan, "skipping: ["+r.Host+"]"+item))
+	case Included:
+		b.WriteString(t.paint(cyan, "included: "+escapeControls(r.Result.Msg)+" for "+r.Host+item))
 	case Unreachable:
 		b.WriteString(t.paint(red, "fatal: ["+r.Host+"]: UNREACHABLE! => "+r.Err))
 	case Failed:

@@ -40,16 +40,16 @@ func (r *Runner) step(ctx context.Context, play *playbook.Play, t *playbook.Task
 		if len(live) == 0 {
 			return false, nil
 		}
-		done, err := r.includeLoopStep(ctx, play, t, live, false) // loops.go: its tasks once per item
+		r.refreshPlayHosts(play, live)
+		r.announce(t, r.title(t, live[0]), false, live)
+		var err error
+		if t.IsInclude() {
+			err = r.runInclude(ctx, play, t, live, all) // include.go
+		} else {
+			err = r.runTaskOnHosts(ctx, play, t, live, false)
+		}
 		if err != nil {
 			return false, err
-		}
-		if !done {
-			r.refreshPlayHosts(play, live)
-			r.announce(t, r.title(t, live[0]), false, live)
-			if err := r.runTaskOnHosts(ctx, play, t, live, false); err != nil {
-				return false, err
-			}
 		}
 	}
 	if all != nil && r.checkFailLimits(play, all) {

@@ -140,85 +140,9 @@ func loopPause(ctx context.Context, t *playbook.Task, i int) error {
 	}
 }
 
-// inIncludeLoop marks a context whose tasks runIncludeLoop runs.
-type inIncludeLoop struct{}
-
-// includeLoopStep runs, when t is the first task of an include_tasks with
-// a loop, every task of that include once per item; a later task of it
-// has run then. It reports whether t was such a task. bannerShown says
-// that t's banner is printed already.
-func (r *Runner) includeLoopStep(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, bannerShown bool) (bool, error) {
-	il := t.IncludeLoop
-	if il == nil || ctx.Value(inIncludeLoop{}) != nil || len(il.Tasks) == 0 {
-		return false, nil
-	}
-	if t != il.Tasks[0] {
-		return true, nil
-	}
-	return true, r.runIncludeLoop(context.WithValue(ctx, inIncludeLoop{}, true), play, il.Tasks, hosts, bannerShown)
-}
-
-// runIncludeLoop runs the tasks of an include_tasks with a loop: the
-// included tasks once per item, in order, each item's variables (its loop
-// variable, index_var, ansible_loop) on each task. Hosts whose loop has
-// fewer items sit out the later rounds.
-func (r *Runner) runIncludeLoop(ctx context.Context, play *playbook.Play, group []*playbook.Task, hosts []*hostState, bannerShown bool) error {
-	il := group[0].IncludeLoop
-	ls := loopSpec{loopVar: loopVarOf(il.LoopVar), indexVar: il.IndexVar, label: il.Label, extended: il.Extended}
-	items := map[*hostState][]any{}
-	rounds := 0
-	for _, hs := range hosts {
-		vars, err := r.taskVars(hs, group[0], nil)
-		if err == nil {
-			items[hs], err = renderLoop(il.File, il.Loop, il.LoopWith, vars)
-		}
-		if err != nil {
-			r.opts.Reporter.Warn(fmt.Sprintf("include_tasks at %s on %s: %v", il.Pos, hs.name, err))
-			hs.failed = true
-			hs.stats.Failed++
-			continue
-		}
-		rounds = max(rounds, len(items[hs]))
-	}
-	for i := range rounds {
-		for _, t := range group {
-			if !t.HasTag(r.opts.Tags, r.opts.SkipTags) {
-				continue
-			}
-			var live []*hostState
-			for _, hs := range activeOf(hosts) {
-				if i < len(items[hs]) {
-					iv := map[string]any{}
-					setLoopVars(iv, ls, i, items[hs])
-					hs.mu.Lock()
-					hs.loopVars = iv
-					hs.mu.Unlock()
-					live = append(live, hs)
-				}
-			}
-			if len(live) == 0 {
-				continue
-			}
-			if i > 0 || t != group[0] || !bannerShown {
-				r.announce(t, r.title(t, live[0]), false, live)
-			}
-			err := r.runTaskOnHosts(ctx, play, t, live, false)
-			for _, hs := range live {
-				hs.mu.Lock()
-				hs.loopVars = nil
-				hs.mu.Unlock()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // hostExt is what hostState holds for loops, delegation and batches.
 type hostExt struct {
-	loopVars map[string]any // the item of the include_tasks loop under way
+	loopVars map[string]any // the item of the include loop under way (include.go)
 	ended    bool           // end_play or end_host: out of the rest of the play (meta.go)
 }
 
@@ -228,12 +152,6 @@ func loopNames(d map[string]bool, t *playbook.Task) {
 	for _, n := range []string{t.IndexVar, "ansible_loop_var", "ansible_index_var"} {
 		if n != "" {
 			d[n] = true
-		}
-	}
-	if il := t.IncludeLoop; il != nil {
-		d[loopVarOf(il.LoopVar)] = true
-		if il.IndexVar != "" {
-			d[il.IndexVar] = true
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (r *Runner) runPlay(ctx context.Context, play *playbook.Play) error {
 // Ansible does), or as written when it cannot be rendered.
 func (r *Runner) title(t *playbook.Task, hs *hostState) (title string) {
 	name := t.DisplayName()
-	if t.Role != nil { // as Ansible shows a role's tasks: "role : task"
+	if t.Role != nil && (t.Include == nil || t.Include.Kind != "include_role") { // as Ansible shows a role's tasks: "role : task"
 		defer func() { title = t.Role.Name + " : " + title }()
 	}
 	if !tmpl.Has(name) {

@@ -122,7 +122,10 @@ func (v *validator) play(play *playbook.Play) {
 			continue
 		}
 		playbook.Walk(tasks, func(t *playbook.Task) {
-			if !t.IsBlock() {
+			switch {
+			case t.IsInclude():
+				v.include(t, hs) // include.go
+			case !t.IsBlock():
 				v.task(play, t, hs)
 			}
 		})
@@ -164,6 +167,9 @@ func (v *validator) task(play *playbook.Play, t *playbook.Task, hs *hostState) {
 	}
 	delete(vars, "facts")
 	delete(vars, "hostvars")
+	if _, err := resolveKeywords(t, vars); err != nil && !v.isDynamic(err) {
+		v.add(t.Pos, forHost(err, hs.name)) // keywords.go
+	}
 	if t.Module == "include_vars" {
 		v.includeVars(t) // rolelint.go
 		return

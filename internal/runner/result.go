@@ -274,8 +274,11 @@ func (r *Runner) countTask(hs *hostState, t *playbook.Task, st report.Status, mr
 		go r.pool.drop(hs.name)
 	case report.Failed:
 		if t.IgnoreErrors {
-			hs.stats.OK++ // as Ansible counts an ignored failure: ok and ignored
+			hs.stats.OK++ // as Ansible counts an ignored failure: ok and ignored,
 			hs.stats.Ignored++
+			if mr != nil && mr.Changed {
+				hs.stats.Changed++ // and changed when its result says so (a command's)
+			}
 			return
 		}
 		hs.stats.Failed++

@@ -26,8 +26,8 @@ const heartbeat = 5 * time.Second
 // runTaskOnHosts runs t on every host and waits for all of them.
 func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, handler bool) error {
 	var hostvars map[string]any
-	if done, err := r.includeLoopStep(ctx, play, t, hosts, true); done {
-		return err
+	if t.IsInclude() {
+		return r.runInclude(ctx, play, t, hosts, nil) // include.go
 	}
 	if t.Meta != "" {
 		return r.runMeta(ctx, play, t, hosts) // meta.go
@@ -42,7 +42,7 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 		r.runOne(ctx, play, t, hosts[0], hostvars)
 		return ctx.Err()
 	}
-	if t.RunOnce && len(hosts) > 1 {
+	if len(hosts) > 1 && r.forFirstHost(t, hosts).RunOnce {
 		first := hosts[0]
 		r.runOne(ctx, play, t, first, hostvars)
 		if t.Register != "" {
@@ -55,7 +55,7 @@ func (r *Runner) runTaskOnHosts(ctx context.Context, play *playbook.Play, t *pla
 		return ctx.Err()
 	}
 	r.forEach(ctx, hosts, func(hs *hostState) { r.runOne(ctx, play, t, hs, hostvars) })
-	r.anyErrorsFatal(t, hosts) // delegate.go
+	r.anyErrorsFatal(r.forFirstHost(t, hosts), hosts) // delegate.go
 	return ctx.Err()
 }
 
@@ -150,6 +150,16 @@ func (r *Runner) runOne(ctx context.Context, play *playbook.Play, t *playbook.Ta
 	defer stop()
 	res := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog}
 	vars, err := r.taskVars(hs, t, hostvars)
+	if err == nil {
+		rt, rerr := resolveKeywords(t, vars) // keywords.go
+		switch {
+		case rerr == nil:
+			t = rt
+			res.NoLog = t.NoLog
+		case t.Loop == nil:
+			err = rerr // with a loop, each item renders them (runItem)
+		}
+	}
 	if err != nil {
 		r.finish(hs, t, &res, vars, nil, err, start)
 		return
@@ -222,8 +232,15 @@ func (r *Runner) runItem(ctx context.Context, play *playbook.Play, t *playbook.T
 	iv := merge(vars)
 	spec := taskLoopSpec(t)
 	setLoopVars(iv, spec, i, ls.items)
+	it, err := resolveKeywords(t, iv) // per item, as Ansible's
+	if err == nil {
+		t = it
+	}
 	ir := report.Result{Host: hs.name, Task: t.DisplayName(), NoLog: t.NoLog, Item: itemLabel(spec, iv, item), HasItem: true}
-	ok, err := r.when(t, iv)
+	ok, werr := r.when(t, iv)
+	if err == nil {
+		err = werr
+	}
 	if err == nil && !ok {
 		ir.Status = report.Skipped
 		r.opts.Reporter.Result(ir)
