@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lvslab/internal/jinja"
+	"lvslab/internal/module"
 	"lvslab/internal/pos"
 )
 
@@ -98,7 +99,11 @@ func (p *parser) extKeyword(file string, k, v *yaml.Node, t *Task, tk *taskKeys)
 		p.templates(file, v)
 		return true
 	}
-	switch k.Value {
+	key := k.Value
+	if module.Canonical(key) == "meta" {
+		key = "meta" // ansible.builtin.meta, as roles write it
+	}
+	switch key {
 	case "delegate_to":
 		t.DelegateTo = p.str(file, v)
 		p.templates(file, v)
