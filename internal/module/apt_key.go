@@ -241,13 +241,7 @@ func (w aptKeyWant) source() string {
 	case w.Data != "":
 		return "printf '%s' " + host.Quote(w.Data)
 	}
-	u := host.Quote(w.URL)
-	curl, wget := "curl -sS -f -L", "wget -q -O -"
-	if !boolArg(w.ValidateCerts, true) {
-		curl, wget = curl+" -k", wget+" --no-check-certificate"
-	}
-	return "{ if command -v curl >/dev/null 2>&1; then " + curl + " " + u + "; elif command -v wget >/dev/null 2>&1; then " + wget + " " + u +
-		"; else echo 'apt_key: neither curl nor wget is installed on the host' >&2; exit 127; fi; }"
+	return hostDownload("apt_key", w.URL, "-", !boolArg(w.ValidateCerts, true))
 }
 
 // aptKeysOf reads the key ids of a listing (apt-key's long format, or

@@ -153,24 +153,7 @@ func TestAptKey(t *testing.T) {
 // compares every result and the keyrings with ansible-core's apt_key doing
 // the same to a twin keyring.
 func TestAptKeyOnSSHD(t *testing.T) {
-	sshtest.Require(t)
-	for _, b := range []string{"apt-key", "gpg"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("no %s on this machine", b)
-		}
-	}
-	key, err := os.ReadFile("testdata/apt_key/lvslab-test.asc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/key.asc" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(key)
-	}))
-	defer srv.Close()
+	key, keyURL := keyServer(t, "apt-key", "gpg")
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key.asc")
 	if err := os.WriteFile(keyFile, key, 0o644); err != nil {
@@ -183,7 +166,7 @@ func TestAptKeyOnSSHD(t *testing.T) {
 	}{
 		{"file", map[string]any{"file": keyFile}},
 		{"data", map[string]any{"data": string(key)}},
-		{"url", map[string]any{"url": srv.URL + "/key.asc", "id": testKeyFpr}},
+		{"url", map[string]any{"url": keyURL, "id": testKeyFpr}},
 		{"absent", map[string]any{"id": testKeyID, "state": "absent"}},
 		{"absent_short", map[string]any{"id": "C380285B", "state": "absent"}},
 	}
@@ -223,6 +206,32 @@ func TestAptKeyOnSSHD(t *testing.T) {
 			t.Errorf("%s: keyring holds %q, ansible's %q", s.name, a, b)
 		}
 	}
+}
+
+// keyServer skips the test unless real sshd servers can run and the
+// programs are here, and returns the test key and its URL on an HTTP
+// server of the test.
+func keyServer(t *testing.T, programs ...string) ([]byte, string) {
+	t.Helper()
+	sshtest.Require(t)
+	for _, b := range programs {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("no %s on this machine", b)
+		}
+	}
+	key, err := os.ReadFile("testdata/apt_key/lvslab-test.asc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/key.asc" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(key)
+	}))
+	t.Cleanup(srv.Close)
+	return key, srv.URL + "/key.asc"
 }
 
 // with returns a copy of m with k set to v.

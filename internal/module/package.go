@@ -40,12 +40,22 @@ const aptOpts = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--f
 // cache_valid_time, their metadata expiry rules); a refresh alone does not
 // count as a change. apt runs non-interactively and keeps changed
 // configuration files; a held dpkg lock is waited for (up to two minutes).
+//
+// Ansible's package hands its other options to the host's module; these
+// are taken: allow_downgrade (apt: --allow-downgrades; dnf and yum: their
+// install, which takes a named older version), and, for yum and dnf hosts
+// only (on an apt host they fail the task, as apt's module refuses them),
+// disablerepo, enablerepo and disable_gpg_check (--nogpgcheck).
 type Package struct {
-	Name           StrList `yaml:"name"`
-	Pkg            StrList `yaml:"pkg"` // alias of name
-	State          string  `yaml:"state"`
-	UpdateCache    bool    `yaml:"update_cache"`
-	CacheValidTime int     `yaml:"cache_valid_time"`
+	Name            StrList `yaml:"name"`
+	Pkg             StrList `yaml:"pkg"` // alias of name
+	State           string  `yaml:"state"`
+	UpdateCache     bool    `yaml:"update_cache"`
+	CacheValidTime  int     `yaml:"cache_valid_time"`
+	AllowDowngrade  bool    `yaml:"allow_downgrade"`
+	DisableRepo     StrList `yaml:"disablerepo"`
+	EnableRepo      StrList `yaml:"enablerepo"`
+	DisableGPGCheck bool    `yaml:"disable_gpg_check"`
 
 	// What the apt, yum and dnf modules (pkgalias.go) add.
 	managers []string // the package managers the task takes ("": any)
@@ -59,6 +69,11 @@ type pkgExtra struct {
 	autoremove        bool     // apt: also remove what nothing needs any more
 	enableRepos       []string // yum, dnf: --enablerepo
 	disableRepos      []string // yum, dnf: --disablerepo
+	noGPGCheck        bool     // yum, dnf: --nogpgcheck
+	allowDowngrade    bool     // apt: --allow-downgrades
+	allowUnauth       bool     // apt: --allow-unauthenticated
+	force             bool     // apt: --force-yes (and the two above)
+	defaultRelease    string   // apt: -t RELEASE, and the candidate of state latest
 }
 
 // packageWant is what a package task wants: its arguments with the state
@@ -72,6 +87,10 @@ type packageWant struct {
 func (m *Package) want() (packageWant, error) {
 	var p problems
 	w := packageWant{Package: *m}
+	w.extra.allowDowngrade = w.extra.allowDowngrade || m.AllowDowngrade
+	w.extra.noGPGCheck = w.extra.noGPGCheck || m.DisableGPGCheck
+	w.extra.disableRepos = append(slices.Clone(w.extra.disableRepos), splitCommas(m.DisableRepo)...)
+	w.extra.enableRepos = append(slices.Clone(w.extra.enableRepos), splitCommas(m.EnableRepo)...)
 	for _, word := range splitCommas(slices.Concat(m.Name, m.Pkg)) {
 		if !pkgNameRE.MatchString(word) {
 			p.add("invalid package name %q", word)
@@ -112,6 +131,9 @@ func (m *Package) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	}
 	if len(m.managers) > 0 && !slices.Contains(m.managers, mgr) {
 		return Result{}, fmt.Errorf("the host's package manager is %s, not %s", mgr, strings.Join(m.managers, " or "))
+	}
+	if mgr == "apt" && (len(m.DisableRepo) > 0 || len(m.EnableRepo) > 0 || m.DisableGPGCheck) {
+		return Result{}, fmt.Errorf("package: disablerepo, enablerepo and disable_gpg_check are options of yum and dnf; the host's package manager is apt")
 	}
 	var names []string
 	for _, n := range w.names {
@@ -180,7 +202,7 @@ func (w packageWant) queryCmd(mgr string, names []string) string {
 	if mgr == "apt" {
 		fmt.Fprintf(&b, "for p in %s; do case \"$(dpkg-query -W -f '${Status}\\n' \"$p\" 2>/dev/null)\" in *' ok installed'*) echo \"pkg:$p=installed\";; *) echo \"pkg:$p=absent\";; esac; done\n", list)
 		if w.State == "latest" {
-			fmt.Fprintf(&b, "LC_ALL=C apt-cache policy %s 2>/dev/null | awk '/^[^ ].*:$/ {n=$1; sub(/:$/, \"\", n)} /^  Installed:/ {i=$2} /^  Candidate:/ {if ($2 != i && $2 != \"(none)\") print \"new:\" n \"=1\"}'\n", list)
+			fmt.Fprintf(&b, "LC_ALL=C apt-cache%s policy %s 2>/dev/null | awk '/^[^ ].*:$/ {n=$1; sub(/:$/, \"\", n)} /^  Installed:/ {i=$2} /^  Candidate:/ {if ($2 != i && $2 != \"(none)\") print \"new:\" n \"=1\"}'\n", w.extra.defaultReleaseOpt(), list)
 		}
 		return b.String()
 	}
@@ -262,11 +284,11 @@ func (p packagePlan) msg(done bool) string {
 func pkgActions(mgr string, p packagePlan) []string {
 	var steps []string
 	if mgr == "apt" {
-		install := aptEnv + "apt-get install " + aptOpts
-		if r := p.extra.installRecommends; r != nil {
-			install += map[bool]string{true: " --install-recommends", false: " --no-install-recommends"}[*r]
-		}
+		install := aptEnv + "apt-get install " + aptOpts + p.extra.aptInstallOpts()
 		remove := aptEnv + "apt-get remove " + aptOpts
+		if p.extra.force {
+			remove += " --force-yes"
+		}
 		if p.extra.purge {
 			remove += " --purge"
 		}
@@ -293,9 +315,39 @@ func pkgActions(mgr string, p packagePlan) []string {
 	return steps
 }
 
-// repoOpts are the --enablerepo and --disablerepo options of yum and dnf.
+// aptInstallOpts are the options of apt-get install beyond aptOpts.
+func (e pkgExtra) aptInstallOpts() string {
+	var b strings.Builder
+	if r := e.installRecommends; r != nil {
+		b.WriteString(map[bool]string{true: " --install-recommends", false: " --no-install-recommends"}[*r])
+	}
+	if e.force {
+		b.WriteString(" --force-yes")
+	}
+	if e.allowUnauth || e.force {
+		b.WriteString(" --allow-unauthenticated")
+	}
+	if e.allowDowngrade || e.force {
+		b.WriteString(" --allow-downgrades")
+	}
+	return b.String() + e.defaultReleaseOpt()
+}
+
+// defaultReleaseOpt is apt's -t RELEASE, or "".
+func (e pkgExtra) defaultReleaseOpt() string {
+	if e.defaultRelease == "" {
+		return ""
+	}
+	return " -t " + host.Quote(e.defaultRelease)
+}
+
+// repoOpts are the --enablerepo, --disablerepo and --nogpgcheck options
+// of yum and dnf.
 func (e pkgExtra) repoOpts() string {
 	var b strings.Builder
+	if e.noGPGCheck {
+		b.WriteString(" --nogpgcheck")
+	}
 	for _, r := range e.disableRepos {
 		b.WriteString(" --disablerepo=" + host.Quote(r))
 	}
