@@ -37,6 +37,7 @@ func builtins() map[string]Factory {
 		"apt_repository":  func() Module { return &AptRepository{} },
 		"apt_key":         func() Module { return &AptKey{} },
 		"yum_repository":  func() Module { return &YumRepository{} },
+		"rpm_key":         func() Module { return &RpmKey{} },
 		"debconf":         func() Module { return &Debconf{} },
 		"git":             func() Module { return &Git{} },
 		"stat":            func() Module { return &Stat{} },
