@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
+	"lvslab/internal/module"
 	"lvslab/internal/pos"
 	"lvslab/internal/tmpl"
 )
@@ -79,7 +82,7 @@ func (p *parser) globCandidates(dir, glob string) (string, []string) {
 			if fi, err := os.Stat(m); err != nil || !fi.Mode().IsRegular() || p.reading(m) {
 				continue
 			}
-			if ext := filepath.Ext(m); ext != ".yml" && ext != ".yaml" {
+			if ext := filepath.Ext(m); ext != ".yml" && ext != ".yaml" || !taskFileShaped(m) {
 				continue
 			}
 			out = append(out, m)
@@ -122,4 +125,35 @@ func includeExpr(name string) string {
 // pyString quotes s as a Jinja2 string literal.
 func pyString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// taskFileShaped reports whether the YAML file at path may be a task
+// file, so that a templated include's glob passes over the playbooks,
+// inventories and vars files beside it: a list that is not a playbook's
+// (no entry has hosts or import_playbook). A file that is no YAML is a
+// candidate, whose error is reported.
+func taskFileShaped(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return true
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return true
+	}
+	if len(doc.Content) == 0 {
+		return true // empty: no tasks
+	}
+	n := doc.Content[0]
+	if n.Kind != yaml.SequenceNode {
+		return n.Kind == yaml.ScalarNode && n.Tag == "!!null" || n.Tag == "!vault"
+	}
+	for _, e := range n.Content {
+		for i := 0; e.Kind == yaml.MappingNode && i+1 < len(e.Content); i += 2 {
+			if k := e.Content[i].Value; k == "hosts" || module.Canonical(k) == "import_playbook" {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -69,3 +69,21 @@ func TestTemplatedIncludeMatchingNothing(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A templated include's glob passes over the playbooks, inventories and
+// vars files beside it: only lists of tasks are candidates.
+func TestTemplatedIncludeSkipsPlaybooksAndVars(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "inc.yml", "- name: inc\n  shell: a\n")
+	write(t, dir, "vars.yml", "a: 1\n")
+	write(t, dir, "other.yml", "- hosts: all\n  tasks: []\n")
+	p := write(t, dir, "site.yml", "- hosts: all\n  tasks:\n    - include_tasks: \"{{ 'inc' }}.yml\"\n")
+	pb, err := Load(p, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pb.Plays[0].Tasks[0].Include
+	if len(in.Files) != 1 || in.Files[0].Rel != "inc.yml" {
+		t.Fatalf("candidates %+v", in.Files)
+	}
+}

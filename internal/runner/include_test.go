@@ -370,3 +370,27 @@ func TestTemplatedKeywordsAtRunTime(t *testing.T) {
 		t.Fatalf("bad keyword at run time: %+v", res)
 	}
 }
+
+// --start-at-task does not look into include_tasks, as Ansible's (which
+// says it "can only follow static includes"), but into import_tasks.
+func TestStartAtTaskFollowsStaticIncludesOnly(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "inc.yml"), []byte("- name: inside\n  debug: msg=x\n"), 0o644)
+	for kind, ok := range map[string]bool{"include_tasks": false, "import_tasks": true} {
+		site := filepath.Join(dir, kind+".yml")
+		os.WriteFile(site, []byte("- hosts: all\n  gather_facts: false\n  tasks:\n    - "+kind+": inc.yml\n"), 0o644)
+		reg := module.Default()
+		pb, err := playbook.Load(site, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := &memInventory{hosts: []string{"h1"}, groups: map[string][]string{}, vars: map[string]map[string]any{"h1": {}}}
+		err = Prepare([]*playbook.Playbook{pb}, Options{Inventory: inv, Modules: reg, Reporter: &recorder{}, StartAtTask: "inside"})
+		if got := err == nil; got != ok {
+			t.Errorf("%s: prepare %v", kind, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "can only follow static includes") {
+			t.Errorf("%s: %v", kind, err)
+		}
+	}
+}

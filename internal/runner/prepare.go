@@ -31,18 +31,26 @@ func Prepare(pbs []*playbook.Playbook, opts Options) error {
 	}
 	if opts.StartAtTask != "" && !hasTask(pbs, opts.StartAtTask) {
 		// As ansible-playbook, which fails rather than run nothing.
-		v.errs = append(v.errs, fmt.Errorf("--start-at-task: no task is named %q", opts.StartAtTask))
+		v.errs = append(v.errs, fmt.Errorf("--start-at-task: no task is named %q (as in Ansible, it can only follow static includes: import_tasks, import_role)", opts.StartAtTask))
 	}
 	return v.errs.OrNil()
 }
 
-// hasTask reports whether a play's task (where --start-at-task looks) is named name.
+// hasTask reports whether a play's task (where --start-at-task looks) is
+// named name; as Ansible's, it does not look into dynamic includes.
 func hasTask(pbs []*playbook.Playbook, name string) bool {
+	var found func([]*playbook.Task) bool
+	found = func(ts []*playbook.Task) bool {
+		for _, t := range ts {
+			if t.Name == name && !t.IsBlock() || found(t.Block) || found(t.Rescue) || found(t.Always) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, pb := range pbs {
 		for _, play := range pb.Plays {
-			found := false
-			playbook.Walk(play.Tasks, func(t *playbook.Task) { found = found || t.Name == name && !t.IsBlock() })
-			if found {
+			if found(play.Tasks) {
 				return true
 			}
 		}
