@@ -30,10 +30,12 @@ type inclusion struct {
 // runInclude runs a dynamic include_tasks or include_role on hosts as
 // Ansible's linear strategy does: on each host its when (per item with a
 // loop), its loop and its file name (rendered with the host's variables)
-// are evaluated once; it counts ok (or skipped) once per host; hosts are
+// are evaluated once; hosts are
 // grouped by file and item, an "included:" line printed for each group
 // (include_tasks), and each group's tasks then run on its hosts, groups
-// in order. all are the play's hosts, for any_errors_fatal and
+// in order. As in Ansible's recap, an include_tasks counts ok once per
+// file and item it includes, an include_role nothing, and a skipped one
+// skipped. all are the play's hosts, for any_errors_fatal and
 // max_fail_percentage (nil in a block or a handler).
 func (r *Runner) runInclude(ctx context.Context, play *playbook.Play, t *playbook.Task, hosts []*hostState, all []*hostState) error {
 	if !r.started && t.Name != r.opts.StartAtTask {
@@ -52,15 +54,17 @@ func (r *Runner) runInclude(ctx context.Context, play *playbook.Play, t *playboo
 	}
 	for _, hs := range hosts {
 		ins, err := r.includedBy(t, hs)
-		st := report.OK
 		switch {
 		case err != nil:
-			st = report.Failed
-			r.opts.Reporter.Result(report.Result{Host: hs.name, Task: t.DisplayName(), Status: st, Err: describe(err)})
+			r.opts.Reporter.Result(report.Result{Host: hs.name, Task: t.DisplayName(), Status: report.Failed, Err: describe(err)})
+			r.countTask(hs, t, report.Failed, nil, err)
 		case len(ins) == 0:
-			st = report.Skipped
-		}
-		r.countTask(hs, t, st, nil, err)
+			r.countTask(hs, t, report.Skipped, nil, nil)
+		case t.Include.Kind == "include_tasks":
+			for range ins { // as Ansible counts them: ok once per file and item
+				r.countTask(hs, t, report.OK, nil, nil)
+			}
+		} // an include_role that runs counts nothing, as in Ansible
 		for _, in := range ins {
 			add(hs, in)
 		}

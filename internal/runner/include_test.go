@@ -90,7 +90,7 @@ var includeFiles = map[string]string{
 func TestIncludesAndTemplatedKeywordsAsAnsible(t *testing.T) {
 	hosts := []string{"h1", "h2"}
 	which := map[string]string{"h1": "a", "h2": "b"}
-	lv, ours, stats := runLocal(t, hosts, which)
+	lv, ours, stats := runLocal(t, includeFiles, hosts, which, nil)
 	// What lvslab did, on its own terms.
 	wantLog := map[string]string{
 		"h1": "one - \ntwo h1\none a V\ntwo h1\none b V\ntwo h1\na\none - \ntwo h1\nafter clear False\n" +
@@ -119,7 +119,14 @@ func TestIncludesAndTemplatedKeywordsAsAnsible(t *testing.T) {
 	if _, err := exec.LookPath("ansible-playbook"); err != nil {
 		t.Skip("ansible-playbook not installed: not compared with Ansible")
 	}
-	an, theirs := runAnsible(t, hosts, which)
+	an, theirs := runAnsible(t, includeFiles, hosts, which)
+	sameAsAnsible(t, hosts, lv, an, ours, theirs, stats)
+}
+
+// sameAsAnsible compares what lvslab and ansible-playbook did: the
+// hosts' files, the banners and included lines, the recap.
+func sameAsAnsible(t *testing.T, hosts []string, lv, an map[string]string, ours, theirs string, stats []report.Stats) {
+	t.Helper()
 	for _, h := range hosts {
 		sameTree(t, an[h], lv[h])
 	}
@@ -143,10 +150,53 @@ func TestIncludesAndTemplatedKeywordsAsAnsible(t *testing.T) {
 	}
 }
 
+// tagsFiles tag includes: an include's tags are its own, its tasks take
+// apply's; a block's keywords reach the tasks of an include in it.
+var tagsFiles = map[string]string{
+	"inc.yml":                   "- name: inc\n  shell: echo \"inc {{ x | default('-') }}\" >> {{ root }}/log\n",
+	"roles/r/tasks/main.yml":    "- name: role task\n  shell: echo role >> {{ root }}/log\n  notify: rh\n",
+	"roles/r/handlers/main.yml": "- name: rh\n  shell: echo handler >> {{ root }}/log\n",
+	"site.yml": `- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks: inc.yml
+      tags: [t]
+    - include_tasks:
+        file: inc.yml
+        apply: {tags: [t]}
+      vars: {x: applied}
+      tags: [t]
+    - name: untagged include of tagged tasks
+      include_tasks: inc.yml
+    - name: blk
+      tags: [t]
+      block:
+        - include_role: {name: r, apply: {tags: [t]}}
+        - include_role: {name: r}
+          when: false
+`,
+}
+
+// TestIncludeTagsAsAnsible runs tagsFiles with --tags t in lvslab and
+// ansible-playbook and compares them.
+func TestIncludeTagsAsAnsible(t *testing.T) {
+	hosts := []string{"h1", "h2"}
+	which := map[string]string{"h1": "a", "h2": "b"}
+	lv, ours, stats := runLocal(t, tagsFiles, hosts, which, []string{"t"})
+	if got, _ := os.ReadFile(filepath.Join(lv["h1"], "log")); string(got) != "inc applied\nrole\nhandler\n" {
+		t.Errorf("h1 log %q", got)
+	}
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
+		t.Skip("ansible-playbook not installed: not compared with Ansible")
+	}
+	an, theirs := runAnsible(t, tagsFiles, hosts, which, "--tags", "t")
+	sameAsAnsible(t, hosts, lv, an, ours, theirs, stats)
+}
+
 // writePlay writes includeFiles under dir/play and returns site.yml's path.
-func writePlay(t *testing.T, dir string) string {
+func writePlay(t *testing.T, dir string, files map[string]string) string {
 	t.Helper()
-	for name, text := range includeFiles {
+	for name, text := range files {
 		p := filepath.Join(dir, "play", name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -160,10 +210,10 @@ func writePlay(t *testing.T, dir string) string {
 
 // runLocal runs includePlay with lvslab on local hosts, returning each
 // host's root, the text output and the recap.
-func runLocal(t *testing.T, hosts []string, which map[string]string) (map[string]string, string, []report.Stats) {
+func runLocal(t *testing.T, files map[string]string, hosts []string, which map[string]string, tags []string) (map[string]string, string, []report.Stats) {
 	t.Helper()
 	dir := t.TempDir()
-	site := writePlay(t, dir)
+	site := writePlay(t, dir, files)
 	inv := &memInventory{hosts: hosts, groups: map[string][]string{}, vars: map[string]map[string]any{}}
 	roots := map[string]string{}
 	for _, h := range hosts {
@@ -182,7 +232,7 @@ func runLocal(t *testing.T, hosts []string, which map[string]string) (map[string
 	opts := Options{Inventory: inv, Modules: reg, Reporter: report.NewText(&out, false, 0, false, report.NewRedactor()),
 		Connect: func(ctx context.Context, name string, vars map[string]any) (host.Executor, error) {
 			return host.NewLocal(name, vars)
-		}}
+		}, Tags: tags}
 	if err := Prepare([]*playbook.Playbook{pb}, opts); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
@@ -195,10 +245,10 @@ func runLocal(t *testing.T, hosts []string, which map[string]string) (map[string
 }
 
 // runAnsible runs includePlay with ansible-playbook on local hosts.
-func runAnsible(t *testing.T, hosts []string, which map[string]string) (map[string]string, string) {
+func runAnsible(t *testing.T, files map[string]string, hosts []string, which map[string]string, args ...string) (map[string]string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	site := writePlay(t, dir)
+	site := writePlay(t, dir, files)
 	roots := map[string]string{}
 	var inv strings.Builder
 	for _, h := range hosts {
@@ -211,7 +261,7 @@ func runAnsible(t *testing.T, hosts []string, which map[string]string) (map[stri
 	if err := os.WriteFile(filepath.Join(dir, "inv"), []byte(inv.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ansible-playbook", "-i", filepath.Join(dir, "inv"), site)
+	cmd := exec.Command("ansible-playbook", append([]string{"-i", filepath.Join(dir, "inv"), site}, args...)...)
 	cmd.Env = append(os.Environ(), "ANSIBLE_CONFIG="+filepath.Join(dir, "none.cfg"), "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, ".tmp"), "ANSIBLE_REMOTE_TEMP="+filepath.Join(dir, ".rtmp"))
 	out, err := cmd.CombinedOutput()
