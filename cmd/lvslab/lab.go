@@ -24,7 +24,8 @@ func labCommand() *cli.Command {
 		Name:  "lab",
 		Usage: "create, change, destroy or inspect the built-in local lab",
 		Description: "Real hosts on this machine: the real servers and the client are systemd-nspawn\n" +
-			"containers, the director a container where the kernel has IPVS, else a qemu VM.\n" +
+			"containers, the director a container where the kernel has IPVS, else a qemu VM;\n" +
+			"--realserver vm makes the real servers VMs too (for the tun mode on a kernel without ipip).\n" +
 			"Everything lives in network namespaces; the inventory is " + ".lvslab/inventory.yml.",
 		Subcommands: []*cli.Command{
 			{
@@ -35,6 +36,10 @@ func labCommand() *cli.Command {
 					&cli.IntFlag{Name: "realservers", Value: 2, Usage: "number of real servers"},
 					&cli.IntFlag{Name: "directors", Value: 1, Usage: "number of directors (2 or more for `up --ha`: lvs-server, lvs-server2 ... on both bridges, the VIP and DIP floating; the inventory then sets lvs_ha: true)"},
 					&cli.StringFlag{Name: "director", Value: lab.DirectorAuto, Usage: "auto, container or vm"},
+					&cli.StringFlag{Name: "realserver", Value: lab.RealServerAuto,
+						Usage: "`KIND` of the real servers: auto, container or vm. vm boots each real server as a qemu VM with Debian's own kernel " +
+							"(same addresses, names and keys; about 640 MiB and a slow boot each without KVM), what 'up --mode tun' needs " +
+							"where this machine's kernel has no ipip (containers share it, so no tunl0); auto is container, and says so when tun cannot work"},
 					&cli.BoolFlag{Name: "keep-on-error", Usage: "leave a failed lab in place for inspection"},
 					rsCPU,
 				},
@@ -70,6 +75,7 @@ func labCreate(c *cli.Context) error {
 		RealServers: c.Int("realservers"),
 		Directors:   c.Int("directors"),
 		Director:    c.String("director"),
+		RealServer:  c.String("realserver"),
 		RSCPU:       c.Int("rs-cpu"),
 		KeepOnError: c.Bool("keep-on-error"),
 	}, os.Stderr)
@@ -156,7 +162,11 @@ func labStatus(c *cli.Context) error {
 }
 
 func printStatus(r *lab.Report) {
-	fmt.Printf("lab: director %s, created %s, apt relay %s\n", r.Lab.Director,
+	rs := r.Lab.RealServer
+	if rs == "" {
+		rs = lab.KindContainer
+	}
+	fmt.Printf("lab: director %s, real servers %s, created %s, apt relay %s\n", r.Lab.Director, rs,
 		r.Lab.Created.Format("2006-01-02 15:04:05"), map[bool]string{true: "running", false: "DOWN"}[r.Relay])
 	fmt.Printf("inventory: %s (hosts dialled from netns %s)\n\n", r.Lab.Paths.Inventory(), r.Lab.Paths.Name)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,9 +16,15 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Director kinds for Options.Director.
+// Director kinds for Options.Director, real server kinds for
+// Options.RealServer.
 const (
 	DirectorAuto = "auto" // a container where the kernel has IPVS, else a VM
+	// RealServerAuto is containers: they are fast and light, and every mode
+	// but tun works on them. Where the machine's kernel has no ipip (the
+	// containers share it, so they cannot have tunl0) Create says that the
+	// tun mode needs KindVM.
+	RealServerAuto = "auto"
 )
 
 // Options say what lab to create. The zero value is the default lab.
@@ -28,7 +35,12 @@ type Options struct {
 	// the lab of --ha (TopologyWith: the VIP and DIP float between them).
 	Directors int
 	Director  string // DirectorAuto (default), KindContainer or KindVM
-	Paths     Paths  // zero: NamedPaths(Name)
+	// RealServer is the real servers' kind: RealServerAuto (default),
+	// KindContainer or KindVM (each its own qemu VM booting Debian's
+	// kernel, as the director's: what the tun mode needs where the
+	// machine's kernel has no ipip).
+	RealServer string
+	Paths      Paths // zero: NamedPaths(Name)
 	// KeepOnError leaves a half-created lab in place for inspection; the
 	// next Create or Destroy removes it.
 	KeepOnError bool
@@ -50,8 +62,12 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 		return nil, err
 	}
 	kind := chooseDirector(ctx, opts.Director, pr)
-	hosts, err := TopologyWith(opts.Name, opts.RealServers, opts.Directors, kind)
+	rsKind := chooseRealServer(ctx, opts.RealServer, pr)
+	hosts, err := TopologyKinds(opts.Name, opts.RealServers, opts.Directors, kind, rsKind)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMemory(hosts); err != nil {
 		return nil, err
 	}
 	paths := opts.Paths
@@ -63,14 +79,14 @@ func Create(ctx context.Context, opts Options, progress io.Writer) (lab *Lab, er
 	if err := destroyAt(ctx, paths, pr, true); err != nil {
 		return nil, fmt.Errorf("remove the previous lab: %w", err)
 	}
-	if err := ensureCache(ctx, paths, kind, pr); err != nil {
+	if err := ensureCache(ctx, paths, hosts, pr); err != nil {
 		return nil, err
 	}
 	if err := makeDirs(paths); err != nil {
 		return nil, err
 	}
 
-	lab = &Lab{Paths: paths, Director: kind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}, RSCPU: opts.RSCPU}
+	lab = &Lab{Paths: paths, Director: kind, RealServer: rsKind, Hosts: hosts, Created: time.Now(), HostKeys: map[string]string{}, RSCPU: opts.RSCPU}
 	defer func() {
 		if err != nil && !opts.KeepOnError {
 			pr.Printf("create failed; removing what was built")
@@ -100,6 +116,9 @@ func (opts Options) withDefaults() Options {
 	if opts.Director == "" {
 		opts.Director = DirectorAuto
 	}
+	if opts.RealServer == "" {
+		opts.RealServer = RealServerAuto
+	}
 	if opts.Name == "" {
 		opts.Name = DefaultName
 	}
@@ -123,11 +142,17 @@ func (opts Options) validate() error {
 	if kind != DirectorAuto && kind != KindVM && kind != KindContainer {
 		return invalidf("director %q: want %s, %s or %s", kind, DirectorAuto, KindContainer, KindVM)
 	}
+	if rs := opts.RealServer; rs != RealServerAuto && rs != KindVM && rs != KindContainer {
+		return invalidf("realserver %q: want %s, %s or %s", rs, RealServerAuto, KindContainer, KindVM)
+	}
 	if _, err := TopologyWith(opts.Name, opts.RealServers, opts.Directors, KindVM); err != nil {
 		return err
 	}
 	if _, _, err := sysCgroups().checkRSCPU(opts.RSCPU); err != nil {
 		return err
+	}
+	if opts.RealServer == KindVM {
+		kind = KindVM // the VM tools are needed whatever the director is
 	}
 	return checkPrereqs(kind)
 }
@@ -144,6 +169,19 @@ func chooseDirector(ctx context.Context, kind string, pr *progress) string {
 	}
 	pr.Printf("director: %s (the kernel %s IPVS)", kind, map[bool]string{true: "has", false: "has no"}[kind == KindContainer])
 	return kind
+}
+
+// chooseRealServer resolves RealServerAuto: containers, with a note where
+// the kernel cannot make an ipip device (no tun mode on them). Other kinds
+// are returned as they are.
+func chooseRealServer(ctx context.Context, kind string, pr *progress) string {
+	if kind != RealServerAuto {
+		return kind
+	}
+	if !KernelHasIPIP(ctx) {
+		pr.Printf("real servers: containers; this kernel has no ipip, so they cannot have tunl0: for `up --mode tun` create the lab with --realserver vm")
+	}
+	return KindContainer
 }
 
 // makeDirs creates the lab's directories and the .gitignore that keeps
@@ -164,7 +202,7 @@ func makeDirs(paths Paths) error {
 // ensureCache builds what is missing from the cache, one lab at a time.
 // The cache is only read afterwards (the base is every container's lower
 // layer, the VM's image is opened read-only).
-func ensureCache(ctx context.Context, paths Paths, kind string, pr *progress) error {
+func ensureCache(ctx context.Context, paths Paths, hosts []Host, pr *progress) error {
 	unlock, err := lockCache(ctx, paths, pr)
 	if err != nil {
 		return err
@@ -173,8 +211,16 @@ func ensureCache(ctx context.Context, paths Paths, kind string, pr *progress) er
 	if err := ensureBase(ctx, paths, pr); err != nil {
 		return err
 	}
-	if kind == KindVM {
-		return ensureVMImage(ctx, paths, pr)
+	if countHosts(hosts, func(h Host) bool { return h.Kind == KindVM }) == 0 {
+		return nil
+	}
+	if err := ensureVMImage(ctx, paths, pr); err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if h.Kind == KindVM && h.Group == GroupRealServers {
+			return ensureRSVMImage(ctx, paths, pr)
+		}
 	}
 	return nil
 }
@@ -208,13 +254,15 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 	}
 	pr.Printf("apt relay: %s:80 -> %s", RouterMgmt, relayUpstream)
 
-	// The VM boots slowest: it starts first.
+	// VMs boot slowest: they start first.
 	ordered := append([]Host(nil), lab.Hosts...)
-	for i, h := range ordered {
+	vmFirst := func(h Host) int {
 		if h.Kind == KindVM {
-			ordered[0], ordered[i] = ordered[i], ordered[0]
+			return 0
 		}
+		return 1
 	}
+	slices.SortStableFunc(ordered, func(a, b Host) int { return vmFirst(a) - vmFirst(b) })
 	procs := map[string]Proc{}
 	for _, h := range ordered {
 		id, err := newMachineID()
@@ -224,8 +272,8 @@ func start(ctx context.Context, lab *Lab, pr *progress, bootTimeout time.Duratio
 		files := hostFiles(h, id, hostKeys[h.Name], loginKey, lab.Hosts)
 		var p Proc
 		if h.Kind == KindVM {
-			p, err = startVM(paths, h, files, id)
-			pr.Printf("%s: qemu vm booting (eth0 %s, eth1 %s; console %s)", h.Name, h.NICs[0].Addr, h.NICs[1].Addr, paths.layout(h.Name).console)
+			p, err = startVM(paths, h, files, id, lab.RSCPU)
+			pr.Printf("%s: qemu vm booting (%s; console %s)", h.Name, nicList(h), paths.layout(h.Name).console)
 		} else {
 			var root string
 			root, err = mountOverlay(paths, h.Name, files)

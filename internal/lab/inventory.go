@@ -36,7 +36,7 @@ func inventoryYAML(l *Lab) string {
 		{"fwmark", "99"},
 		{"ssl", "false"},
 	}
-	if n := countGroup(l.Hosts, GroupDirector); n > 1 {
+	if n := countHosts(l.Hosts, func(h Host) bool { return h.Group == GroupDirector }); n > 1 {
 		// The VIP and the DIP float between the directors: --ha by default.
 		vars = append(vars, [2]string{"lvs_ha", "true"})
 	}
@@ -77,11 +77,11 @@ func hostVars(labNetns string, h Host) string {
 	return strings.Join(parts, ", ")
 }
 
-// countGroup counts the hosts of group.
-func countGroup(hosts []Host, group string) int {
+// countHosts counts the hosts for which is holds.
+func countHosts(hosts []Host, is func(Host) bool) int {
 	n := 0
 	for _, h := range hosts {
-		if h.Group == group {
+		if is(h) {
 			n++
 		}
 	}

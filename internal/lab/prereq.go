@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -89,4 +90,50 @@ func kernelHasIPVS(ctx context.Context) bool {
 	}
 	_, err := os.Stat("/proc/net/ip_vs")
 	return err == nil
+}
+
+// KernelHasIPIP reports whether the running kernel can make an ipip
+// device (tunl0 of the tun mode), trying one in a throw-away network
+// namespace: containers share this kernel, so this is what they can do.
+func KernelHasIPIP(ctx context.Context) bool {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		return false
+	}
+	_, err := run(ctx, "unshare", "--net", "ip", "link", "add", "lvsprobe0", "type", "ipip", "local", "10.0.0.1")
+	return err == nil
+}
+
+// vmResident is what one lab VM keeps resident, in MiB (qemu near 570 MiB,
+// see vmMemory), with a margin.
+const vmResident = 640
+
+// checkMemory refuses a lab whose VMs would not fit in the memory the
+// machine has available (MemAvailable of /proc/meminfo), before anything
+// is built: qemu would be killed, or the machine swap, midway.
+func checkMemory(hosts []Host) error {
+	n := countHosts(hosts, func(h Host) bool { return h.Kind == KindVM })
+	if n == 0 {
+		return nil
+	}
+	avail, ok := memAvailableMiB("/proc/meminfo")
+	if !ok || n*vmResident <= avail {
+		return nil
+	}
+	return invalidf("%d VMs need about %d MiB, the machine has %d MiB available: fewer real servers, or --realserver container", n, n*vmResident, avail)
+}
+
+// memAvailableMiB reads MemAvailable from a meminfo file, in MiB.
+func memAvailableMiB(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "MemAvailable:" {
+			kb, err := strconv.Atoi(f[1])
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
 }

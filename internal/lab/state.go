@@ -17,12 +17,15 @@ import (
 // kept as JSON in the state file (Paths.State) and rewritten after every
 // step of Create, so that a crash leaves a record of what to clean up.
 type Lab struct {
-	Paths    Paths     `json:"paths"`
-	Director string    `json:"director"` // KindVM or KindContainer
-	Hosts    []Host    `json:"hosts"`
-	Procs    []Proc    `json:"procs"`
-	Mounts   []string  `json:"mounts"`
-	Created  time.Time `json:"created"`
+	Paths    Paths  `json:"paths"`
+	Director string `json:"director"` // KindVM or KindContainer
+	// RealServer is the real servers' kind, KindVM or KindContainer; ""
+	// in the state of a lab made before real servers could be VMs.
+	RealServer string    `json:"realserver,omitempty"`
+	Hosts      []Host    `json:"hosts"`
+	Procs      []Proc    `json:"procs"`
+	Mounts     []string  `json:"mounts"`
+	Created    time.Time `json:"created"`
 	// RSCPU is each real server's CPU cap, percent of one CPU; 0 none
 	// (lab create --rs-cpu, lab set --rs-cpu).
 	RSCPU int `json:"rs_cpu"`
@@ -123,4 +126,13 @@ func flockWait(ctx context.Context, path string, pr *progress, holder string) (u
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// Running returns the recorded state of the lab name (its hosts and their
+// kinds), without probing them; ErrNoLab when there is none.
+func Running(name string) (*Lab, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	return runningLab(name)
 }

@@ -155,8 +155,15 @@ func Topology(name string, n int, directorKind string) ([]Host, error) {
 
 // TopologyWith returns the hosts of the lab name with n real servers and
 // directors directors (see MaxDirectors), each a container or a VM (kind)
-// on both bridges.
+// on both bridges; the real servers are containers.
 func TopologyWith(name string, n, directors int, directorKind string) ([]Host, error) {
+	return TopologyKinds(name, n, directors, directorKind, KindContainer)
+}
+
+// TopologyKinds is TopologyWith with the real servers' kind too: containers,
+// or VMs (their own kernel, for the tun mode's tunl0 where the machine's
+// kernel has no ipip), with the same addresses, names and NICs.
+func TopologyKinds(name string, n, directors int, directorKind, rsKind string) ([]Host, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -165,6 +172,9 @@ func TopologyWith(name string, n, directors int, directorKind string) ([]Host, e
 	}
 	if directorKind != KindContainer && directorKind != KindVM {
 		return nil, invalidf("director kind %q: want %s or %s", directorKind, KindContainer, KindVM)
+	}
+	if rsKind != KindContainer && rsKind != KindVM {
+		return nil, invalidf("real server kind %q: want %s or %s", rsKind, KindContainer, KindVM)
 	}
 	if directors < 1 || directors > MaxDirectors {
 		return nil, invalidf("--directors %d: want 1 to %d", directors, MaxDirectors)
@@ -187,7 +197,7 @@ func TopologyWith(name string, n, directors int, directorKind string) ([]Host, e
 	}
 	for i := 0; i < n; i++ {
 		o := realServerOctet(i)
-		h := newHost(name, fmt.Sprintf("rs%02d", i+1), GroupRealServers, KindContainer, o, []nicSpec{
+		h := newHost(name, fmt.Sprintf("rs%02d", i+1), GroupRealServers, rsKind, o, []nicSpec{
 			{BridgePrivate, fmt.Sprintf("192.168.30.%d/%d", o, privatePrefix), RouterPrivate},
 		})
 		h.Weight = 1

@@ -29,8 +29,10 @@ func vmCmdline(h Host, machineID string) string {
 
 // startVM boots the VM h with qemu in the lab namespace, where its taps
 // are. Its root is the cached image behind a throw-away overlay; its
-// files come from a tar archive on a second disk.
-func startVM(paths Paths, h Host, files []file, machineID string) (Proc, error) {
+// files come from a tar archive on a second disk. qemu runs in the host's
+// cgroups, as a container does (a real server's CPU capped at rsCPU
+// percent of one CPU, 0 none: its one virtual CPU is that process).
+func startVM(paths Paths, h Host, files []file, machineID string, rsCPU int) (Proc, error) {
 	l := paths.layout(h.Name)
 	if err := os.MkdirAll(l.dir, 0o755); err != nil {
 		return Proc{}, err
@@ -43,7 +45,7 @@ func startVM(paths Paths, h Host, files []file, machineID string) (Proc, error) 
 	if err := os.WriteFile(cfg, tarball.Bytes(), 0o600); err != nil {
 		return Proc{}, err
 	}
-	img := paths.vmImage()
+	img := paths.vmImageFor(h)
 	args := []string{
 		"qemu-system-x86_64", "-name", h.Name,
 		"-nodefaults", "-no-user-config", "-display", "none",
@@ -59,6 +61,26 @@ func startVM(paths Paths, h Host, files []file, machineID string) (Proc, error) 
 			"-netdev", fmt.Sprintf("tap,id=n%d,ifname=%s,script=no,downscript=no", i, n.Port),
 			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d,mac=%s", i, n.MAC))
 	}
+	cgroups, err := sysCgroups().containerCgroups(paths.Name, h.Name, h.Group == GroupRealServers, rsCPU)
+	if err != nil {
+		return Proc{}, fmt.Errorf("cgroups: %w", err)
+	}
 	os.Remove(l.console)
-	return spawn("vm", h.Name, filepath.Join(l.dir, "qemu.log"), nil, "nsenter", inNetns(paths.Name, args...)...)
+	env := []string{"LVSLAB_CGROUPS=" + strings.Join(cgroups, " ")}
+	return spawn("vm", h.Name, filepath.Join(l.dir, "qemu.log"), env,
+		"/bin/sh", append([]string{"-c", vmExec, "lvslab-" + h.Name, "nsenter"}, inNetns(paths.Name, args...)...)...)
+}
+
+// vmExec moves itself into the VM's cgroups, then becomes "$@" (nsenter,
+// which becomes qemu: the lab's process is qemu itself).
+const vmExec = `for d in $LVSLAB_CGROUPS; do echo $$ >"$d/cgroup.procs" || exit 1; done
+exec "$@"`
+
+// nicList describes a host's NICs for a progress line: eth0 ADDR, eth1 ...
+func nicList(h Host) string {
+	parts := make([]string, len(h.NICs))
+	for i, n := range h.NICs {
+		parts[i] = n.Name + " " + n.Addr
+	}
+	return strings.Join(parts, ", ")
 }

@@ -74,6 +74,29 @@ var vmMasked = []string{
 // vmDir holds the VM's kernel, initrd and root image.
 func (p Paths) vmDir() string { return filepath.Join(p.cacheDir(), "vm") }
 
+// The real servers' VM image is the director's plus the LNMP packages
+// that tasks/lnmp.yml installs (as its package module names them on
+// Debian), installed in a chroot on the host: dpkg in a VM emulated
+// without KVM takes over 10 minutes for them, in a chroot under one. The
+// playbook still checks them, configures and starts everything.
+const (
+	rsRecipe = vmRecipe + "+lnmp-1"
+	rsLNMP   = "nginx php8.2-fpm php-mysql mariadb-server"
+)
+
+// rsVMDir holds the real servers' root image (kernel and initrd are the
+// director's).
+func (p Paths) rsVMDir() string { return filepath.Join(p.cacheDir(), "vm-rs") }
+
+// vmImageFor is the cached VM image of host h.
+func (p Paths) vmImageFor(h Host) vmImage {
+	img := p.vmImage()
+	if h.Group == GroupRealServers {
+		img.Root = filepath.Join(p.rsVMDir(), "root.img")
+	}
+	return img
+}
+
 // vmImage is the cached VM: kernel, initrd and root image.
 type vmImage struct{ Kernel, Initrd, Root string }
 
@@ -86,41 +109,16 @@ func (p Paths) vmImage() vmImage {
 // unless they are cached.
 func ensureVMImage(ctx context.Context, paths Paths, pr *progress) error {
 	dir := paths.vmDir()
-	if stampOK(dir, vmRecipe) {
-		pr.Printf("vm image: cached in %s", dir)
-		return nil
+	root, tmp, cached, err := startBuild(dir, vmRecipe, "vm image", pr)
+	if cached || err != nil {
+		return err
 	}
-	root, tmp := dir+".root", dir+".tmp"
-	log := filepath.Join(paths.cacheDir(), "build.log")
-	for _, d := range []string{root, tmp, dir} {
-		if err := os.RemoveAll(d); err != nil {
-			return err
-		}
-	}
-	os.Remove(dir + ".ok")
 	defer os.RemoveAll(root)
+	log := filepath.Join(paths.cacheDir(), "build.log")
 
 	done := pr.Step("vm image: copy the base, install Debian's kernel and make the initrd")
-	if _, err := run(ctx, "cp", "-a", "--reflink=auto", paths.baseDir(), root); err != nil {
+	if err := vmRoot(ctx, paths, root, log); err != nil {
 		return err
-	}
-	if err := writeTree(root, root, vmFiles); err != nil {
-		return err
-	}
-	for _, u := range vmMasked {
-		if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system", u)); err != nil {
-			return err
-		}
-	}
-	want := filepath.Join(root, "etc/systemd/system/sysinit.target.wants")
-	if err := os.MkdirAll(want, 0o755); err != nil {
-		return err
-	}
-	if err := os.Symlink("/etc/systemd/system/lvslab-config.service", filepath.Join(want, "lvslab-config.service")); err != nil {
-		return err
-	}
-	if err := inChroot(ctx, root, log, "apt-get install -y -q --no-install-recommends linux-image-amd64 && apt-get clean"); err != nil {
-		return fmt.Errorf("install the kernel in the vm image: %w", err)
 	}
 	done()
 
@@ -146,4 +144,85 @@ func ensureVMImage(ctx context.Context, paths Paths, pr *progress) error {
 		return err
 	}
 	return os.WriteFile(dir+".ok", []byte(vmRecipe+"\n"), 0o644)
+}
+
+// ensureRSVMImage builds the real servers' root image (rsRecipe) unless it
+// is cached; the director's image must be there (its kernel and initrd).
+func ensureRSVMImage(ctx context.Context, paths Paths, pr *progress) error {
+	dir := paths.rsVMDir()
+	root, tmp, cached, err := startBuild(dir, rsRecipe, "real server vm image", pr)
+	if cached || err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	log := filepath.Join(paths.cacheDir(), "build.log")
+	done := pr.Step("real server vm image: the vm image's tree plus %s", rsLNMP)
+	if err := vmRoot(ctx, paths, root, log); err != nil {
+		return err
+	}
+	// policy-rc.d keeps the services from starting in the chroot.
+	script := "printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && " +
+		"apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold " + rsLNMP +
+		" && rm -f /usr/sbin/policy-rc.d && apt-get clean"
+	if err := inChroot(ctx, root, log, script); err != nil {
+		return fmt.Errorf("install LNMP in the real server vm image: %w", err)
+	}
+	done()
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	done = pr.Step("real server vm image: mkfs.ext4 -d (%s)", vmImageSize)
+	if _, err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "lvslab-root", "-d", root, filepath.Join(tmp, "root.img"), vmImageSize); err != nil {
+		return err
+	}
+	done()
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return os.WriteFile(dir+".ok", []byte(rsRecipe+"\n"), 0o644)
+}
+
+// startBuild reports whether the cached dir was built by recipe (saying
+// so); if not, it clears what a build of dir leaves (its tree root, its
+// next content tmp, the old dir and its stamp) and returns root and tmp.
+func startBuild(dir, recipe, label string, pr *progress) (root, tmp string, cached bool, err error) {
+	if stampOK(dir, recipe) {
+		pr.Printf("%s: cached in %s", label, dir)
+		return "", "", true, nil
+	}
+	root, tmp = dir+".root", dir+".tmp"
+	for _, d := range []string{root, tmp, dir} {
+		if err := os.RemoveAll(d); err != nil {
+			return "", "", false, err
+		}
+	}
+	os.Remove(dir + ".ok")
+	return root, tmp, false, nil
+}
+
+// vmRoot makes root a VM's tree: a copy of the base, vmFiles, the masked
+// units and Debian's kernel with its initrd.
+func vmRoot(ctx context.Context, paths Paths, root, log string) error {
+	if _, err := run(ctx, "cp", "-a", "--reflink=auto", paths.baseDir(), root); err != nil {
+		return err
+	}
+	if err := writeTree(root, root, vmFiles); err != nil {
+		return err
+	}
+	for _, u := range vmMasked {
+		if err := os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system", u)); err != nil {
+			return err
+		}
+	}
+	want := filepath.Join(root, "etc/systemd/system/sysinit.target.wants")
+	if err := os.MkdirAll(want, 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink("/etc/systemd/system/lvslab-config.service", filepath.Join(want, "lvslab-config.service")); err != nil {
+		return err
+	}
+	if err := inChroot(ctx, root, log, "apt-get install -y -q --no-install-recommends linux-image-amd64 && apt-get clean"); err != nil {
+		return fmt.Errorf("install the kernel in the vm image: %w", err)
+	}
+	return nil
 }
