@@ -101,8 +101,9 @@ func TestAptDeb(t *testing.T) {
 // TestAptDebOnSSHD installs a package of its own, built here with
 // dpkg-deb, through a real sshd: from a path (changed, then ok), a newer
 // version from a URL (an HTTP server of the test), the older one back with
-// allow_downgrade; check mode changes nothing. The package is purged
-// afterwards.
+// allow_downgrade (and not without); check mode changes nothing.
+// ansible-core's apt takes turns on the same machine: each must find what
+// the other left. The package is purged afterwards.
 func TestAptDebOnSSHD(t *testing.T) {
 	sshtest.Require(t)
 	if os.Geteuid() != 0 {
@@ -139,25 +140,46 @@ func TestAptDebOnSSHD(t *testing.T) {
 		out, _ := exec.Command("dpkg-query", "-W", "-f", "${Status} ${Version}", pkg).Output()
 		return string(out)
 	}
-	for _, s := range []struct {
-		args, version string
-		changed       bool
-	}{
-		{"{deb: " + v1 + "}", "1.0", true},
-		{"{deb: " + v1 + "}", "1.0", false},
-		{"{deb: '" + srv.URL + "/" + filepath.Base(v2) + "'}", "2.0", true},
-		{"{deb: '" + srv.URL + "/" + filepath.Base(v2) + "'}", "2.0", false},
-		{"{deb: " + v1 + ", allow_downgrade: true}", "1.0", true},
-	} {
+	lvslab := func(args, version string, changed bool) {
+		t.Helper()
 		before := installed()
 		env := testEnv(debian12, nil)
 		env.Check = true
-		if res, err := newModule(t, "apt", s.args).Apply(context.Background(), h, env); err != nil || res.Changed != s.changed || installed() != before {
-			t.Fatalf("%s in check mode: %v %+v; %q, was %q", s.args, err, res, installed(), before)
+		if res, err := newModule(t, "apt", args).Apply(context.Background(), h, env); err != nil || res.Changed != changed || installed() != before {
+			t.Fatalf("%s in check mode: %v %+v; %q, was %q", args, err, res, installed(), before)
 		}
-		res, _ := applyOn(t, newModule(t, "apt", s.args), h, false)
-		if res.Failed || res.Changed != s.changed || installed() != "install ok installed "+s.version {
-			t.Fatalf("%s: %+v; installed %q", s.args, res, installed())
+		res, _ := applyOn(t, newModule(t, "apt", args), h, false)
+		if res.Failed || res.Changed != changed || installed() != "install ok installed "+version {
+			t.Fatalf("%s: %+v; installed %q", args, res, installed())
 		}
 	}
+	// ansible runs ansible-core's apt on the same machine: changed tells
+	// what each task must report (nil: fail), version what is installed after.
+	ansible := func(version string, changed []any, tasks ...map[string]any) {
+		t.Helper()
+		var ts []ansibleTask
+		for _, a := range tasks {
+			ts = append(ts, ansibleTask{"apt", a})
+		}
+		for i, r := range ansibleRun(t, false, ts...) {
+			if (changed[i] == nil) != (r["failed"] == true) || changed[i] != nil && (r["changed"] == true) != changed[i] {
+				t.Fatalf("ansible apt %v: %v, want changed %v", tasks[i], r, changed[i])
+			}
+		}
+		if installed() != "install ok installed "+version {
+			t.Fatalf("after ansible: installed %q", installed())
+		}
+	}
+	url2 := srv.URL + "/" + filepath.Base(v2)
+	lvslab("{deb: "+v1+"}", "1.0", true)
+	lvslab("{deb: "+v1+"}", "1.0", false)
+	ansible("2.0", []any{false, true}, map[string]any{"deb": v1}, map[string]any{"deb": url2})
+	lvslab("{deb: '"+url2+"'}", "2.0", false)
+	// An older version without allow_downgrade fails, as Ansible's.
+	if res, _ := applyOn(t, newModule(t, "apt", "{deb: "+v1+"}"), h, false); !res.Failed || installed() != "install ok installed 2.0" {
+		t.Errorf("downgrade without allow_downgrade: %+v; installed %q", res, installed())
+	}
+	ansible("2.0", []any{nil}, map[string]any{"deb": v1})
+	lvslab("{deb: "+v1+", allow_downgrade: true}", "1.0", true)
+	ansible("2.0", []any{false, true}, map[string]any{"deb": v1}, map[string]any{"deb": v2})
 }
