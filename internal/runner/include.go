@@ -219,38 +219,46 @@ func fileNames(fs []playbook.IncludeFile) string {
 	return strings.Join(out, ", ")
 }
 
-// include checks a dynamic include for one host before the run: its
-// variables, its when, its loop, and the file a templated name renders to
-// where the name reads no run-time variable (its tasks are checked as
-// every task, by the walk).
-func (v *validator) include(t *playbook.Task, hs *hostState) {
+// include checks a dynamic include for one host before the run (its
+// variables, its when, its loop, the file a templated name renders to
+// where the name reads no run-time variable) and returns the tasks it may
+// run there, for the walk to check: none when its when is known false
+// there, the one file its name renders to when that is known, else all.
+func (v *validator) include(t *playbook.Task, hs *hostState) []*playbook.Task {
+	all := t.Include.Subtasks()
 	vars, err := v.r.taskVars(hs, t, nil)
 	if err != nil {
 		if !v.isDynamic(err) {
 			v.add(t.Pos, err)
 		}
-		return
+		return all
 	}
 	v.exprNames(t.When, vars, hs, nil)
 	if t.Loop != nil {
 		if _, err := loopItems(t, vars); err != nil && !v.isDynamic(err) {
 			v.add(t.Pos, err)
 		}
-		return
+		return all
 	}
-	if t.Include.Expr == "" || v.staticallyFalse(t, vars) {
-		return
+	if v.staticallyFalse(t, vars) {
+		return nil // skipped on this host: what it includes need not hold here
+	}
+	if t.Include.Expr == "" {
+		return all
 	}
 	names, err := tmpl.Names(t.Include.Expr)
 	if err != nil {
-		return
+		return all
 	}
 	for _, n := range names {
 		if v.isDynamicName(n) {
-			return
+			return all
 		}
 	}
-	if _, err := v.r.inclusionOf(t, vars, nil); err != nil {
+	in, err := v.r.inclusionOf(t, vars, nil)
+	if err != nil {
 		v.add(t.Pos, forHost(err, hs.name))
+		return nil
 	}
+	return in.tasks
 }

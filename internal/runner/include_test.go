@@ -444,3 +444,40 @@ func TestStartAtTaskFollowsStaticIncludesOnly(t *testing.T) {
 		}
 	}
 }
+
+// Lint checks what an include runs on each host: not the tasks of an
+// include whose when is false there, nor the files its templated name
+// does not render to there; the tasks of the file it names, yes.
+func TestLintFollowsIncludesPerHost(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"ha.yml":   "- debug: msg={{ ha_only }}\n",
+		"nat.yml":  "- debug: msg={{ nat_only }}\n",
+		"dr.yml":   "- debug: msg={{ dr_only }}\n",
+		"site.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: ha.yml\n      when: ha\n    - include_tasks: \"{{ mode }}.yml\"\n",
+	} {
+		os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644)
+	}
+	reg := module.Default()
+	pb, err := playbook.Load(filepath.Join(dir, "site.yml"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := &memInventory{hosts: []string{"h1", "h2"}, groups: map[string][]string{}, vars: map[string]map[string]any{
+		"h1": {"ha": false, "mode": "nat", "nat_only": 1},
+		"h2": {"ha": true, "mode": "dr"},
+	}}
+	err = Prepare([]*playbook.Playbook{pb}, Options{Inventory: inv, Modules: reg, Reporter: &recorder{}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"ha.yml:1:14: undefined variable \"ha_only\" (host h2)", "dr.yml:1:14: undefined variable \"dr_only\" (host h2)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "h1") || strings.Contains(msg, "nat_only") {
+		t.Errorf("h1's skipped or other files checked:\n%s", msg)
+	}
+}

@@ -129,14 +129,24 @@ func (v *validator) play(play *playbook.Play) {
 			v.add(play.Pos, err)
 			continue
 		}
-		playbook.Walk(tasks, func(t *playbook.Task) {
-			switch {
-			case t.IsInclude():
-				v.include(t, hs) // include.go
-			case !t.IsBlock():
-				v.task(play, t, hs)
-			}
-		})
+		v.walk(play, tasks, hs)
+	}
+}
+
+// walk checks tasks for one host: the tasks of blocks, and of includes
+// those the include may run there (include.go).
+func (v *validator) walk(play *playbook.Play, tasks []*playbook.Task, hs *hostState) {
+	for _, t := range tasks {
+		switch {
+		case t.IsInclude():
+			v.walk(play, v.include(t, hs), hs)
+		case t.IsBlock():
+			v.walk(play, t.Block, hs)
+			v.walk(play, t.Rescue, hs)
+			v.walk(play, t.Always, hs)
+		default:
+			v.task(play, t, hs)
+		}
 	}
 }
 
