@@ -144,7 +144,7 @@ func runDrill(c *cli.Context) error {
 		return badInput(err)
 	}
 	t := targets[0]
-	o.Config, o.Load.URL, o.Load.Host = cfg, t.URL, t.Host
+	o.Config, o.Load.URL, o.Load.Host, o.Port = cfg, t.URL, t.Host, plan.port
 	src, closeSrc, err := s.loadSource(ctx, cfg, plan.from)
 	if err != nil {
 		return err

@@ -113,6 +113,13 @@ func TestKeepalivedGolden(t *testing.T) {
 	if b := string(renderKeepalived(t, "lvs-server2", haCases[0].extra, nil)); !strings.Contains(b, "state BACKUP") || !strings.Contains(b, "priority 140") {
 		t.Errorf("the second director is not BACKUP at 140")
 	}
+	// 443 served without ssl (the lab's vip_ports [80, 443], --ssl=false):
+	// no HTTPS to ask, but a real server that stops listening must still
+	// leave that service.
+	plain := string(renderKeepalived(t, "lvs-server", map[string]any{"lvs_mode": "dr", "vip_ports": []any{80, 443}, "ssl": false}, nil))
+	if i := strings.Index(plain, "virtual_server 192.168.30.100 443"); i < 0 || !strings.Contains(plain[i:], "TCP_CHECK {\n            connect_port 443") || strings.Contains(plain, "SSL_GET") {
+		t.Errorf("443 without ssl is not checked by a connection:\n%s", plain)
+	}
 	prio := string(renderKeepalived(t, "lvs-server2", haCases[0].extra, map[string]any{"lvs_ha_priorities": []any{100, 200}}))
 	if !strings.Contains(prio, "state MASTER") {
 		t.Errorf("the director of the highest lvs_priority is not MASTER")

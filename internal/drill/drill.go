@@ -42,6 +42,9 @@ type Options struct {
 	// Interval; Run sets Duration, a bound on the whole drill.
 	Load   load.Options
 	Server lvs.Server // the real server whose nginx is stopped
+	// Port is the VIP's port loaded: the pool watched is its virtual
+	// service's (default 80).
+	Port   int
 	Faults []string
 	// LeaveBound: from nginx stopped to the real server out of the pool.
 	// ReturnBound: from nginx started to its answers through the VIP.
@@ -82,6 +85,9 @@ func (o *Options) Bounds() {
 	}
 	if o.Settle == 0 {
 		o.Settle = 3 * time.Second
+	}
+	if o.Port == 0 {
+		o.Port = 80
 	}
 	if o.Poll == 0 {
 		o.Poll = 500 * time.Millisecond
@@ -192,7 +198,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	d := &drill{o: o, w: newWatcher(o.Dial, o.Config.VIP, o.Poll), t: newTraffic(o.Load.Interval), loadErr: make(chan error, 1)}
+	d := &drill{o: o, w: newWatcher(o.Dial, o.Config.VIP, o.Config.ServiceKey(o.Port), o.Poll), t: newTraffic(o.Load.Interval), loadErr: make(chan error, 1)}
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	for _, name := range o.Config.Directors {

@@ -150,14 +150,18 @@ func TestSightParse(t *testing.T) {
 	out := "addr=10.254.0.6\naddr=192.168.30.100\nkeepalived=running\nkeepalived=configured\n" + ipvsMark + "\n" +
 		"-A -t 192.168.30.100:80 -s rr\n-a -t 192.168.30.100:80 -r 192.168.30.7:80 -g -w 1\n-a -t 192.168.30.100:80 -r 192.168.30.8:80 -g -w 0\n" +
 		"-A -t 192.168.30.100:443 -s rr\n-a -t 192.168.30.100:443 -r 192.168.30.8:443 -g -w 2\n"
-	s := parseSight("lvs-server", "192.168.30.100", out)
+	s := parseSight("lvs-server", "192.168.30.100", "TCP 192.168.30.100:80", out)
 	if !s.Role.HasVIP || !s.Role.Keepalived || !s.Role.Configured {
 		t.Errorf("role: %+v", s.Role)
 	}
-	if !s.InPool("192.168.30.7") || !s.InPool("192.168.30.8") || s.Pool["192.168.30.8"] != 2 || s.InPool("192.168.30.9") {
+	// The pool is port 80's: rs .8 drained there, whatever 443 says.
+	if !s.InPool("192.168.30.7") || s.InPool("192.168.30.8") || s.Pool["192.168.30.8"] != 0 || s.InPool("192.168.30.9") {
 		t.Errorf("pool: %v", s.Pool)
 	}
-	if s := parseSight("d", "192.168.30.100", "addr=10.0.0.1\n"+ipvsMark+"\n"); s.Role.HasVIP || len(s.Pool) != 0 {
+	if s := parseSight("lvs-server", "192.168.30.100", "TCP 192.168.30.100:443", out); s.Pool["192.168.30.8"] != 2 || s.InPool("192.168.30.7") {
+		t.Errorf("pool of 443: %v", s.Pool)
+	}
+	if s := parseSight("d", "192.168.30.100", "TCP 192.168.30.100:80", "addr=10.0.0.1\n"+ipvsMark+"\n"); s.Role.HasVIP || len(s.Pool) != 0 {
 		t.Errorf("no VIP, no table: %+v", s)
 	}
 }

@@ -23,9 +23,9 @@ type Sight struct {
 	Director  string
 	Reachable bool
 	Role      lvs.Role
-	// Pool is every real server address of the IPVS table with its
-	// highest weight over the virtual services (0: drained or failed, as
-	// keepalived's inhibit_on_failure leaves it).
+	// Pool is every real server address of the loaded virtual service
+	// with its weight (0: drained or failed, as keepalived's
+	// inhibit_on_failure leaves it).
 	Pool map[string]int
 }
 
@@ -33,8 +33,9 @@ type Sight struct {
 // weight above 0.
 func (s Sight) InPool(addr string) bool { return s.Pool[addr] > 0 }
 
-// parseSight reads pollCommand's output.
-func parseSight(director, vip, out string) Sight {
+// parseSight reads pollCommand's output; the pool is that of the virtual
+// service service ("TCP 192.168.30.100:80", "FWM 99").
+func parseSight(director, vip, service, out string) Sight {
 	role, table, _ := strings.Cut(out, ipvsMark+"\n")
 	s := Sight{Director: director, Reachable: true, Role: lvs.ParseRole(director, role, vip), Pool: map[string]int{}}
 	t, err := ipvs.ParseSave(table)
@@ -42,6 +43,9 @@ func parseSight(director, vip, out string) Sight {
 		return s
 	}
 	for _, svc := range t {
+		if svc.Key() != service {
+			continue
+		}
 		for _, d := range svc.Dests {
 			a := d.Addr.Addr().String()
 			if w, ok := s.Pool[a]; !ok || d.Weight > w {
@@ -61,6 +65,7 @@ type Dialer func(ctx context.Context, name string) (host.Executor, error)
 type watcher struct {
 	dial    Dialer
 	vip     string
+	service string
 	every   time.Duration
 	timeout time.Duration
 
@@ -70,8 +75,8 @@ type watcher struct {
 	notify chan struct{}
 }
 
-func newWatcher(dial Dialer, vip string, every time.Duration) *watcher {
-	return &watcher{dial: dial, vip: vip, every: every, timeout: 3 * time.Second,
+func newWatcher(dial Dialer, vip, service string, every time.Duration) *watcher {
+	return &watcher{dial: dial, vip: vip, service: service, every: every, timeout: 3 * time.Second,
 		last: map[string]Sight{}, notify: make(chan struct{}, 1)}
 }
 
@@ -96,7 +101,7 @@ func (w *watcher) run(ctx context.Context, director string) {
 		}
 		if h != nil {
 			if out, ok := w.poll(ctx, h); ok {
-				s = parseSight(director, w.vip, out)
+				s = parseSight(director, w.vip, w.service, out)
 			} else {
 				drop()
 			}
