@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -126,12 +127,16 @@ type Event struct {
 
 // Step is one fault, or one restoration, and how the lab took it.
 type Step struct {
-	Name      string // "nginx stopped on rs02"
-	Fault     time.Time
+	Name  string    // "nginx stopped on rs02"
+	Fault time.Time // when the fault was injected: failures count from here
+	// Start is when the bound's clock starts: the fault's command done
+	// (keepalived takes seconds to stop, serving meanwhile).
+	Start     time.Time
 	Bound     time.Duration
-	Goal      string    // what recovery is: "rs02 out of the pool, no request failing"
-	Recovered time.Time // when the goal was reached; zero: not within Bound
-	Failed    int64     // requests failed from Fault to the end of the step
+	Goal      string           // what recovery is: "rs02 out of the pool, no request failing"
+	Recovered time.Time        // when the goal was reached; zero: not within Bound
+	Failed    int64            // requests failed from Fault to the end of the step
+	Causes    map[string]int64 // Failed by cause (refused, timeout ...)
 	FirstFail time.Time
 	LastFail  time.Time
 	OK        bool
@@ -144,7 +149,10 @@ func (s Step) Took() time.Duration {
 	if s.Recovered.IsZero() {
 		return 0
 	}
-	return s.Recovered.Sub(s.Fault)
+	if s.Start.IsZero() {
+		return s.Recovered.Sub(s.Fault)
+	}
+	return s.Recovered.Sub(s.Start)
 }
 
 // Report is a drill's outcome.
@@ -337,9 +345,9 @@ func (d *drill) vipHolder(since time.Time) (string, Sight) {
 }
 
 // settled reports whether, since t, every director answers with
-// keepalived running (with --ha), one of them holds the VIP and its pool
-// has every real server of a weight above 0.
-func (d *drill) settled(since time.Time) bool {
+// keepalived running (with --ha), one of them holds the VIP (expect, when
+// not "") and its pool has every real server of a weight above 0.
+func (d *drill) settled(since time.Time, expect string) bool {
 	snap := d.w.snapshot(since)
 	if len(snap) < len(d.o.Config.Directors) {
 		return false
@@ -350,7 +358,7 @@ func (d *drill) settled(since time.Time) bool {
 		}
 	}
 	h, split := holder(snap)
-	if h == "" || split {
+	if h == "" || split || (expect != "" && h != expect) {
 		return false
 	}
 	for _, rs := range d.o.Config.Servers {
@@ -376,7 +384,7 @@ func (d *drill) clean(ctx context.Context, from time.Time, bound time.Duration) 
 // finish closes a step: the failures from its fault to now, and the event.
 func (d *drill) finish(s Step) {
 	w := window(d.t.slices(), s.Fault, time.Now())
-	s.Failed, s.FirstFail, s.LastFail = w.Failed, w.FirstFail, w.LastFail
+	s.Failed, s.Causes, s.FirstFail, s.LastFail = w.Failed, w.Failures, w.FirstFail, w.LastFail
 	verdict := "recovered"
 	switch {
 	case s.Skipped != "":
@@ -389,6 +397,34 @@ func (d *drill) finish(s Step) {
 	d.steps = append(d.steps, s)
 	// Only live: the timeline has the step's recovery, at its time.
 	if d.o.Progress != nil {
-		d.o.Progress(Event{At: time.Now(), Kind: "step", Text: fmt.Sprintf("%s: %s; %d requests failed", s.Name, verdict, s.Failed)})
+		d.o.Progress(Event{At: time.Now(), Kind: "step", Text: fmt.Sprintf("%s: %s; %s", s.Name, verdict, failedWords(s.Failed, s.Causes))})
 	}
+}
+
+// failedWords says how many requests failed and why: "220 requests failed
+// (refused 200, timeout 20)".
+func failedWords(n int64, causes map[string]int64) string {
+	if n == 0 {
+		return "no request failed"
+	}
+	return fmt.Sprintf("%d requests failed (%s)", n, causeWords(causes))
+}
+
+// causeWords lists causes by count, most first: "refused 200, timeout 20".
+func causeWords(causes map[string]int64) string {
+	keys := make([]string, 0, len(causes))
+	for k := range causes {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if causes[keys[i]] != causes[keys[j]] {
+			return causes[keys[i]] > causes[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, causes[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -48,6 +48,7 @@ func (d *drill) nginx(ctx context.Context) error {
 	if _, err := d.run(ctx, rs.Name, stopNginx); err != nil {
 		return err
 	}
+	s.Start = time.Now()
 	left, ok := d.until(ctx, d.o.LeaveBound, func() bool {
 		h, sight := d.vipHolder(s.Fault)
 		return h != "" && !sight.InPool(rs.Addr)
@@ -76,6 +77,7 @@ func (d *drill) nginx(ctx context.Context) error {
 	if _, err := d.restore(ctx, rs.Name, startNginx); err != nil {
 		return err
 	}
+	r.Start = time.Now()
 	back, ok := d.until(ctx, d.o.ReturnBound, func() bool {
 		h, sight := d.vipHolder(r.Fault)
 		return h != "" && sight.InPool(rs.Addr) && window(d.t.slices(), r.Fault, time.Now()).Servers[rs.Name] > 0
@@ -140,6 +142,7 @@ func (d *drill) director(ctx context.Context, reset bool) error {
 			return err
 		}
 	}
+	s.Start = time.Now()
 	var taker string
 	took, ok := d.until(ctx, d.o.TakeoverBound, func() bool {
 		h, _ := d.vipHolder(s.Fault)
@@ -172,7 +175,14 @@ func (d *drill) director(ctx context.Context, reset bool) error {
 			return err
 		}
 	}
-	if at, ok := d.until(ctx, r.Bound, func() bool { return d.settled(r.Fault) }); ok {
+	r.Start = time.Now()
+	// With preempt (keepalived's default) the director back takes the
+	// VIP again: settled once it has.
+	expect := m
+	if d.o.Timing.NoPreempt {
+		expect = ""
+	}
+	if at, ok := d.until(ctx, r.Bound, func() bool { return d.settled(r.Fault, expect) }); ok {
 		since, clean := d.clean(ctx, at, d.o.Settle+d.o.Load.Timeout+10*time.Second)
 		r.Recovered, r.OK = at, clean
 		if since.After(at) {

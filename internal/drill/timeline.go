@@ -149,7 +149,11 @@ func (r *Report) Write(w io.Writer) {
 			// may be as early as one interval before.
 			failing = (s.LastFail.Sub(s.FirstFail) + r.Interval).Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Name, since(r.Start, s.Fault), took, s.Bound, s.Failed, failing, result)
+		failed := "0"
+		if s.Failed > 0 {
+			failed = fmt.Sprintf("%d (%s)", s.Failed, causeWords(s.Causes))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, since(r.Start, s.Fault), took, s.Bound, failed, failing, result)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d requests answered, %d failed, in %s\n", r.Total.Completed, r.Total.Failed, r.End.Sub(r.Start).Round(time.Second))
@@ -168,6 +172,7 @@ func (r *Report) JSON() map[string]any {
 			m["bound_s"] = s.Bound.Seconds()
 			m["goal"] = s.Goal
 			m["failed"] = s.Failed
+			m["failures"] = s.Causes
 			if !s.Recovered.IsZero() {
 				m["recovered_after_s"] = s.Took().Seconds()
 			}

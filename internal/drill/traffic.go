@@ -13,6 +13,7 @@ type Slice struct {
 	From, To  time.Time
 	Completed int64
 	Failed    int64
+	Failures  map[string]int64 // by cause
 	Servers   map[string]int64
 }
 
@@ -55,7 +56,8 @@ func (t *traffic) slices() []Slice {
 	out := make([]Slice, 0, len(t.raw))
 	for _, iv := range t.raw {
 		to := t.start.Add(time.Duration(iv.Elapsed * float64(time.Second)))
-		out = append(out, Slice{From: to.Add(-t.every), To: to, Completed: iv.Completed, Failed: iv.Failed, Servers: iv.Servers})
+		out = append(out, Slice{From: to.Add(-t.every), To: to, Completed: iv.Completed, Failed: iv.Failed,
+			Failures: iv.Failures, Servers: iv.Servers})
 	}
 	return out
 }
@@ -66,11 +68,12 @@ type Window struct {
 	FirstFail, LastFail time.Time // ends of the first and last slices with failures
 	FirstAnswer         time.Time // end of the first slice with an answer
 	Servers             map[string]int64
+	Failures            map[string]int64 // by cause
 	Slices              int
 }
 
 func window(slices []Slice, from, to time.Time) Window {
-	w := Window{Servers: map[string]int64{}}
+	w := Window{Servers: map[string]int64{}, Failures: map[string]int64{}}
 	for _, s := range slices {
 		if !s.To.After(from) || s.To.After(to) {
 			continue
@@ -89,6 +92,9 @@ func window(slices []Slice, from, to time.Time) Window {
 		}
 		for k, n := range s.Servers {
 			w.Servers[k] += n
+		}
+		for k, n := range s.Failures {
+			w.Failures[k] += n
 		}
 	}
 	return w

@@ -61,6 +61,9 @@ func (c *collector) interval(now time.Time, always bool) {
 		P99:       ms(c.iv.hist.Quantile(0.99)),
 		Servers:   c.iv.serverCounts(),
 	}
+	if failed > 0 {
+		iv.Failures = c.iv.failures()
+	}
 	if secs := now.Sub(c.prev).Seconds(); secs > 0 {
 		iv.RPS = float64(iv.Completed) / secs
 	}

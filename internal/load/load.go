@@ -94,8 +94,9 @@ type Interval struct {
 	Elapsed   float64          `json:"elapsed"` // seconds since the run (or ramp) started, at the interval's end
 	Completed int64            `json:"completed"`
 	Failed    int64            `json:"failed"`
-	RPS       float64          `json:"rps"`    // completed per second
-	P99       float64          `json:"p99_ms"` // of the requests completed in the interval
+	Failures  map[string]int64 `json:"failures,omitempty"` // by cause, when some failed
+	RPS       float64          `json:"rps"`                // completed per second
+	P99       float64          `json:"p99_ms"`             // of the requests completed in the interval
 	Servers   map[string]int64 `json:"servers"`
 }
 

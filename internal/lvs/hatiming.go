@@ -3,6 +3,8 @@ package lvs
 import (
 	"fmt"
 	"time"
+
+	"lvslab/internal/ansible"
 )
 
 // HATiming is how fast keepalived (--ha) notices a failure, from the
@@ -14,6 +16,8 @@ type HATiming struct {
 	CheckRetries  int           // lvs_check_retries: retry
 	RetryDelay    time.Duration // lvs_check_retry_delay: delay_before_retry
 	AdvertInt     time.Duration // vrrp_advert_int: advert_int
+	// NoPreempt (lvs_nopreempt): a MASTER back does not take the VIP again.
+	NoPreempt bool
 }
 
 // NewHATiming reads the timing of the first director's variables, with
@@ -53,6 +57,7 @@ func NewHATiming(inv Inventory, extra map[string]any) (HATiming, error) {
 	if t.CheckRetries, err = integer(vars["lvs_check_retries"], 2); err != nil || t.CheckRetries < 0 || t.CheckRetries > 100 {
 		return t, fmt.Errorf("lvs_check_retries of %s: want 0 to 100", directors[0])
 	}
+	t.NoPreempt = ansible.Truthy(vars["lvs_nopreempt"])
 	return t, nil
 }
 
