@@ -137,7 +137,7 @@ func (l *lab) exec(name, cmd string) (host.Result, error) {
 	switch cmd {
 	case pollCommand:
 		return host.Result{Stdout: l.poll(name, now)}, nil
-	case isContainer:
+	case isContainer, "sync":
 		return host.Result{}, nil
 	}
 	l.ran = append(l.ran, name+": "+cmd)

@@ -9,8 +9,8 @@ import (
 	"lvslab/internal/host"
 )
 
-// Commands of the faults. The reset syncs the disks, then resets the
-// machine the way a power cut and a power-on would: no shutdown, no
+// Commands of the faults. The reset (after a sync of the disks) resets
+// the machine the way a power cut and a power-on would: no shutdown, no
 // goodbye to its VRRP peers; it runs half a second later in a session of
 // its own, so that the command that asks for it returns first and its
 // session's end does not stop it.
@@ -20,7 +20,7 @@ const (
 	stopKeepalived  = "systemctl stop keepalived"
 	startKeepalived = "systemctl start keepalived"
 	isContainer     = "if systemd-detect-virt --container --quiet 2>/dev/null; then echo container; fi"
-	resetHost       = "sync; setsid -f sh -c 'sleep 0.5; echo b > /proc/sysrq-trigger' </dev/null >/dev/null 2>&1"
+	resetHost       = "setsid -f sh -c 'sleep 0.5; echo b > /proc/sysrq-trigger' </dev/null >/dev/null 2>&1"
 )
 
 // slack is how late a poll or an interval may see what already happened:
@@ -130,6 +130,13 @@ func (d *drill) director(ctx context.Context, reset bool) error {
 		}
 	}
 	s.Goal = "another director holding the VIP, and answering"
+	if reset {
+		// The disks first: on a slow machine sync takes seconds, and the
+		// fault is the reset, not the sync.
+		if _, err := d.run(ctx, m, "sync"); err != nil {
+			return err
+		}
+	}
 	s.Fault = time.Now()
 	if reset {
 		d.note("fault", m+" reset: no shutdown, no goodbye to its VRRP peers (sysrq b)")
