@@ -21,6 +21,7 @@ const (
 	startKeepalived = "systemctl start keepalived"
 	isContainer     = "if systemd-detect-virt --container --quiet 2>/dev/null; then echo container; fi"
 	resetHost       = "setsid -f sh -c 'sleep 0.5; echo b > /proc/sysrq-trigger' </dev/null >/dev/null 2>&1"
+	resetDelay      = 500 * time.Millisecond // resetHost's sleep
 )
 
 // slack is how late a poll or an interval may see what already happened:
@@ -139,10 +140,14 @@ func (d *drill) director(ctx context.Context, reset bool) error {
 	}
 	s.Fault = time.Now()
 	if reset {
-		d.note("fault", m+" reset: no shutdown, no goodbye to its VRRP peers (sysrq b)")
+		// Reaching a busy host takes seconds; the reset is half a
+		// second after its command returns.
 		if _, err := d.run(ctx, m, resetHost); err != nil {
 			return err
 		}
+		time.Sleep(resetDelay)
+		s.Fault = time.Now()
+		d.note("fault", m+" reset: no shutdown, no goodbye to its VRRP peers (sysrq b)")
 	} else {
 		d.note("fault", "keepalived stopped on "+m+" (the MASTER)")
 		if _, err := d.run(ctx, m, stopKeepalived); err != nil {
