@@ -84,7 +84,7 @@ func lvsConfig(t *testing.T, inv string) e2eLVS {
 
 // TestE2EHA brings --ha up in dr and nat on a two-director lab: verify
 // through the MASTER, a second up with changed=0, status naming the MASTER,
-// drain/undrain through keepalived's configuration, down leaving nothing;
+// the failover drill (drillThrough), drain/undrain through keepalived's configuration, down leaving nothing;
 // then a switch from --ha to one director and back.
 func TestE2EHA(t *testing.T) {
 	inv := e2eDirectors(t)
@@ -97,6 +97,7 @@ func TestE2EHA(t *testing.T) {
 			if !strings.Contains(st.out, "MASTER") || !strings.Contains(st.out, "BACKUP") {
 				t.Errorf("status names no MASTER and BACKUP:\n%s", tail(st.out, 3000))
 			}
+			drillThrough(t, bin, inv)
 			dr := runLvslab(t, bin, "drain", "-i", inv, "rs01")
 			mustOK(t, dr, "drain rs01")
 			if !strings.Contains(dr.out, "(keepalived)") || !strings.Contains(dr.out, "-> 0") {
