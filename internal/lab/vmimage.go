@@ -77,10 +77,11 @@ func (p Paths) vmDir() string { return filepath.Join(p.cacheDir(), "vm") }
 // The real servers' VM image is the director's plus the LNMP packages
 // that tasks/lnmp.yml installs (as its package module names them on
 // Debian), installed in a chroot on the host: dpkg in a VM emulated
-// without KVM takes over 10 minutes for them, in a chroot under one. The
-// playbook still checks them, configures and starts everything.
+// without KVM takes over 10 minutes for them, in a chroot under one. They
+// are not enabled: the playbook checks them, configures, starts and
+// enables everything.
 const (
-	rsRecipe = vmRecipe + "+lnmp-1"
+	rsRecipe = vmRecipe + "+lnmp-2"
 	rsLNMP   = "nginx php8.2-fpm php-mysql mariadb-server"
 )
 
@@ -163,7 +164,11 @@ func ensureRSVMImage(ctx context.Context, paths Paths, pr *progress) error {
 	// policy-rc.d keeps the services from starting in the chroot.
 	script := "printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && " +
 		"apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold " + rsLNMP +
-		" && rm -f /usr/sbin/policy-rc.d && apt-get clean"
+		" && rm -f /usr/sbin/policy-rc.d && apt-get clean" +
+		// Not started at boot: under TCG they made a real server's boot
+		// take minutes; tasks/lnmp.yml starts and enables them, as on a
+		// machine where it installs them.
+		" && systemctl disable nginx php8.2-fpm mariadb"
 	if err := inChroot(ctx, root, log, script); err != nil {
 		return fmt.Errorf("install LNMP in the real server vm image: %w", err)
 	}
