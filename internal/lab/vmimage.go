@@ -81,8 +81,8 @@ func (p Paths) vmDir() string { return filepath.Join(p.cacheDir(), "vm") }
 // are not enabled: the playbook checks them, configures, starts and
 // enables everything.
 const (
-	rsRecipe = vmRecipe + "+lnmp-2"
-	rsLNMP   = "nginx php8.2-fpm php-mysql mariadb-server"
+	rsRecipe = vmRecipe + "+lnmp-3"
+	rsLNMP   = "nginx php-fpm php-mysql mariadb-server"
 )
 
 // rsVMDir holds the real servers' root image (kernel and initrd are the

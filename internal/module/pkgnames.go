@@ -7,7 +7,7 @@ import "strings"
 var (
 	debianPackages = map[string][]string{
 		"nginx":     {"nginx"},
-		"php-fpm":   {"php{V}-fpm"},
+		"php-fpm":   {"php-fpm"}, // the metapackage, as Ansible's apt installs it: it pulls php{V}-fpm
 		"php-mysql": {"php-mysql"},
 		"mariadb":   {"mariadb-server"},
 		"ipvsadm":   {"ipvsadm"},
@@ -34,10 +34,10 @@ var (
 
 // PackageName returns the packages that provide a logical name (nginx,
 // php-fpm, php-mysql, mariadb, ipvsadm, iptables) on the host the facts
-// describe; other names are returned as they are. On Debian and Ubuntu the
-// php packages carry the release's PHP version (Debian 12: php8.2-fpm); the
-// version comes from the fact php_version when set, else from the
-// distribution's version; when it is unknown the unversioned name is used.
+// describe; other names are returned as they are. On Debian and Ubuntu
+// php-fpm is the metapackage of that name (it pulls the release's
+// php8.2-fpm), so that a role that installs php-fpm with Ansible's apt
+// finds it installed; the service carries the version (ServiceName).
 func PackageName(logical string, facts map[string]any) []string {
 	table := redhatPackages
 	if osFamily(facts, "") == "Debian" {
