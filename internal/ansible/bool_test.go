@@ -22,3 +22,16 @@ func TestParseBool(t *testing.T) {
 		}
 	}
 }
+
+func TestParseInt(t *testing.T) {
+	for v, want := range map[any]int{3: 3, int64(4): 4, uint64(5): 5, 6.0: 6, " 7 ": 7} {
+		if n, ok := ParseInt(v); !ok || n != want {
+			t.Errorf("ParseInt(%#v) = %d, %v", v, n, ok)
+		}
+	}
+	for _, v := range []any{2.5, "x", "", nil, true, []any{1}} {
+		if _, ok := ParseInt(v); ok {
+			t.Errorf("ParseInt(%#v) ok", v)
+		}
+	}
+}

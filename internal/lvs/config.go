@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"lvslab/internal/ansible"
@@ -209,26 +208,14 @@ func str(v any, def string) string {
 }
 
 func integer(v any, def int) (int, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil || v == "" {
 		return def, nil
-	case int:
-		return x, nil
-	case int64:
-		return int(x), nil
-	case uint64:
-		return int(x), nil
-	case float64:
-		return int(x), nil
-	case string:
-		if x == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(x))
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", x)
-		}
+	}
+	if n, ok := ansible.ParseInt(v); ok {
 		return n, nil
+	}
+	if s, ok := v.(string); ok {
+		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	return 0, fmt.Errorf("%v is not a number", v)
 }

@@ -2,10 +2,8 @@ package playbook
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -150,21 +148,8 @@ func (t *Task) Resolve(value func(Templated) (any, error)) (*Task, error) {
 }
 
 func toInt(v any) (int, error) {
-	switch x := v.(type) {
-	case int:
-		return x, nil
-	case int64:
-		return int(x), nil
-	case uint64:
-		return int(x), nil
-	case float64:
-		if x == math.Trunc(x) {
-			return int(x), nil
-		}
-	case string:
-		if n, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
-			return n, nil
-		}
+	if n, ok := ansible.ParseInt(v); ok {
+		return n, nil
 	}
 	return 0, fmt.Errorf("%s is not an integer", describeValue(v))
 }
