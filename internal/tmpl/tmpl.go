@@ -166,6 +166,9 @@ func compile(name, text string) (*compiled, error) {
 	ld := &loader{root: body, dir: key.dir}
 	tpl, err := exec.NewTemplate(rootID, cfg, ld, environment)
 	if err != nil {
+		if e := collectionPlugin(name, body, cfg); e != nil {
+			return nil, e
+		}
 		return nil, syntaxError(name, err)
 	}
 	if err := checkNames(name, body, cfg); err != nil {
@@ -198,6 +201,44 @@ func checkNames(name, body string, cfg *config.Config) error {
 			}
 		}
 		prev = tok
+	}
+	return nil
+}
+
+// collectionPlugin reports a filter or test named by a collection whose
+// plugins lvslab does not have (`| sensu.sensu_go.package_name(x)`):
+// fqcnNames keeps such a name, which gonja's parser cannot read (a
+// filter's name is one identifier), so without this the error would be a
+// syntax error near the dot.
+func collectionPlugin(name, body string, cfg *config.Config) error {
+	var toks []*tokens.Token
+	for st := tokens.LexAll(body, cfg); !st.End(); st.Next() {
+		if t := st.Current(); t.Type != tokens.Whitespace {
+			toks = append(toks, t)
+		}
+	}
+	for i := 0; i+5 < len(toks); i++ {
+		kind := "filter"
+		switch toks[i].Type {
+		case tokens.Pipe:
+		case tokens.Is:
+			kind = "test"
+		default:
+			continue
+		}
+		q := toks[i+1:]
+		if q[0].Type == tokens.Not && kind == "test" {
+			q = q[1:]
+		}
+		if len(q) < 5 || q[0].Type != tokens.Name || q[1].Type != tokens.Dot || q[2].Type != tokens.Name ||
+			q[3].Type != tokens.Dot || q[4].Type != tokens.Name {
+			continue
+		}
+		coll := q[0].Val + "." + q[2].Val
+		return &Error{Template: name, Line: q[0].Line, Col: q[0].Col, Msg: fmt.Sprintf(
+			"no %s named %q: a plugin of the collection %s, which lvslab does not have "+
+				"(it has Ansible's own filters and tests, ansible.utils' ipaddr family and community.general's)",
+			kind, coll+"."+q[4].Val, coll)}
 	}
 	return nil
 }

@@ -265,9 +265,11 @@ func TestPythonStringLiterals(t *testing.T) {
 // when the template is parsed (lint), as in Jinja2.
 func TestUnknownFilterAtCompileTime(t *testing.T) {
 	for text, want := range map[string]string{
-		"a\n{{ x | nosuch }}":                 `no filter named "nosuch"`,
-		"{% if x is nosuchtest %}{% endif %}": `no test named "nosuchtest"`,
-		"{{ x is not nosuchtest }}":           `no test named "nosuchtest"`,
+		"a\n{{ x | nosuch }}":                                `no filter named "nosuch"`,
+		"{% if x is nosuchtest %}{% endif %}":                `no test named "nosuchtest"`,
+		"{{ x is not nosuchtest }}":                          `no test named "nosuchtest"`,
+		"{{ 'apt' | sensu.sensu_go.package_name(item, v) }}": `t: no filter named "sensu.sensu_go.package_name": a plugin of the collection sensu.sensu_go`,
+		"a\n{{ x is not acme.net.reachable }}":               `t (line 2 of the string): no test named "acme.net.reachable"`,
 	} {
 		if err := Parse("t", text); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v", text, err)
