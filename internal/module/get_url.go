@@ -33,24 +33,26 @@ import (
 // ("ALGORITHM:HEX", algorithms md5, sha1, sha224, sha256, sha384, sha512),
 // force (false), timeout (10 seconds), headers (a mapping), validate_certs
 // (true), url_username and url_password (basic authentication, the
-// password passed in a file, never on a command line), and mode, owner,
+// password passed in a file, never on a command line; sent when the server
+// asks, or on the first request with force_basic_auth, as uri's), and mode, owner,
 // group, backup. Returned: url, dest, msg ("OK (N bytes)" or "file already
 // exists"), status_code, checksum_src and checksum_dest (sha1), md5sum,
 // size, elapsed, and the file's state, mode, uid, gid, owner, group.
 type GetURL struct {
-	URL           string            `yaml:"url"`
-	Dest          string            `yaml:"dest"`
-	Checksum      string            `yaml:"checksum"`
-	Force         bool              `yaml:"force"`
-	Timeout       *int              `yaml:"timeout"`
-	Headers       map[string]string `yaml:"headers"`
-	ValidateCerts *bool             `yaml:"validate_certs"`
-	URLUsername   string            `yaml:"url_username"`
-	URLPassword   string            `yaml:"url_password"`
-	Mode          OctalMode         `yaml:"mode"`
-	Owner         string            `yaml:"owner"`
-	Group         string            `yaml:"group"`
-	Backup        bool              `yaml:"backup"`
+	URL            string            `yaml:"url"`
+	Dest           string            `yaml:"dest"`
+	Checksum       string            `yaml:"checksum"`
+	Force          bool              `yaml:"force"`
+	Timeout        *int              `yaml:"timeout"`
+	Headers        map[string]string `yaml:"headers"`
+	ValidateCerts  *bool             `yaml:"validate_certs"`
+	URLUsername    string            `yaml:"url_username"`
+	URLPassword    string            `yaml:"url_password"`
+	ForceBasicAuth bool              `yaml:"force_basic_auth"`
+	Mode           OctalMode         `yaml:"mode"`
+	Owner          string            `yaml:"owner"`
+	Group          string            `yaml:"group"`
+	Backup         bool              `yaml:"backup"`
 }
 
 // getURLWant is what a get_url task wants: the arguments with defaults,
@@ -129,7 +131,7 @@ func (m *GetURL) Apply(ctx context.Context, h host.Executor, env *Env) (Result, 
 	}
 	stdin := w.URLPassword
 	if in.kv["tool"] == "curl" {
-		stdin = "user = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w.URLUsername+":"+w.URLPassword) + "\"\n"
+		stdin = curlUser(w.URLUsername, w.URLPassword)
 	}
 	out, err := h.Run(ctx, w.downloadScript(in.kv["tool"], dest, exists && !w.Force && w.sum == ""), host.RunOpts{Stdin: strings.NewReader(stdin)})
 	if err != nil {
@@ -217,6 +219,7 @@ func (w getURLWant) downloadScript(tool, dest string, ifModified bool) string {
 		if w.URLUsername != "" {
 			b.WriteString(" -K -") // the user line comes on stdin
 		}
+		b.WriteString(curlAuth(w.URL, w.URLUsername, w.ForceBasicAuth))
 		for _, h := range hdrs {
 			b.WriteString(hq("-H", h))
 		}
@@ -228,6 +231,9 @@ func (w getURLWant) downloadScript(tool, dest string, ifModified bool) string {
 		}
 		if w.URLUsername != "" {
 			b.WriteString(" --user=" + host.Quote(w.URLUsername) + " --password=\"$(cat)\"")
+		}
+		if w.ForceBasicAuth && hasCredentials(w.URL, w.URLUsername) {
+			b.WriteString(" --auth-no-challenge") // wget's default waits for the 401
 		}
 		for _, h := range hdrs {
 			b.WriteString(hq("--header", h))
@@ -273,7 +279,13 @@ func (w getURLWant) head(ctx context.Context, h host.Executor, tool string, res 
 	for k, v := range w.Headers {
 		cmd += " -H " + host.Quote(k+": "+v)
 	}
-	out, err := h.Run(ctx, cmd+" -- "+host.Quote(w.URL), host.RunOpts{})
+	var opts host.RunOpts
+	if w.URLUsername != "" {
+		cmd += " -K -" // the user line comes on stdin
+		opts.Stdin = strings.NewReader(curlUser(w.URLUsername, w.URLPassword))
+	}
+	cmd += curlAuth(w.URL, w.URLUsername, w.ForceBasicAuth)
+	out, err := h.Run(ctx, cmd+" -- "+host.Quote(w.URL), opts)
 	if err != nil {
 		return Result{}, fmt.Errorf("get_url %s: %w", w.URL, err)
 	}

@@ -52,11 +52,16 @@ func TestGetURLFake(t *testing.T) {
 	}
 }
 
-// getURLServer serves /x.tgz ("hello", last modified an hour ago) and
-// answers 404 elsewhere, on loopback where the sshd host reaches it.
+// getURLServer serves /x.tgz ("hello", last modified an hour ago), /h
+// with the header X-Token: t1 and /strict with the basic credentials u:pw
+// (without them it answers 404, as GitHub's API: no 401 asks for them),
+// and answers 404 elsewhere, on loopback where the sshd host reaches it.
 func getURLServer(t *testing.T) *httptest.Server {
 	mod := time.Now().Add(-time.Hour)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, _ := r.BasicAuth(); r.URL.Path == "/strict" && user == "u" && pass == "pw" {
+			r.URL.Path = "/x.tgz"
+		}
 		if r.URL.Path != "/x.tgz" && r.URL.Path != "/h" {
 			http.NotFound(w, r)
 			return
@@ -100,6 +105,12 @@ func TestGetURLOnSSHD(t *testing.T) {
 		}, skip: skip},
 		{name: "404", files: map[string]string{}, args: func(dir string) map[string]any {
 			return map[string]any{"url": srv.URL + "/nope", "dest": filepath.Join(dir, "nope")}
+		}, skip: append(skip, "response", "url")},
+		{name: "force_basic_auth", files: map[string]string{}, args: func(dir string) map[string]any {
+			return map[string]any{"url": srv.URL + "/strict", "dest": filepath.Join(dir, "s"), "url_username": "u", "url_password": "pw", "force_basic_auth": true}
+		}, skip: skip},
+		{name: "credentials sent only when asked", files: map[string]string{}, args: func(dir string) map[string]any {
+			return map[string]any{"url": srv.URL + "/strict", "dest": filepath.Join(dir, "s"), "url_username": "u", "url_password": "pw"}
 		}, skip: append(skip, "response", "url")},
 	})
 }

@@ -29,7 +29,9 @@ import (
 // status_code (a list; 200), return_content (false), timeout (30 seconds),
 // validate_certs (true), follow_redirects (safe: only GET and HEAD are
 // followed; all/yes; none/no), url_username and url_password (basic
-// authentication, given to curl on stdin, never on a command line). It
+// authentication, given to curl on stdin, never on a command line; as
+// Ansible's, sent only when the server asks with a 401, or on the first
+// request with force_basic_auth; credentials in the URL are used alike). It
 // changes nothing (changed is false), and, as in Ansible, check mode skips
 // it. The body goes on stdin; one command.
 type URI struct {
@@ -45,6 +47,7 @@ type URI struct {
 	FollowRedirects string            `yaml:"follow_redirects"`
 	URLUsername     string            `yaml:"url_username"`
 	URLPassword     string            `yaml:"url_password"`
+	ForceBasicAuth  bool              `yaml:"force_basic_auth"`
 }
 
 // uriWant is what a uri task wants: the arguments with defaults, and the
@@ -138,7 +141,7 @@ func (m *URI) Apply(ctx context.Context, h host.Executor, env *Env) (Result, err
 	}
 	stdin := w.body
 	if w.URLUsername != "" {
-		stdin = "user = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w.URLUsername+":"+w.URLPassword) + "\"\n"
+		stdin = curlUser(w.URLUsername, w.URLPassword) + w.body
 	}
 	out, err := h.Run(ctx, w.script(), host.RunOpts{Stdin: strings.NewReader(stdin)})
 	if err != nil {
@@ -161,6 +164,10 @@ func (w uriWant) script() string {
 	var b strings.Builder
 	b.WriteString("command -v curl >/dev/null 2>&1 || { echo curl=0; exit 0; }\n")
 	b.WriteString("t=$(mktemp -d) || exit 1; trap 'rm -rf -- \"$t\"' EXIT\n")
+	if w.URLUsername != "" {
+		// stdin: curlUser's line, then the body.
+		b.WriteString("IFS= read -r c; printf '%s\\n' \"$c\" > \"$t/k\"; cat > \"$t/in\"\n")
+	}
 	fmt.Fprintf(&b, "curl -sS -X %s -D \"$t/h\" -o \"$t/b\" -w 'status=%%{http_code}\\nurl=%%{url_effective}\\n' --max-time %d", host.Quote(w.Method), w.timeout)
 	if w.FollowRedirects == "all" || w.FollowRedirects == "yes" || w.FollowRedirects == "safe" && (w.Method == "GET" || w.Method == "HEAD") {
 		b.WriteString(" -L")
@@ -176,9 +183,13 @@ func (w uriWant) script() string {
 	for _, k := range keys {
 		b.WriteString(" -H " + host.Quote(k+": "+w.Headers[k]))
 	}
+	b.WriteString(curlAuth(w.URL, w.URLUsername, w.ForceBasicAuth))
 	switch {
 	case w.URLUsername != "":
-		b.WriteString(" -K -")
+		b.WriteString(" -K \"$t/k\"")
+		if w.body != "" {
+			b.WriteString(" --data-binary @\"$t/in\"")
+		}
 	case w.body != "":
 		b.WriteString(" --data-binary @-")
 	}
@@ -356,4 +367,28 @@ func httpArgs(rawURL string, timeout *int, def int, schemes []string, p *problem
 		p.add("url must be an %s URL", strings.Join(schemes, " or "))
 	}
 	return t
+}
+
+// curlUser is the curl configuration line (curl -K) of basic
+// authentication's user and password: they never go on a command line.
+func curlUser(user, password string) string {
+	return "user = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`).Replace(user+":"+password) + "\"\n"
+}
+
+// curlAuth is curl's flag for when the credentials of a request (user, or
+// in the URL) are sent, as Ansible's urls: on the first request with
+// force_basic_auth, else only when the server asks for them (a 401 with
+// its scheme), which --anyauth does.
+func curlAuth(rawURL, user string, force bool) string {
+	if force || !hasCredentials(rawURL, user) {
+		return ""
+	}
+	return " --anyauth"
+}
+
+// hasCredentials tells whether a request carries credentials: a user, or
+// one in the URL.
+func hasCredentials(rawURL, user string) bool {
+	u, err := url.Parse(rawURL)
+	return user != "" || err == nil && u.User != nil
 }

@@ -56,6 +56,20 @@ func TestURIOnSSHD(t *testing.T) {
 		case "/text":
 			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc"})
 			io.WriteString(w, "plain text\n")
+		case "/auth", "/strict":
+			// /auth asks for credentials with a 401, as most servers;
+			// /strict answers 404 without them, as GitHub's API does.
+			user, pass, ok := r.BasicAuth()
+			switch {
+			case !ok && r.URL.Path == "/strict":
+				http.NotFound(w, r)
+			case !ok || user != "u" || pass != `p w"x`:
+				w.Header().Set("WWW-Authenticate", `Basic realm="lab"`)
+				http.Error(w, "who are you", http.StatusUnauthorized)
+			default:
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]any{"user": user, "method": r.Method, "body": string(body)})
+			}
 		case "/moved":
 			http.Redirect(w, r, "/text", http.StatusFound)
 		default:
@@ -81,5 +95,10 @@ func TestURIOnSSHD(t *testing.T) {
 		{name: "redirect", args: req("/moved", nil), skip: skip},
 		{name: "404", args: req("/none", nil), skip: append(skip, "x_content_type_options")},
 		{name: "404 wanted", args: req("/none", map[string]any{"status_code": []int{404}}), skip: skip},
+		{name: "basic auth after a 401", args: req("/auth", map[string]any{"url_username": "u", "url_password": `p w"x`}), skip: skip},
+		{name: "basic auth, post", args: req("/auth", map[string]any{"url_username": "u", "url_password": `p w"x`, "method": "POST", "body": "a body"}), skip: skip},
+		{name: "no auth without a 401", args: req("/strict", map[string]any{"url_username": "u", "url_password": `p w"x`}), skip: append(skip, "x_content_type_options")},
+		{name: "force_basic_auth", args: req("/strict", map[string]any{"url_username": "u", "url_password": `p w"x`, "force_basic_auth": true}), skip: skip},
+		{name: "wrong password", args: req("/auth", map[string]any{"url_username": "u", "url_password": "wrong-pass"}), skip: append(skip, "x_content_type_options")},
 	})
 }
