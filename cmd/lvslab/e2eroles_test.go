@@ -233,13 +233,18 @@ func ansibleOn(t *testing.T, ap string, d labHost, inv, playbook, rolesPath stri
 
 // suiteState is what the LNMP role suite (testdata/roles-lnmp) leaves on a
 // real server, as text: its files with their modes and contents, the
-// site's link, the database and the user's grants, and the site's answer.
-const suiteState = `for f in $(find /srv/lnmp-suite /etc/nginx/sites-available/lnmp-suite.conf /etc/nginx/sites-enabled/lnmp-suite.conf /etc/php/*/fpm/pool.d/lnmp-suite.conf 2>/dev/null | sort); do
+// site's link, the database and the user's grants, the imported table's
+// rows and the backup (its mode and its INSERT lines: mysqldump's header
+// holds the time), and the site's answer.
+const suiteState = `for f in $(find /srv/lnmp-suite /srv/lnmp-suite-db/schema.sql /etc/nginx/sites-available/lnmp-suite.conf /etc/nginx/sites-enabled/lnmp-suite.conf /etc/php/*/fpm/pool.d/lnmp-suite.conf 2>/dev/null | sort); do
   stat -c '== %n %F %a %U %G' "$f"
   if [ -L "$f" ]; then readlink "$f"; elif [ -f "$f" ]; then cat "$f"; fi
 done
 mysql -Nse "SHOW DATABASES LIKE 'lnmp_suite'"
 mysql -Nse "SHOW GRANTS FOR 'lnmp_suite'@'localhost'" 2>&1
+mysql -Nse "SELECT id, page FROM lnmp_suite.visits ORDER BY id" 2>&1
+stat -c '== %n %F %a %U %G' /srv/lnmp-suite-db /srv/lnmp-suite-db/backup.sql.gz 2>&1
+zcat /srv/lnmp-suite-db/backup.sql.gz | grep '^INSERT INTO' 2>&1
 curl -s http://127.0.0.1:8089/health http://127.0.0.1:8089/index.php
 `
 
@@ -247,8 +252,9 @@ curl -s http://127.0.0.1:8089/health http://127.0.0.1:8089/index.php
 // roles in the layout of this field's public roles, with defaults, meta
 // dependencies, handlers, .j2 templates, blocks with rescue, with_items
 // and with_dict, FQCN names, apt, find, set_fact, service, uri, mysql_db
-// and mysql_user) on the lab's real servers: lvslab on the first, twice
-// (the second run changes nothing), ansible-playbook 2.14 on the second.
+// (present, import and dump) and mysql_user) on the lab's real servers:
+// lvslab on the first, twice (the second run changes nothing),
+// ansible-playbook 2.14 on the second.
 // Both must leave the same files, database and grants; then each tool,
 // run on the host the other converged, changes nothing. down.yml removes
 // the suite at the end.
@@ -296,7 +302,8 @@ func TestE2ERolesSuite(t *testing.T) {
 	if a != b {
 		t.Errorf("lvslab on %s and ansible-playbook on %s left different states:\nlvslab:\n%s\nansible:\n%s", mine.name, theirs.name, a, b)
 	}
-	for _, want := range []string{"listen = /run/php/php-lnmp-suite.sock", "lnmp_suite", "GRANT ALL PRIVILEGES ON `lnmp_suite`.*", "ok\nlnmp suite 8"} {
+	for _, want := range []string{"listen = /run/php/php-lnmp-suite.sock", "lnmp_suite", "GRANT ALL PRIVILEGES ON `lnmp_suite`.*", "1\t/\n2\t/index.php",
+		"INSERT INTO `visits` VALUES (1,'/'),(2,'/index.php');", "ok\nlnmp suite 8"} {
 		if !strings.Contains(a, want) {
 			t.Errorf("the suite's state lacks %q:\n%s", want, a)
 		}

@@ -46,6 +46,14 @@ func (l MySQLLogin) check(p *problems) {
 // batch mode (tab-separated, no column names, no escaping). The host has
 // no client: it prints nomysql=1 and exits.
 func (l MySQLLogin) client() string {
+	opts := append(l.options(), fmt.Sprintf("--connect-timeout=%d", orDefault(derefInt(l.ConnectTimeout), 30)))
+	return "IFS= read -r p || :; [ -z \"$p\" ] || export MYSQL_PWD=\"${p#?}\"; unset p\n" +
+		"c=$(command -v mysql || command -v mariadb) || { echo nomysql=1; exit 0; }\n" +
+		"m() { \"$c\" " + quoteWords(opts) + " --batch --raw --skip-column-names \"$@\"; }\n"
+}
+
+// options are the login options the mysql client and mysqldump share.
+func (l MySQLLogin) options() []string {
 	var opts []string
 	if l.ConfigFile != "" {
 		opts = append(opts, "--defaults-extra-file="+l.ConfigFile) // the client wants it first
@@ -62,10 +70,7 @@ func (l MySQLLogin) client() string {
 	if l.LoginUnixSocket != "" {
 		opts = append(opts, "--socket="+l.LoginUnixSocket)
 	}
-	opts = append(opts, fmt.Sprintf("--connect-timeout=%d", orDefault(derefInt(l.ConnectTimeout), 30)))
-	return "IFS= read -r p || :; [ -z \"$p\" ] || export MYSQL_PWD=\"${p#?}\"; unset p\n" +
-		"c=$(command -v mysql || command -v mariadb) || { echo nomysql=1; exit 0; }\n" +
-		"m() { \"$c\" " + quoteWords(opts) + " --batch --raw --skip-column-names \"$@\"; }\n"
+	return opts
 }
 
 // stdin returns what the client's command reads: the login password line

@@ -18,12 +18,13 @@ import (
 // changes only when one is missing (present) or there (absent). In check
 // mode it says so and runs nothing. It registers db (the names joined by
 // spaces), db_list and, when it ran any, executed_commands. The states
-// dump and import are not implemented (an error says so).
+// dump and import, with target and their options, are in mysql_dump.go.
 type MySQLDB struct {
 	Name       StrList `yaml:"name"`
 	State      string  `yaml:"state"`
 	Encoding   string  `yaml:"encoding"`
 	Collation  string  `yaml:"collation"`
+	MySQLDump  `yaml:",inline"`
 	MySQLLogin `yaml:",inline"`
 }
 
@@ -42,16 +43,16 @@ func (m *MySQLDB) want() (mysqlDBWant, error) {
 	w.State = orDefault(m.State, "present")
 	switch w.State {
 	case "present", "absent":
+		if slices.Contains(w.names, "all") {
+			p.add("name is not allowed to equal 'all' unless state equals import, or dump")
+		}
 	case "dump", "import":
-		p.add("state %s is not supported by lvslab's mysql_db (present or absent)", w.State)
+		w.MySQLDump.check(w.State, w.names, &p)
 	default:
-		p.add("state must be present or absent, not %q", w.State)
+		p.add("state must be present, absent, dump or import, not %q", w.State)
 	}
 	if len(w.names) == 0 {
 		p.add("name is required")
-	}
-	if slices.Contains(w.names, "all") {
-		p.add("name is not allowed to equal 'all' unless state equals import, or dump")
 	}
 	for _, n := range w.names {
 		if len(n) > 64 {
@@ -76,16 +77,14 @@ func (m *MySQLDB) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	lits := make([]string, len(w.names))
-	for i, n := range w.names {
-		lits[i] = sqlString(n)
+	if w.State == "dump" || w.State == "import" {
+		return w.dumpOrImport(ctx, h, env)
 	}
-	q := "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (" + strings.Join(lits, ", ") + ")"
-	in, err := w.inspect(ctx, h, "mysql_db", probe("dbs", "m -e "+host.Quote(q)+" 2>&1"))
+	in, err := w.inspect(ctx, h, "mysql_db", w.existing())
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Data: map[string]any{"db": strings.Join(w.names, " "), "db_list": w.names}}
+	res := w.result()
 	if !in.ok("dbs") {
 		return failRes(res, "mysql_db: %s", in.text("dbs")), nil
 	}
@@ -99,6 +98,22 @@ func (m *MySQLDB) Apply(ctx context.Context, h host.Executor, env *Env) (Result,
 		return res, nil
 	}
 	return w.exec(ctx, h, "mysql_db", strings.Join(stmts, ";\n")+";\n", res)
+}
+
+// existing is the probe "dbs": those of the names that exist.
+func (w mysqlDBWant) existing() string {
+	lits := make([]string, len(w.names))
+	for i, n := range w.names {
+		lits[i] = sqlString(n)
+	}
+	q := "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (" + strings.Join(lits, ", ") + ")"
+	return probe("dbs", "m -e "+host.Quote(q)+" 2>&1")
+}
+
+// result is what every state registers: db (the names joined by spaces)
+// and db_list.
+func (w mysqlDBWant) result() Result {
+	return Result{Data: map[string]any{"db": strings.Join(w.names, " "), "db_list": w.names}}
 }
 
 // plan returns the statements that converge the databases, given those of

@@ -71,7 +71,7 @@ func TestMySQLDB(t *testing.T) {
 		t.Errorf("create fails: %+v", res)
 	}
 	_, err := newModuleErr("mysql_db", "{state: dump, encoding: 'utf8; DROP', login_port: 70000, login_password: \"a\\nb\"}")
-	for _, want := range []string{"state dump is not supported", "name is required", `encoding "utf8; DROP"`, "login_port must be", "login_password must be one line"} {
+	for _, want := range []string{"with state=dump target is required", "name is required", `encoding "utf8; DROP"`, "login_port must be", "login_password must be one line"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validation: %v lacks %q", err, want)
 		}
@@ -185,5 +185,68 @@ func TestMySQLUser(t *testing.T) {
 	}
 	if _, err := newModuleErr("mysql_user", "{password: pw}"); err == nil || !strings.Contains(err.Error(), "name is required") || strings.Contains(err.Error(), "pw") {
 		t.Errorf("no name: %v", err)
+	}
+}
+
+// TestMySQLDBDumpImport: import creates a missing database, then reads the
+// target (decompressed by its extension); a missing target fails before
+// anything is created; dump fails on a missing database and writes beside
+// the target, replacing it only after mysqldump and gzip succeeded. The
+// scripts run for real in TestE2ERolesSuite, beside Ansible's.
+func TestMySQLDBDumpImport(t *testing.T) {
+	env := familyEnv("Debian")
+	f := mysqlFake(fakeProbe{"target", "", 0}, fakeProbe{"dbs", "", 0})
+	res := apply(t, newModule(t, "mysql_db", "{name: app, state: import, target: /srv/s.sql, encoding: utf8mb4, login_password: s3cret}"), f, env)
+	if !res.Changed || res.Failed || len(f.Calls) != 2 || !strings.Contains(f.Calls[1], "m -e 'CREATE DATABASE `app` CHARACTER SET '\"'\"'utf8mb4'\"'\"''") ||
+		!strings.Contains(f.Calls[1], "m --default-character-set=utf8mb4 --one-database app < /srv/s.sql") {
+		t.Errorf("import: %+v\n%s", res, strings.Join(f.Calls, "\n---\n"))
+	}
+	if got := res.Data["executed_commands"].([]string); len(got) != 1 || got[0] != "mysql --default-character-set=utf8mb4 --one-database app < /srv/s.sql" {
+		t.Errorf("executed_commands: %q", got)
+	}
+	noSecret(t, f, "s3cret")
+
+	f = mysqlFake(fakeProbe{"target", "", 0}, fakeProbe{"dbs", "app", 0}, fakeProbe{"compressor", "/usr/bin/gzip", 0})
+	res = apply(t, newModule(t, "mysql_db", "{name: app, state: import, target: /srv/s.sql.gz, force: true}"), f, env)
+	if !res.Changed || len(f.Calls) != 2 || strings.Contains(f.Calls[1], "CREATE") || !strings.Contains(f.Calls[1], "{ gzip -dc -- /srv/s.sql.gz; echo $? > \"$r\"; } | m -f --one-database app") {
+		t.Errorf("import of a gzip file into an existing database: %+v\n%s", res, strings.Join(f.Calls, "\n---\n"))
+	}
+
+	f = mysqlFake(fakeProbe{"target", "", 1}, fakeProbe{"dbs", "", 0})
+	res = apply(t, newModule(t, "mysql_db", "{name: app, state: import, target: /srv/none.sql}"), f, env)
+	if !res.Failed || res.Msg != "target /srv/none.sql does not exist on the host" || len(f.Calls) != 1 {
+		t.Errorf("missing target: %+v %d calls", res, len(f.Calls))
+	}
+
+	check := familyEnv("Debian")
+	check.Check = true
+	f = mysqlFake(fakeProbe{"target", "", 1}, fakeProbe{"dbs", "", 0})
+	if res := apply(t, newModule(t, "mysql_db", "{name: app, state: import, target: /srv/s.sql}"), f, check); !res.Changed || res.Failed || len(f.Calls) != 1 {
+		t.Errorf("check mode: %+v", res)
+	}
+
+	f = mysqlFake(fakeProbe{"target", "", 1}, fakeProbe{"dbs", "app", 0}, fakeProbe{"mysqldump", "/usr/bin/mysqldump", 0})
+	if res := apply(t, newModule(t, "mysql_db", "{name: [app, gone], state: dump, target: /srv/b.sql}"), f, env); !res.Failed || res.Msg != "Cannot dump database(s) 'gone' - not found" {
+		t.Errorf("dump of a missing database: %+v", res)
+	}
+	f = mysqlFake(fakeProbe{"target", "", 1}, fakeProbe{"dbs", "app", 0}, fakeProbe{"compressor", "/usr/bin/gzip", 0}, fakeProbe{"mysqldump", "/usr/bin/mysqldump", 0})
+	res = apply(t, newModule(t, "mysql_db", "{name: app, state: dump, target: /srv/b.sql.gz, login_user: admin, single_transaction: true, ignore_tables: [app.cache]}"), f, env)
+	want := "{ \"$d\" --user=admin app --single-transaction=true --quick --ignore-table=app.cache; echo $? > \"$n.rc\"; } | gzip > \"$n\""
+	if !res.Changed || res.Failed || len(f.Calls) != 2 || !strings.Contains(f.Calls[1], want) || !strings.Contains(f.Calls[1], "mv -f -- \"$n\" /srv/b.sql.gz") {
+		t.Errorf("dump: %+v\n%s", res, strings.Join(f.Calls, "\n---\n"))
+	}
+	f = mysqlFake(fakeProbe{"target", "", 1}, fakeProbe{"dbs", "app", 0}, fakeProbe{"mysqldump", "/usr/bin/mysqldump", 0}).On(`mv -f`, host.Result{ExitCode: 2, Stderr: "mysqldump: Got error: 1044"})
+	if res := apply(t, newModule(t, "mysql_db", "{name: app, state: dump, target: /srv/b.sql}"), f, env); !res.Failed || res.Msg != "mysqldump: Got error: 1044" {
+		t.Errorf("failed dump: %+v", res)
+	}
+
+	_, err := newModuleErr("mysql_db", "{name: [a, b], state: import, master_data: 3, ignore_tables: ['']}")
+	for _, want := range []string{"with state=import target is required", "Multiple databases are not supported with state=import", "master_data must be", "Name of ignored table cannot be empty"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validation: %v lacks %q", err, want)
+		}
+	}
+	if _, err := newModuleErr("mysql_db", "{name: all, state: dump, target: /srv/all.sql}"); err != nil {
+		t.Errorf("dump of all: %v", err)
 	}
 }
