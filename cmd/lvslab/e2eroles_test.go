@@ -243,6 +243,7 @@ done
 mysql -Nse "SHOW DATABASES LIKE 'lnmp_suite'"
 mysql -Nse "SHOW GRANTS FOR 'lnmp_suite'@'localhost'" 2>&1
 mysql -Nse "SELECT id, page FROM lnmp_suite.visits ORDER BY id" 2>&1
+mysql -Nse "SELECT 'max_connections', @@GLOBAL.max_connections" 2>&1
 stat -c '== %n %F %a %U %G' /srv/lnmp-suite-db /srv/lnmp-suite-db/backup.sql.gz 2>&1
 zcat /srv/lnmp-suite-db/backup.sql.gz | sed -n '/^INSERT INTO/,/;$/p' 2>&1
 curl -s http://127.0.0.1:8089/health http://127.0.0.1:8089/index.php
@@ -252,7 +253,7 @@ curl -s http://127.0.0.1:8089/health http://127.0.0.1:8089/index.php
 // roles in the layout of this field's public roles, with defaults, meta
 // dependencies, handlers, .j2 templates, blocks with rescue, with_items
 // and with_dict, FQCN names, apt, find, set_fact, service, uri, mysql_db
-// (present, import and dump) and mysql_user) on the lab's real servers:
+// (present, import and dump), mysql_user and mysql_variables) on the lab's real servers:
 // lvslab on the first, twice (the second run changes nothing),
 // ansible-playbook 2.14 on the second.
 // Both must leave the same files, database and grants; then each tool,
@@ -302,7 +303,7 @@ func TestE2ERolesSuite(t *testing.T) {
 	if a != b {
 		t.Errorf("lvslab on %s and ansible-playbook on %s left different states:\nlvslab:\n%s\nansible:\n%s", mine.name, theirs.name, a, b)
 	}
-	for _, want := range []string{"listen = /run/php/php-lnmp-suite.sock", "lnmp_suite", "GRANT ALL PRIVILEGES ON `lnmp_suite`.*", "1\t/\n2\t/index.php",
+	for _, want := range []string{"listen = /run/php/php-lnmp-suite.sock", "lnmp_suite", "GRANT ALL PRIVILEGES ON `lnmp_suite`.*", "1\t/\n2\t/index.php", "max_connections\t180",
 		"INSERT INTO `visits` VALUES\n(1,'/'),\n(2,'/index.php');", "ok\nlnmp suite 8"} {
 		if !strings.Contains(a, want) {
 			t.Errorf("the suite's state lacks %q:\n%s", want, a)

@@ -34,6 +34,7 @@ func builtins() map[string]Factory {
 		"pause":           func() Module { return &Pause{} },
 		"mysql_db":        func() Module { return &MySQLDB{} },
 		"mysql_user":      func() Module { return &MySQLUser{} },
+		"mysql_variables": func() Module { return &MySQLVariables{} },
 		"apt_repository":  func() Module { return &AptRepository{} },
 		"apt_key":         func() Module { return &AptKey{} },
 		"yum_repository":  func() Module { return &YumRepository{} },

@@ -250,3 +250,55 @@ func TestMySQLDBDumpImport(t *testing.T) {
 		t.Errorf("dump of all: %v", err)
 	}
 }
+
+// TestMySQLVariables: values compare as community.mysql's typedvalue does
+// (numbers as numbers, of any size; other values as strings, case and all),
+// a number is set as a number, a string as a string literal.
+func TestMySQLVariables(t *testing.T) {
+	env := familyEnv("Debian")
+	for _, c := range []struct {
+		args, actual string
+		changed      bool
+		stmt, msg    string
+	}{
+		{"{variable: max_connections, value: 200}", "200", false, "", "Variable is already set to requested value."},
+		{"{variable: max_connections, value: '200'}", "151", true, "SET GLOBAL `max_connections` = 200", "Variable change succeeded prev_value=151"},
+		{"{variable: long_query_time, value: 2}", "2.000000", false, "", "Variable is already set to requested value."},
+		{"{variable: slow_query_log, value: 'OFF'}", "ON", true, "SET GLOBAL `slow_query_log` = 'OFF'", "Variable change succeeded prev_value=ON"},
+		{"{variable: slow_query_log, value: 'on'}", "ON", true, "SET GLOBAL `slow_query_log` = 'on'", "Variable change succeeded prev_value=ON"},
+		{"{variable: max_binlog_cache_size, value: 18446744073709547520}", "18446744073709547520", false, "", "Variable is already set to requested value."},
+		{"{variable: max_binlog_cache_size, value: 18446744073709547519}", "18446744073709547520", true, "SET GLOBAL `max_binlog_cache_size` = 18446744073709547519", "Variable change succeeded prev_value=18446744073709547520"},
+		{"{variable: max_connections}", "151", false, "", "151"},
+	} {
+		name, _, _ := strings.Cut(strings.TrimPrefix(c.args, "{variable: "), ",")
+		name = strings.TrimSuffix(name, "}")
+		f := mysqlFake(fakeProbe{"var", name + "\t" + c.actual, 0})
+		res := apply(t, newModule(t, "mysql_variables", c.args+""), f, env)
+		if res.Changed != c.changed || res.Failed || res.Msg != c.msg || len(f.Calls) != map[bool]int{false: 1, true: 2}[c.changed] {
+			t.Errorf("%s over %s: %+v (%d calls)", c.args, c.actual, res, len(f.Calls))
+			continue
+		}
+		if c.changed && (f.Stdins[1] != "\n"+c.stmt+";\n" || res.Data["queries"].([]string)[0] != c.stmt) {
+			t.Errorf("%s: statement %q, queries %v", c.args, f.Stdins[1], res.Data["queries"])
+		}
+	}
+	f := mysqlFake(fakeProbe{"var", "", 0})
+	if res := apply(t, newModule(t, "mysql_variables", "{variable: no_such_thing, value: 1}"), f, env); !res.Failed || res.Msg != `Variable not available "no_such_thing"` {
+		t.Errorf("missing variable: %+v", res)
+	}
+	f = mysqlFake(fakeProbe{"var", "version\t10.11.6", 0}).On(`\nm$`, host.Result{ExitCode: 1, Stderr: "ERROR 1238 (HY000) at line 1: Variable 'version' is a read only variable"})
+	if res := apply(t, newModule(t, "mysql_variables", "{variable: version, value: '11'}"), f, env); !res.Failed || res.Changed || !strings.Contains(res.Msg, "read only variable") {
+		t.Errorf("read-only variable: %+v", res)
+	}
+	check := familyEnv("Debian")
+	check.Check = true
+	if res := apply(t, newModule(t, "mysql_variables", "{variable: max_connections, value: 1}"), hosttest.New(), check); !res.Skipped {
+		t.Errorf("check mode: %+v", res)
+	}
+	_, err := newModuleErr("mysql_variables", "{variable: 'a; DROP', mode: persist}")
+	for _, want := range []string{`invalid variable name "a; DROP"`, "mode persist is MySQL 8's SET PERSIST"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validation: %v lacks %q", err, want)
+		}
+	}
+}
