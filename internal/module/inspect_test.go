@@ -85,7 +85,7 @@ func TestCatFileIsExact(t *testing.T) {
 }
 
 func TestModulesRegistered(t *testing.T) {
-	want := "apt apt_key apt_repository assert async_status blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user package pam_limits pause ping reboot replace route rpm_key script service set_fact setup shell slurp stat sysctl systemd systemd_service template unarchive uri user wait_for yum yum_repository"
+	want := "apt apt_key apt_repository assert async_status blockinfile cert command copy debconf debug dnf fail fetch file find get_url git group http_check ini_file ip_address iptables ipvs lineinfile mysql_db mysql_user mysql_variables package pam_limits pause ping reboot replace route rpm_key script service set_fact setup shell slurp stat sysctl systemd systemd_service template unarchive uri user wait_for yum yum_repository"
 	if got := strings.Join(Default().Names(), " "); got != want {
 		t.Errorf("names %s, want %s", got, want)
 	}
